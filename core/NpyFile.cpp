@@ -1,0 +1,114 @@
+#include "NpyFile.h"
+
+#include "Error.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <regex>
+
+namespace convscope {
+
+namespace {
+
+const char *descrOf(torch::ScalarType t)
+{
+    switch (t) {
+    case torch::kFloat32: return "<f4";
+    case torch::kFloat64: return "<f8";
+    case torch::kInt64: return "<i8";
+    case torch::kInt32: return "<i4";
+    case torch::kUInt8: return "|u1";
+    case torch::kBool: return "|b1";
+    default: return nullptr;
+    }
+}
+
+torch::ScalarType typeOf(const std::string &descr)
+{
+    static const std::pair<const char *, torch::ScalarType> table[] = {
+        {"<f4", torch::kFloat32}, {"<f8", torch::kFloat64}, {"<i8", torch::kInt64},
+        {"<i4", torch::kInt32},   {"|u1", torch::kUInt8},   {"|b1", torch::kBool}};
+    for (auto &[d, t] : table)
+        if (descr == d)
+            return t;
+    throw DataError("unsupported .npy dtype '" + descr + "'");
+}
+
+} // namespace
+
+void NpyFile::write(const std::string &path, const torch::Tensor &tensor)
+{
+    const char *descr = descrOf(tensor.scalar_type());
+    if (!descr)
+        throw UsageError("cannot write tensors of type " + std::string(c10::toString(tensor.scalar_type())) +
+                         " to .npy");
+    torch::Tensor t = tensor.contiguous().cpu();
+    std::string shape = "(";
+    for (auto d : t.sizes())
+        shape += std::to_string(d) + ",";
+    if (t.dim() > 1)
+        shape.pop_back();
+    shape += ")";
+    std::string header = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    // magic(6) + version(2) + len(2) + header + '\n' padded to a multiple of 64
+    size_t total = 10 + header.size() + 1;
+    header.append((64 - total % 64) % 64, ' ');
+    header += '\n';
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out)
+        throw IoError("cannot write '" + path + "': " + std::strerror(errno));
+    const char magic[] = "\x93NUMPY\x01\x00";
+    out.write(magic, 8);
+    const uint16_t len = static_cast<uint16_t>(header.size());
+    const char lenBytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
+    out.write(lenBytes, 2);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(static_cast<const char *>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
+    out.flush();
+    if (!out)
+        throw IoError("cannot write '" + path + "': disk full or file not writable");
+}
+
+torch::Tensor NpyFile::read(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw IoError("cannot open '" + path + "': " + std::strerror(errno));
+    char magic[8];
+    if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
+        throw DataError("'" + path + "' is not a .npy file");
+    uint32_t len = 0;
+    if (magic[6] == 1) {
+        unsigned char b[2];
+        in.read(reinterpret_cast<char *>(b), 2);
+        len = b[0] | (b[1] << 8);
+    } else {
+        unsigned char b[4];
+        in.read(reinterpret_cast<char *>(b), 4);
+        len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+    }
+    std::string header(len, '\0');
+    if (!in.read(header.data(), len))
+        throw DataError("'" + path + "': truncated .npy header");
+    std::smatch m;
+    if (!std::regex_search(header, m, std::regex("'descr':\\s*'([^']+)'")))
+        throw DataError("'" + path + "': .npy header without dtype");
+    torch::ScalarType type = typeOf(m[1]);
+    if (header.find("'fortran_order': True") != std::string::npos)
+        throw DataError("'" + path + "': Fortran-ordered .npy files are not supported");
+    if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)")))
+        throw DataError("'" + path + "': .npy header without shape");
+    std::vector<int64_t> shape;
+    std::string dims = m[1];
+    std::regex num("[0-9]+");
+    for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it)
+        shape.push_back(std::stoll(it->str()));
+    torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(type));
+    if (!in.read(static_cast<char *>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes())))
+        throw DataError("'" + path + "': truncated .npy data");
+    return t;
+}
+
+} // namespace convscope

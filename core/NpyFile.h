@@ -1,0 +1,19 @@
+#pragma once
+// Reading and writing NumPy .npy files (format version 1.0/2.0, little-endian, C order). Used for exported data
+// and for test fixtures written by Python.
+#include <torch/types.h>
+
+#include <string>
+
+namespace convscope {
+
+class NpyFile {
+public:
+    /// Writes `tensor` (made contiguous; float32/float64/int64/int32/uint8/bool) to `path`.
+    /// Throws IoError when the file cannot be written, UsageError for an unsupported dtype.
+    static void write(const std::string &path, const torch::Tensor &tensor);
+    /// Reads a .npy file into a tensor of the same dtype and shape. Throws IoError or DataError.
+    static torch::Tensor read(const std::string &path);
+};
+
+} // namespace convscope

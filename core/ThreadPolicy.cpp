@@ -1,0 +1,40 @@
+#include "ThreadPolicy.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+namespace convscope {
+
+void ThreadPolicy::ensurePassiveWaiting(char **argv)
+{
+    if (std::getenv("OMP_WAIT_POLICY") || std::getenv("CONVSCOPE_REEXECUTED"))
+        return;
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    setenv("CONVSCOPE_REEXECUTED", "1", 1);
+    execv("/proc/self/exe", argv);
+    // execv only returns on failure: carry on with the policy libgomp already read.
+}
+
+int ThreadPolicy::cores()
+{
+    unsigned n = std::thread::hardware_concurrency();
+    return n ? static_cast<int>(n) : 1;
+}
+
+int ThreadPolicy::apply(int threads)
+{
+    if (threads <= 0) {
+        if (const char *env = std::getenv("CONVSCOPE_THREADS"))
+            threads = std::atoi(env);
+    }
+    if (threads <= 0)
+        threads = cores();
+    torch::set_num_threads(threads);
+    return torch::get_num_threads();
+}
+
+} // namespace convscope

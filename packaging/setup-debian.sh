@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian bookworm package Convscope needs to build, run and test.
+# Idempotent: packages already present are skipped by apt. Needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # Qt 6 (Charts needs the OpenGL dev package to be found by CMake)
+  qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev qt6-svg-dev
+  libqt6sql6-sqlite qt6-qpa-plugins libgl-dev
+  # engine
+  libtorch-dev libopencv-dev zlib1g-dev
+  # fast BLAS for fully connected layers (switches libblas.so.3 via alternatives)
+  libopenblas0-pthread
+  # tests and fixtures
+  catch2 python3-torch python3-torchvision python3-numpy
+  # data: the demo dataset
+  dataset-fashion-mnist
+  # GUI screenshots under a virtual display
+  xvfb xauth
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "convscope setup: installing ${#missing[@]} package(s): ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "convscope setup: all packages present"
+fi
