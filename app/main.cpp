@@ -1,1 +1,11 @@
-int main(){return 0;}
+// Entry point. Every invocation goes through the CLI for now (usage when no command is given); the desktop window
+// will take the no-command case.
+#include "Cli.h"
+#include "ThreadPolicy.h"
+
+int main(int argc, char **argv)
+{
+    convscope::ThreadPolicy::ensurePassiveWaiting(argv);
+    convscope::ThreadPolicy::apply();
+    return convscope::Cli::run(argc, argv);
+}

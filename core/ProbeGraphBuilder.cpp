@@ -1,6 +1,7 @@
 #include "ProbeGraphBuilder.h"
 
 #include "Error.h"
+#include "ModulePath.h"
 
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/alias_analysis.h>
@@ -21,11 +22,6 @@ namespace prim = torch::jit::prim;
 
 namespace {
 
-std::string joinPath(const std::string &parent, const std::string &name)
-{
-    return parent.empty() ? name : parent + "." + name;
-}
-
 /// Module path of a module-typed value: graph input 0 is `selfPath`, GetAttr chains extend it.
 std::optional<std::string> modulePathOf(Value *v, Graph &graph, const std::string &selfPath)
 {
@@ -37,27 +33,7 @@ std::optional<std::string> modulePathOf(Value *v, Graph &graph, const std::strin
     auto parent = modulePathOf(n->input(0), graph, selfPath);
     if (!parent)
         return std::nullopt;
-    return joinPath(*parent, n->s(attr::name));
-}
-
-std::optional<torch::jit::Module> moduleAt(const torch::jit::Module &root, const std::string &path)
-{
-    torch::jit::Module m = root;
-    size_t start = 0;
-    while (start < path.size()) {
-        size_t dot = path.find('.', start);
-        std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        if (!m.hasattr(part))
-            return std::nullopt;
-        c10::IValue v = m.attr(part);
-        if (!v.isModule())
-            return std::nullopt;
-        m = v.toModule();
-        if (dot == std::string::npos)
-            break;
-        start = dot + 1;
-    }
-    return m;
+    return ModulePath::join(*parent, n->s(attr::name));
 }
 
 bool isForwardName(const std::string &name)
@@ -143,7 +119,7 @@ void ProbeGraphBuilder::foldModuleAttributes(std::shared_ptr<Graph> &shared, con
         auto ownerPath = modulePathOf(n->input(0), graph, selfPath);
         if (!ownerPath)
             return;
-        auto owner = moduleAt(root_, *ownerPath);
+        auto owner = ModulePath::find(root_, *ownerPath);
         if (!owner || !owner->hasattr(name))
             return;
         c10::IValue value = owner->attr(name);

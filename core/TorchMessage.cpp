@@ -6,6 +6,14 @@ namespace convscope {
 
 std::string firstLine(const std::string &message)
 {
+    // The interpreter wraps the real error after a TorchScript traceback: prefer "RuntimeError: <reason>".
+    const std::string marker = "RuntimeError: ";
+    if (auto at = message.rfind(marker); at != std::string::npos) {
+        std::string reason = message.substr(at + marker.size());
+        reason = reason.substr(0, reason.find('\n'));
+        if (!reason.empty())
+            return reason.size() > 300 ? reason.substr(0, 297) + "..." : reason;
+    }
     std::istringstream in(message);
     std::string line;
     while (std::getline(in, line)) {

@@ -1,0 +1,79 @@
+#include "Cli.h"
+
+#include "CliCommands.h"
+#include "Error.h"
+
+#include <QGuiApplication>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace convscope {
+
+namespace {
+
+const CliCommand *findCommand(const QString &name)
+{
+    for (const CliCommand &c : CliCommands::all())
+        if (name == c.name)
+            return &c;
+    return nullptr;
+}
+
+void printUsage()
+{
+    std::printf("usage: convscope [MODEL [DATASET]]          open the app\n"
+                "       convscope COMMAND [options] ...       headless\n\ncommands:\n");
+    for (const CliCommand &c : CliCommands::all())
+        std::printf("  %-12s %s\n", c.name, c.summary);
+    std::printf("\n`convscope COMMAND --help` describes each command.\n");
+}
+
+} // namespace
+
+bool Cli::handles(const QStringList &args)
+{
+    if (args.isEmpty())
+        return false;
+    const QString &first = args.first();
+    return findCommand(first) || first == "--help" || first == "-h" || first == "help" || first == "--version";
+}
+
+int Cli::run(int argc, char **argv)
+{
+    // Text in exported images needs a QGuiApplication; the offscreen platform needs no display.
+    if (!std::getenv("QT_QPA_PLATFORM"))
+        setenv("QT_QPA_PLATFORM", "offscreen", 1);
+    if (!std::getenv("XDG_RUNTIME_DIR")) { // keeps Qt from warning about it on every run
+        const std::string dir = "/tmp/convscope-runtime-" + std::to_string(getuid());
+        mkdir(dir.c_str(), 0700);
+        setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+    }
+    QGuiApplication app(argc, argv);
+    QGuiApplication::setApplicationName("convscope");
+    QStringList args = QGuiApplication::arguments().mid(1);
+    const QString name = args.value(0);
+    if (name == "--version") {
+        std::printf("convscope %s\n", CONVSCOPE_VERSION);
+        return 0;
+    }
+    const CliCommand *command = findCommand(name);
+    if (!command) {
+        printUsage();
+        return name == "--help" || name == "-h" || name == "help" ? 0 : 2;
+    }
+    try {
+        return command->run(args);
+    } catch (const Error &e) {
+        std::fprintf(stderr, "convscope %s: %s\n", command->name, e.what());
+        return e.exitCode();
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "convscope %s: unexpected error: %s\n", command->name, e.what());
+        return 1;
+    }
+}
+
+} // namespace convscope

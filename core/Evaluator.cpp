@@ -1,0 +1,64 @@
+#include "Evaluator.h"
+
+#include "Error.h"
+
+namespace convscope {
+
+Evaluator::Evaluator(std::shared_ptr<const Model> model, const ImageSource &source, Options options)
+    : model_(std::move(model)), source_(source), options_(options),
+      reader_(source, Preprocessor(model_->input()))
+{
+    if (model_->numClasses() <= 0)
+        throw UnsupportedModelError("the model does not output class scores; nothing to evaluate");
+    total_ = options_.limit >= 0 ? std::min(options_.limit, source.size()) : source.size();
+    if (total_ == 0)
+        throw DataError("the dataset holds no images");
+    options_.batchSize = std::max(1, options_.batchSize);
+    result_.confusion = torch::zeros({model_->numClasses(), model_->numClasses()}, torch::kInt64);
+    prefetch();
+}
+
+Evaluator::~Evaluator()
+{
+    if (pending_.valid())
+        pending_.wait();
+}
+
+void Evaluator::prefetch()
+{
+    if (nextFirst_ >= total_)
+        return;
+    const std::int64_t first = nextFirst_, count = std::min<std::int64_t>(options_.batchSize, total_ - first);
+    nextFirst_ += count;
+    // One decoding thread: the forward pass uses the cores meanwhile.
+    pending_ = std::async(std::launch::async, [this, first, count] { return reader_.read(first, count, 1); });
+}
+
+bool Evaluator::run(int batches)
+{
+    for (int b = 0; b < batches && pending_.valid(); ++b) {
+        Batch batch = pending_.get();
+        prefetch();
+        done_ += static_cast<std::int64_t>(batch.indices.size() + batch.skipped.size());
+        result_.skipped.insert(result_.skipped.end(), batch.skipped.begin(), batch.skipped.end());
+        if (!batch.input.defined())
+            continue;
+        torch::Tensor logits = model_->forward(batch.input);
+        torch::Tensor top = std::get<1>(logits.topk(std::min<int64_t>(options_.topK, logits.size(1)), 1));
+        auto conf = result_.confusion.accessor<int64_t, 2>();
+        for (size_t n = 0; n < batch.indices.size(); ++n) {
+            ++result_.evaluated;
+            const int label = source_.label(batch.indices[n]);
+            if (label < 0 || label >= model_->numClasses())
+                continue;
+            ++result_.labelled;
+            const int64_t predicted = top[n][0].item<int64_t>();
+            ++conf[label][predicted];
+            result_.correctTop1 += predicted == label;
+            result_.correctTopK += (top[n] == label).any().item<bool>();
+        }
+    }
+    return pending_.valid();
+}
+
+} // namespace convscope

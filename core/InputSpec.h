@@ -1,0 +1,29 @@
+#pragma once
+// How images become the model's input tensor (from the sidecar JSON, or defaults).
+#include <string>
+#include <vector>
+
+namespace convscope {
+
+/// How an image of another size is brought to the model's input size.
+enum class ResizePolicy {
+    Stretch,    ///< resize to width×height, ignoring the aspect ratio ("stretch")
+    CenterCrop, ///< resize the shorter side to `resizeTo`, then crop the centre ("crop"; ImageNet style)
+    Pad,        ///< fit inside width×height keeping the aspect ratio, pad with the mean colour ("pad")
+};
+
+struct InputSpec {
+    int width = 224;   ///< input width in pixels
+    int height = 224;  ///< input height in pixels
+    int channels = 3;  ///< 1 (grayscale) or 3 (RGB, in RGB order)
+    std::vector<float> mean{0.485f, 0.456f, 0.406f}; ///< per channel, subtracted after scaling to [0, range]
+    std::vector<float> std{0.229f, 0.224f, 0.225f};  ///< per channel, divides after the mean
+    ResizePolicy resize = ResizePolicy::CenterCrop;
+    int resizeTo = 256;  ///< shorter side before the centre crop (CenterCrop only)
+    float range = 1.0f;  ///< pixel values are scaled to [0, range] (1 for torchvision, 255 for Caffe-style)
+};
+
+/// "stretch", "crop", "pad".
+const char *resizePolicyName(ResizePolicy policy);
+
+} // namespace convscope

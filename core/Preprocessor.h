@@ -1,0 +1,30 @@
+#pragma once
+// Turns decoded images into the model's input tensor according to an InputSpec.
+#include "InputSpec.h"
+
+#include <opencv2/core.hpp>
+#include <torch/types.h>
+
+namespace convscope {
+
+class Preprocessor {
+public:
+    explicit Preprocessor(InputSpec spec) : spec_(std::move(spec)) {}
+    const InputSpec &spec() const { return spec_; }
+
+    /// The image as the model sees it before normalisation: spec.width×spec.height, 1 or 3 channels (RGB order),
+    /// float32 in [0, 1]. Resizing follows spec.resize (area interpolation when shrinking, bilinear when
+    /// enlarging, as PIL's antialiased resize approximately does).
+    cv::Mat fit(const cv::Mat &decoded) const;
+
+    /// C×H×W float tensor: fit(), scaled to [0, range], minus mean, divided by std.
+    torch::Tensor tensor(const cv::Mat &decoded) const;
+
+    /// Normalises an already fitted image (output of fit()).
+    torch::Tensor normalise(const cv::Mat &fitted) const;
+
+private:
+    InputSpec spec_;
+};
+
+} // namespace convscope
