@@ -186,7 +186,7 @@ int cmdPredict(const QStringList &args)
     const int k = intOption(p, "k", 5, 1, 100000);
     Preprocessor pre(model->input());
     QJsonArray out;
-    int failures = 0;
+    int failures = 0, lastCode = 0;
     for (int i = 2; i < pos.size(); ++i) {
         try {
             ImageReference ref = ImageReference::load(pos[i].toStdString());
@@ -203,17 +203,15 @@ int cmdPredict(const QStringList &args)
                                 pr.label.c_str(), pr.classIndex, pr.logit);
             }
             out.append(QJsonObject{{"image", q(ref.name)}, {"label", ref.label}, {"predictions", list}});
-        } catch (const DataError &e) {
+        } catch (const Error &e) { // one bad image does not stop the others
             ++failures;
-            std::fprintf(stderr, "convscope predict: skipped: %s\n", e.what());
-        } catch (const IoError &e) {
-            ++failures;
+            lastCode = e.exitCode();
             std::fprintf(stderr, "convscope predict: skipped: %s\n", e.what());
         }
     }
     if (p.isSet("json"))
         printJson(out);
-    return failures ? (failures == pos.size() - 2 ? DataError("").exitCode() : 1) : 0;
+    return failures ? (failures == pos.size() - 2 ? lastCode : 1) : 0;
 }
 
 int cmdEvaluate(const QStringList &args)

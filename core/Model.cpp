@@ -158,7 +158,10 @@ std::string Model::label(int classIndex) const
 const LayerInfo &Model::layer(const std::string &name) const
 {
     for (const auto &l : layers_)
-        if (l.path == name || l.displayName == name)
+        if (l.path == name)
+            return l;
+    for (const auto &l : layers_)
+        if (l.displayName == name)
             return l;
     for (const auto &l : layers_) // a module called several times: its first call
         if (l.modulePath == name)

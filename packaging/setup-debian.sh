@@ -14,7 +14,9 @@ PACKAGES=(
   # fast BLAS for fully connected layers (switches libblas.so.3 via alternatives)
   libopenblas0-pthread
   # tests and fixtures
-  catch2 python3-torch python3-torchvision python3-numpy
+  catch2 python3-torch python3-torchvision python3-numpy python3-pil
+  # fonts for text in exported images (offscreen rendering)
+  fonts-dejavu-core fontconfig
   # data: the demo dataset
   dataset-fashion-mnist
   # GUI screenshots under a virtual display

@@ -1,12 +1,28 @@
-// Catch2 main for every Convscope test binary: the same thread policy as the app (passive OpenMP waiting, all cores).
+// Catch2 main for every Convscope test binary: the same thread policy as the app (passive OpenMP waiting, all
+// cores) and a QGuiApplication on the offscreen platform (text rendering; no display needed).
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include "ThreadPolicy.h"
 
+#include <QGuiApplication>
+
+#include <cstdlib>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
 int main(int argc, char **argv)
 {
     convscope::ThreadPolicy::ensurePassiveWaiting(argv);
     convscope::ThreadPolicy::apply();
+    setenv("QT_QPA_PLATFORM", "offscreen", 1);
+    if (!std::getenv("XDG_RUNTIME_DIR")) {
+        const std::string dir = "/tmp/convscope-runtime-" + std::to_string(getuid());
+        mkdir(dir.c_str(), 0700);
+        setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+    }
+    int qtArgc = 1;
+    QGuiApplication app(qtArgc, argv);
     return Catch::Session().run(argc, argv);
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what Convscope needs, builds it and runs it on the bundled demo: a small CNN trained on Fashion-MNIST,
+# with the Fashion-MNIST test set (Debian's dataset-fashion-mnist) as its dataset. Pictures land in demo-output/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash packaging/setup-debian.sh
+cmake --preset release
+cmake --build --preset release --target convscope
+
+bin=build/app/convscope
+model=resources/demo/fashion_cnn.pt
+data=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+out=demo-output
+mkdir -p "$out"
+"$bin" info "$model"
+echo
+"$bin" predict "$model" "$data#0" "$data#1" -k 3
+echo
+"$bin" evaluate "$model" "$data"
+"$bin" filters "$model" --layer "conv 1" -o "$out/conv1-filters.png"
+"$bin" filters "$model" --layer "conv 2" -o "$out/conv2-filters.svg"
+"$bin" activations "$model" "$data#0" --layer features.relu2 -o "$out/relu2-ankle-boot.png"
+"$bin" activations "$model" "$data#0" --layer features.relu2 -o "$out/relu2-ankle-boot.npy"
+echo
+echo "Pictures and data are in $out/. Try: $bin --help"
