@@ -1,7 +1,7 @@
 #include "BatchReader.h"
 
 #include "Error.h"
-#include "ThreadPolicy.h"
+#include "RuntimePolicy.h"
 
 #include <atomic>
 #include <thread>
@@ -25,7 +25,7 @@ Batch BatchReader::read(std::int64_t first, std::int64_t count, int threads) con
             }
         }
     };
-    const int n = static_cast<int>(std::min<std::int64_t>(threads > 0 ? threads : ThreadPolicy::cores(), count));
+    const int n = static_cast<int>(std::min<std::int64_t>(threads > 0 ? threads : RuntimePolicy::cores(), count));
     std::vector<std::thread> pool;
     for (int t = 1; t < n; ++t)
         pool.emplace_back(work);

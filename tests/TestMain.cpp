@@ -1,9 +1,9 @@
-// Catch2 main for every Convscope test binary: the same thread policy as the app (passive OpenMP waiting, all
+// Catch2 main for every Convscope test binary: the same runtime policy as the app (passive OpenMP waiting, allocator, all
 // cores) and a QGuiApplication on the offscreen platform (text rendering; no display needed).
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
-#include "ThreadPolicy.h"
+#include "RuntimePolicy.h"
 
 #include <QGuiApplication>
 
@@ -14,8 +14,7 @@
 
 int main(int argc, char **argv)
 {
-    convscope::ThreadPolicy::ensurePassiveWaiting(argv);
-    convscope::ThreadPolicy::apply();
+    convscope::RuntimePolicy::init(argv);
     setenv("QT_QPA_PLATFORM", "offscreen", 1);
     if (!std::getenv("XDG_RUNTIME_DIR")) {
         const std::string dir = "/tmp/convscope-runtime-" + std::to_string(getuid());

@@ -4,9 +4,10 @@
 // Needs the test fixtures (run ctest once, or tests/fixtures/make_models.py build/fixtures).
 #include "BenchTimer.h"
 #include "Model.h"
-#include "ThreadPolicy.h"
+#include "RuntimePolicy.h"
 
 #include <cstdio>
+#include <malloc.h>
 
 using namespace convscope;
 
@@ -30,8 +31,12 @@ void measure(const std::string &label, const std::string &path, int size, int ba
 
 int main(int argc, char **argv)
 {
-    ThreadPolicy::ensurePassiveWaiting(argv);
-    const int threads = ThreadPolicy::apply();
+    const int threads = RuntimePolicy::init(argv);
+    if (argc > 2 && std::string(argv[2]) == "--system-allocator") { // the baseline before applyAllocator()
+        mallopt(M_MMAP_MAX, 65536);
+        mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+        std::printf("(glibc's default allocator settings)\n");
+    }
     const std::string fixtures = argc > 1 ? argv[1] : CONVSCOPE_FIXTURE_DIR;
     std::printf("capture-all vs bare forward, %d threads (median of alternating runs)\n", threads);
     measure("demo", CONVSCOPE_SOURCE_DIR "/resources/demo/fashion_cnn.pt", 0, 1, 200);

@@ -1,10 +1,10 @@
 // Threads and waiting policy: inference time of the demo model (batch 32) and a ResNet-18 (batch 8, 128×128)
 // with 1 and 2 intra-op threads, alone and next to one competing busy process, under OpenMP's ACTIVE (spinning)
-// and PASSIVE (Convscope's default) waiting; and fully connected layers with the reference BLAS vs OpenBLAS.
+// and PASSIVE (Convscope's choice) waiting and libgomp's default (spin a while, then sleep); and fully connected layers with the reference BLAS vs OpenBLAS.
 // Each configuration runs in a child process, because libgomp and the BLAS are chosen when the process starts.
 #include "BenchTimer.h"
 #include "Model.h"
-#include "ThreadPolicy.h"
+#include "RuntimePolicy.h"
 
 #include <csignal>
 #include <cstdio>
@@ -19,7 +19,7 @@ namespace {
 
 double childMeasure(const std::string &self, const std::string &what, const std::string &env)
 {
-    const std::string cmd = env + " CONVSCOPE_REEXECUTED=1 " + self + " --measure " + what;
+    const std::string cmd = "env " + env + " CONVSCOPE_REEXECUTED=1 " + self + " --measure " + what;
     FILE *p = popen(cmd.c_str(), "r");
     double ms = -1;
     if (p) {
@@ -44,7 +44,7 @@ pid_t startBusyProcess()
 int measureInChild(const std::string &what, const std::string &fixtures)
 {
     const int threads = std::atoi(std::getenv("BENCH_THREADS") ? std::getenv("BENCH_THREADS") : "1");
-    ThreadPolicy::apply(threads);
+    RuntimePolicy::applyThreads(threads);
     std::function<void()> run;
     std::shared_ptr<const Model> model;
     torch::Tensor x, wt;
@@ -75,19 +75,22 @@ int measureInChild(const std::string &what, const std::string &fixtures)
 int main(int argc, char **argv)
 {
     const std::string fixtures = CONVSCOPE_FIXTURE_DIR;
-    if (argc > 2 && std::string(argv[1]) == "--measure")
+    if (argc > 2 && std::string(argv[1]) == "--measure") {
+        RuntimePolicy::applyAllocator();
         return measureInChild(argv[2], fixtures);
+    }
     const std::string self = argv[0];
 
     std::printf("%-9s %-8s %-7s %-12s %10s\n", "model", "policy", "threads", "competitor", "ms/batch");
     for (const std::string what : {"demo", "resnet18"}) {
         double baseline = 0;
-        for (const std::string policy : {"PASSIVE", "ACTIVE"})
+        for (const std::string policy : {"PASSIVE", "ACTIVE", "default"})
             for (int threads : {1, 2})
                 for (bool busy : {false, true}) {
                     pid_t competitor = busy ? startBusyProcess() : 0;
-                    const double ms = childMeasure(self, what, "OMP_WAIT_POLICY=" + policy +
-                                                                   " BENCH_THREADS=" + std::to_string(threads));
+                    const std::string env = policy == "default" ? "-u OMP_WAIT_POLICY" // libgomp's own default
+                                                                : "OMP_WAIT_POLICY=" + policy;
+                    const double ms = childMeasure(self, what, env + " BENCH_THREADS=" + std::to_string(threads));
                     if (competitor) {
                         kill(competitor, SIGKILL);
                         waitpid(competitor, nullptr, 0);

@@ -1,15 +1,16 @@
-#include "ThreadPolicy.h"
+#include "RuntimePolicy.h"
 
 #include <torch/torch.h>
 
 #include <cstdlib>
+#include <malloc.h>
 #include <string>
 #include <thread>
 #include <unistd.h>
 
 namespace convscope {
 
-void ThreadPolicy::ensurePassiveWaiting(char **argv)
+void RuntimePolicy::ensurePassiveWaiting(char **argv)
 {
     if (std::getenv("OMP_WAIT_POLICY") || std::getenv("CONVSCOPE_REEXECUTED"))
         return;
@@ -19,13 +20,26 @@ void ThreadPolicy::ensurePassiveWaiting(char **argv)
     // execv only returns on failure: carry on with the policy libgomp already read.
 }
 
-int ThreadPolicy::cores()
+int RuntimePolicy::init(char **argv)
+{
+    ensurePassiveWaiting(argv);
+    applyAllocator();
+    return applyThreads();
+}
+
+void RuntimePolicy::applyAllocator()
+{
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+int RuntimePolicy::cores()
 {
     unsigned n = std::thread::hardware_concurrency();
     return n ? static_cast<int>(n) : 1;
 }
 
-int ThreadPolicy::apply(int threads)
+int RuntimePolicy::applyThreads(int threads)
 {
     if (threads <= 0) {
         if (const char *env = std::getenv("CONVSCOPE_THREADS"))

@@ -1,0 +1,36 @@
+#pragma once
+// How Convscope uses the CPU cores and memory. Call RuntimePolicy::init(argv) first thing in every main().
+//
+// Threads: LibTorch (Debian) runs intra-op work on OpenMP threads. With OpenMP's default ACTIVE waiting, idle
+// workers spin, and a single competing process (a compiler, a second app) can make inference dozens of times slower
+// on a 2-core laptop. libgomp reads OMP_WAIT_POLICY when it is loaded, before main(), so `ensurePassiveWaiting`
+// re-executes the program once with OMP_WAIT_POLICY=PASSIVE unless the user set a policy explicitly.
+// `applyThreads` then gives LibTorch all cores (Debian's build defaults to one intra-op thread here).
+//
+// Memory: activations of a batch are tens of MB each. glibc serves such blocks with fresh mmap()s and returns them
+// on free, so every forward pass page-faults its whole working set again; when the probe keeps every layer's output
+// alive this cost 25% at batch 32 (tests/bench/ProbeOverheadBench). `applyAllocator` keeps freed memory in the heap
+// for reuse instead (peak memory stays reserved while the process runs).
+namespace convscope {
+
+class RuntimePolicy {
+public:
+    /// ensurePassiveWaiting + applyAllocator + applyThreads. Returns the intra-op thread count.
+    static int init(char **argv);
+
+    /// If OMP_WAIT_POLICY is unset, sets it to PASSIVE and execv()s /proc/self/exe with the same arguments;
+    /// returns normally when no restart is needed or the restart failed (then runs as is).
+    static void ensurePassiveWaiting(char **argv);
+
+    /// Large blocks come from the heap and stay there after free (mallopt M_MMAP_MAX=0, no trimming).
+    static void applyAllocator();
+
+    /// Sets LibTorch's intra-op thread count: `threads` if > 0, else $CONVSCOPE_THREADS if set, else all cores.
+    /// Returns the count in effect.
+    static int applyThreads(int threads = 0);
+
+    /// Number of online CPU cores.
+    static int cores();
+};
+
+} // namespace convscope
