@@ -3,6 +3,7 @@
 #include "CliCommands.h"
 #include "Error.h"
 
+#include <QFileInfo>
 #include <QGuiApplication>
 
 #include <cstdio>
@@ -39,7 +40,10 @@ bool Cli::handles(const QStringList &args)
     if (args.isEmpty())
         return false;
     const QString &first = args.first();
-    return findCommand(first) || first == "--help" || first == "-h" || first == "help" || first == "--version";
+    if (first == "--screenshot")
+        return false; // a GUI option
+    // Anything that is neither a command nor an existing file (the GUI's MODEL argument) gets the usage text.
+    return findCommand(first) || !QFileInfo::exists(first);
 }
 
 int Cli::run(int argc, char **argv)
@@ -63,7 +67,10 @@ int Cli::run(int argc, char **argv)
     const CliCommand *command = findCommand(name);
     if (!command) {
         printUsage();
-        return name == "--help" || name == "-h" || name == "help" ? 0 : 2;
+        if (name == "--help" || name == "-h" || name == "help")
+            return 0;
+        std::fprintf(stderr, "convscope: '%s' is neither a command nor a model file\n", qPrintable(name));
+        return 2;
     }
     try {
         return command->run(args);

@@ -7,7 +7,8 @@ namespace convscope {
 
 class Cli {
 public:
-    /// True when `args` (without the program name) start with a CLI command or a help/version flag.
+    /// True when `args` (without the program name) start with a CLI command, a help/version flag, or anything
+    /// else that is not an existing file (which then gets the usage text); false for the GUI's `MODEL [DATASET]`.
     static bool handles(const QStringList &args);
     /// Runs the command; returns the process exit code. All convscope::Error exceptions are caught here and
     /// printed as one line "convscope: <message>".

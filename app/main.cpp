@@ -1,10 +1,17 @@
-// Entry point. Every invocation goes through the CLI for now (usage when no command is given); the desktop window
-// will take the no-command case.
+// Entry point: the headless CLI when the first argument is a command, otherwise the desktop app.
 #include "Cli.h"
+#include "GuiApp.h"
 #include "RuntimePolicy.h"
+
+#include <QStringList>
 
 int main(int argc, char **argv)
 {
     convscope::RuntimePolicy::init(argv);
-    return convscope::Cli::run(argc, argv);
+    QStringList args;
+    for (int i = 1; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    if (convscope::Cli::handles(args))
+        return convscope::Cli::run(argc, argv);
+    return convscope::GuiApp::run(argc, argv);
 }

@@ -72,10 +72,10 @@ TileSet FilterWeights::tiles(const torch::Tensor &weight, const Options &options
         set.kind = TileValues::Signed;
         set.values = scale(w.narrow(1, 0, shown).reshape({out * shown, 1, w.size(2), w.size(3)}), true,
                            options.scaling);
-        set.columns = static_cast<int>(shown);
+        set.columns = shown > 1 ? static_cast<int>(shown) : 0; // one channel: a square grid of filters
         for (int64_t o = 0; o < out; ++o)
             for (int64_t i = 0; i < shown; ++i)
-                set.captions.push_back(std::to_string(o) + ":" + std::to_string(i));
+                set.captions.push_back(shown > 1 ? std::to_string(o) + ":" + std::to_string(i) : std::to_string(o));
     }
     return set;
 }

@@ -55,10 +55,14 @@ IdxSource::IdxSource(const std::vector<std::string> &imageFiles)
         std::vector<unsigned char> data = readFile(file);
         if (data.size() < 16 || bigEndian(data.data()) != 0x00000803)
             throw DataError("'" + file + "' is not an idx3 image file (unsigned bytes, N×rows×columns)");
-        const int64_t n = bigEndian(&data[4]);
-        const int rows = static_cast<int>(bigEndian(&data[8])), cols = static_cast<int>(bigEndian(&data[12]));
-        if (static_cast<int64_t>(data.size()) < 16 + n * rows * cols)
-            throw DataError("'" + file + "' is truncated: it announces " + std::to_string(n) + " images");
+        const uint64_t n64 = bigEndian(&data[4]), rows64 = bigEndian(&data[8]), cols64 = bigEndian(&data[12]);
+        if (rows64 < 1 || rows64 > 65535 || cols64 < 1 || cols64 > 65535)
+            throw DataError("'" + file + "' announces images of " + std::to_string(rows64) + "×" +
+                            std::to_string(cols64) + " pixels; not a valid idx image file");
+        if (n64 > (data.size() - 16) / (rows64 * cols64))
+            throw DataError("'" + file + "' is truncated: it announces " + std::to_string(n64) + " images");
+        const int64_t n = static_cast<int64_t>(n64);
+        const int rows = static_cast<int>(rows64), cols = static_cast<int>(cols64);
         if (rows_ && (rows != rows_ || cols != cols_))
             throw DataError("'" + file + "' has " + std::to_string(rows) + "×" + std::to_string(cols) +
                             " images, unlike the files before it");

@@ -40,7 +40,7 @@ std::string kernelString(const torch::Tensor &w)
 void leafCost(LayerInfo &row, const torch::jit::Module &module, const torch::Tensor &out)
 {
     const torch::Tensor w = ModulePath::tensorAttribute(module, "weight");
-    if (!w.defined() || !out.defined())
+    if (!w.defined() || !out.defined() || w.numel() == 0)
         return;
     if (row.kind == LayerKind::Conv && w.dim() >= 3) {
         const bool transposed = row.type.find("Transpose") != std::string::npos;

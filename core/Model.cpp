@@ -178,7 +178,7 @@ const LayerInfo &Model::layer(const std::string &name) const
     }
     if (suffixMatches == 1)
         return *bySuffix;
-    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
+    if (!name.empty() && name.size() < 9 && std::all_of(name.begin(), name.end(), ::isdigit)) {
         size_t i = std::stoul(name);
         if (i < layers_.size())
             return layers_[i];
@@ -207,7 +207,7 @@ torch::Tensor Model::forward(const torch::Tensor &batch) const
 
 std::vector<std::vector<Prediction>> Model::topK(const torch::Tensor &logits, int k) const
 {
-    if (logits.dim() != 2)
+    if (logits.dim() != 2 || logits.size(1) == 0)
         throw UnsupportedModelError("the model's output has shape " + shapeString(logits.sizes()) +
                                     ", not images × classes: no class predictions");
     k = std::max(1, std::min<int>(k, static_cast<int>(logits.size(1))));

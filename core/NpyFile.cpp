@@ -80,15 +80,12 @@ torch::Tensor NpyFile::read(const std::string &path)
     if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
         throw DataError("'" + path + "' is not a .npy file");
     uint32_t len = 0;
-    if (magic[6] == 1) {
-        unsigned char b[2];
-        in.read(reinterpret_cast<char *>(b), 2);
-        len = b[0] | (b[1] << 8);
-    } else {
-        unsigned char b[4];
-        in.read(reinterpret_cast<char *>(b), 4);
-        len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
-    }
+    unsigned char b[4] = {0, 0, 0, 0};
+    if (!in.read(reinterpret_cast<char *>(b), magic[6] == 1 ? 2 : 4))
+        throw DataError("'" + path + "': truncated .npy header");
+    len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+    if (len > (1u << 20))
+        throw DataError("'" + path + "': implausible .npy header length");
     std::string header(len, '\0');
     if (!in.read(header.data(), len))
         throw DataError("'" + path + "': truncated .npy header");
@@ -103,8 +100,11 @@ torch::Tensor NpyFile::read(const std::string &path)
     std::vector<int64_t> shape;
     std::string dims = m[1];
     std::regex num("[0-9]+");
-    for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it)
+    for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it) {
+        if (it->str().size() > 12)
+            throw DataError("'" + path + "': implausible .npy shape");
         shape.push_back(std::stoll(it->str()));
+    }
     torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(type));
     if (!in.read(static_cast<char *>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes())))
         throw DataError("'" + path + "': truncated .npy data");

@@ -1,8 +1,11 @@
 #include "Preprocessor.h"
 
+#include "Error.h"
+
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 namespace convscope {
 
@@ -33,14 +36,28 @@ cv::Mat toUnitFloat(const cv::Mat &img)
 
 cv::Mat Preprocessor::fit(const cv::Mat &decoded) const
 {
-    cv::Mat img = decoded;
-    // Channels first, so resizing works on the fewest channels needed.
-    if (spec_.channels == 1 && img.channels() == 3)
-        cv::cvtColor(img, img, cv::COLOR_BGR2GRAY);
-    else if (spec_.channels == 3 && img.channels() == 1)
-        cv::cvtColor(img, img, cv::COLOR_GRAY2RGB);
+    try {
+        return fitUnchecked(decoded);
+    } catch (const cv::Exception &e) {
+        throw DataError("cannot preprocess a " + std::to_string(decoded.cols) + "×" + std::to_string(decoded.rows) +
+                        " image: " + e.err);
+    }
+}
+
+cv::Mat Preprocessor::fitUnchecked(const cv::Mat &decoded) const
+{
+    if (decoded.empty())
+        throw DataError("cannot preprocess an empty image");
+    // Channels first, so resizing works on the fewest channels needed (into a new Mat: `decoded` stays as it is).
+    cv::Mat img;
+    if (spec_.channels == 1 && decoded.channels() == 3)
+        cv::cvtColor(decoded, img, cv::COLOR_BGR2GRAY);
+    else if (spec_.channels == 3 && decoded.channels() == 1)
+        cv::cvtColor(decoded, img, cv::COLOR_GRAY2RGB);
     else if (spec_.channels == 3)
-        cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
+        cv::cvtColor(decoded, img, cv::COLOR_BGR2RGB);
+    else
+        img = decoded;
 
     const int W = spec_.width, H = spec_.height;
     switch (spec_.resize) {
@@ -48,9 +65,13 @@ cv::Mat Preprocessor::fit(const cv::Mat &decoded) const
         img = resized(img, W, H);
         break;
     case ResizePolicy::CenterCrop: {
-        const double scale = double(spec_.resizeTo) / std::min(img.cols, img.rows);
-        const int w = std::max(W, int(img.cols * scale + 0.5)), h = std::max(H, int(img.rows * scale + 0.5));
-        img = resized(img, w, h)(cv::Rect((w - W) / 2, (h - H) / 2, W, H)).clone();
+        // Crop in source pixels first (the W×H window of the image scaled so its shorter side is resizeTo), then
+        // resize only that window: a 1×20000 strip never becomes a 256×5,000,000 intermediate.
+        const double scale = std::max({double(spec_.resizeTo) / std::min(img.cols, img.rows),
+                                       double(W) / img.cols, double(H) / img.rows});
+        const int cw = std::clamp(int(std::lround(W / scale)), 1, img.cols);
+        const int ch = std::clamp(int(std::lround(H / scale)), 1, img.rows);
+        img = resized(img(cv::Rect((img.cols - cw) / 2, (img.rows - ch) / 2, cw, ch)), W, H);
         break;
     }
     case ResizePolicy::Pad: {

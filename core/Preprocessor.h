@@ -17,6 +17,7 @@ public:
     /// enlarging, as PIL's antialiased resize approximately does).
     cv::Mat fit(const cv::Mat &decoded) const;
 
+    /// Throws DataError for an image OpenCV cannot convert.
     /// C×H×W float tensor: fit(), scaled to [0, range], minus mean, divided by std.
     torch::Tensor tensor(const cv::Mat &decoded) const;
 
@@ -24,6 +25,7 @@ public:
     torch::Tensor normalise(const cv::Mat &fitted) const;
 
 private:
+    cv::Mat fitUnchecked(const cv::Mat &decoded) const;
     InputSpec spec_;
 };
 

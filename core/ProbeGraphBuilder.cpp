@@ -203,6 +203,10 @@ void ProbeGraphBuilder::inlineCall(Node *call)
         call->input(1)->type()->isSubtypeOf(*c10::TensorType::get()) && !call->output()->hasUses())
         result = call->input(1);
     const size_t call_inputs = call->inputs().size();
+    const bool nested = call->owningBlock() != graph_->block();
+    Node *end = nullptr;
+    if (moduleCall) // a marker where the call returns; removed by the final dead-code pass
+        end = graph_->insertConstant(c10::IValue(int64_t(0)))->node();
     call->output()->replaceAllUsesWith(result);
     // A module's result may be the result of a call inlined later (Sequential returns its last child's output).
     for (RawCall &rc : raw_)
@@ -214,8 +218,8 @@ void ProbeGraphBuilder::inlineCall(Node *call)
     if (moduleCall) {
         RawCall &rc = raw_[owner];
         rc.value = result;
-        if (rc.whyNot.empty() && result->node()->owningBlock() != graph_->block() &&
-            result->node()->kind() != prim::Param)
+        rc.end = end;
+        if (rc.whyNot.empty() && nested)
             rc.whyNot = "called inside a data-dependent branch or loop";
         if (rc.whyNot.empty() && result->type()->kind() == c10::TypeKind::NoneType && call_inputs == 1)
             rc.whyNot = "traced as a no-op: the tracer kept neither its input nor its output";
@@ -247,7 +251,7 @@ bool ProbeGraphBuilder::functionalize(Node *node, const std::vector<Value *> &al
         if (a == self || a == node->output())
             continue;
         for (const auto &use : a->uses())
-            if (use.user != graph_->return_node() && use.user->isAfter(node))
+            if (use.user == graph_->return_node() ? capturedLater(use.offset, node) : use.user->isAfter(node))
                 return false;
     }
     std::string name = node->kind().toUnqualString();
@@ -262,20 +266,35 @@ bool ProbeGraphBuilder::functionalize(Node *node, const std::vector<Value *> &al
     f->setScope(node->scope());
     node->output()->replaceAllUsesWith(f->output());
     std::vector<torch::jit::Use> uses(self->uses().begin(), self->uses().end());
-    for (const auto &use : uses)
-        if (use.user != graph_->return_node() && use.user != f && use.user->isAfter(node))
+    for (const auto &use : uses) {
+        // A capture sees the mutation when its call returns after the op; the model's result (output 0) always.
+        const bool later = use.user == graph_->return_node() ? capturedLater(use.offset, node)
+                                                             : use.user != f && use.user->isAfter(node);
+        if (later)
             use.user->replaceInput(use.offset, f->output());
+    }
     node->destroy();
     return true;
+}
+
+bool ProbeGraphBuilder::capturedLater(size_t output, Node *node) const
+{
+    if (output == 0)
+        return true;
+    auto it = outputEnd_.find(output);
+    return it == outputEnd_.end() || it->second->isAfter(node);
 }
 
 void ProbeGraphBuilder::cloneCaptured(const std::vector<int> &outputs)
 {
     for (int o : outputs) {
+        // Copy the value at the moment its call returns (its end marker), as a hook would.
         Value *v = graph_->outputs().at(o);
-        Node *def = v->node();
-        torch::jit::WithInsertPoint guard(def->kind() == prim::Param ? graph_->block()->nodes().front()
-                                                                      : def->next());
+        auto end = outputEnd_.find(static_cast<size_t>(o));
+        Node *at = end != outputEnd_.end() ? end->second->next() : v->node()->next();
+        if (end == outputEnd_.end() && v->node()->kind() == prim::Param)
+            at = graph_->block()->nodes().front();
+        torch::jit::WithInsertPoint guard(at);
         Value *none = graph_->insertConstant(c10::IValue());
         Node *clone = graph_->create(c10::Symbol::fromQualString("aten::clone"), {v, none}, 1);
         graph_->insertNode(clone);
@@ -346,8 +365,11 @@ ProbeGraph ProbeGraphBuilder::build()
         mc.parent = rc.parent >= 0 ? rawToCall[rc.parent] : -1;
         mc.hasChildren = !rc.children.empty();
         mc.whyNot = rc.whyNot;
-        if (rc.whyNot.empty() && rc.value)
+        if (rc.whyNot.empty() && rc.value) {
             mc.output = static_cast<int>(graph_->registerOutput(rc.value));
+            if (rc.end)
+                outputEnd_[static_cast<size_t>(mc.output)] = rc.end;
+        }
     }
     // Post-order puts every parent after its children: walk backwards so parents get their depth first.
     for (auto it = result.calls.rbegin(); it != result.calls.rend(); ++it)

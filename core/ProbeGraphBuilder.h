@@ -53,6 +53,7 @@ private:
     void protectCapturedValues();
     bool functionalize(torch::jit::Node *node, const std::vector<torch::jit::Value *> &aliases);
     void cloneCaptured(const std::vector<int> &outputs);
+    bool capturedLater(size_t output, torch::jit::Node *node) const;
     torch::jit::Node *nextCall();
 
     torch::jit::Module root_;
@@ -63,6 +64,7 @@ private:
         int parent = -1;
         std::vector<int> children;
         torch::jit::Value *value = nullptr;
+        torch::jit::Node *end = nullptr; ///< marker where the call returns: the moment its hook would fire
         std::string whyNot;
     };
     std::vector<RawCall> raw_;
@@ -76,6 +78,7 @@ private:
     std::unordered_set<torch::jit::Node *> opaque_; // calls left as they are (interfaces, unknown types)
     std::unordered_set<std::string> mutatedAttributes_;
     std::vector<int> order_; // raw_ indices in hook order
+    std::unordered_map<size_t, torch::jit::Node *> outputEnd_; // graph output index -> its call's end marker
 };
 
 } // namespace convscope

@@ -41,6 +41,25 @@ TileGridRenderer::Layout TileGridRenderer::layout(const TileSet &tiles) const
     return l;
 }
 
+QRect TileGridRenderer::tileRect(const TileSet &tiles, int index) const
+{
+    const Layout l = layout(tiles);
+    const int col = index % l.columns, row = index / l.columns;
+    return QRect(options_.gap + col * (l.tileW + options_.gap),
+                 l.titleH + options_.gap + row * (l.tileH + l.captionH + options_.gap), l.tileW, l.tileH);
+}
+
+int TileGridRenderer::tileAt(const TileSet &tiles, QPoint pos) const
+{
+    const Layout l = layout(tiles);
+    const int col = (pos.x() - options_.gap) / (l.tileW + options_.gap);
+    const int row = (pos.y() - l.titleH - options_.gap) / (l.tileH + l.captionH + options_.gap);
+    if (pos.x() < options_.gap || pos.y() < l.titleH + options_.gap || col >= l.columns)
+        return -1;
+    const int index = row * l.columns + col;
+    return index < tiles.count() && tileRect(tiles, index).contains(pos) ? index : -1;
+}
+
 QImage TileGridRenderer::tileImage(const TileSet &tiles, std::int64_t index)
 {
     torch::Tensor t = tiles.values[index].contiguous();
@@ -83,7 +102,7 @@ void TileGridRenderer::paint(QPainter &painter, const TileSet &tiles, const Layo
     for (int64_t i = 0; i < tiles.count(); ++i) {
         const int col = static_cast<int>(i % l.columns), row = static_cast<int>(i / l.columns);
         const int x = options_.gap + col * (l.tileW + options_.gap);
-        const int y = l.titleH + options_.gap + row * (l.tileH + l.captionH + options_.gap);
+        const int y = l.titleH + options_.gap + row * (l.tileH + l.captionH + options_.gap); // as tileRect()
         painter.drawImage(QRect(x, y, l.tileW, l.tileH), tileImage(tiles, i));
         if (l.captionH && i < static_cast<int64_t>(tiles.captions.size()))
             painter.drawText(QRect(x, y + l.tileH, l.tileW, l.captionH), Qt::AlignCenter,

@@ -5,6 +5,7 @@
 
 #include <QColor>
 #include <QImage>
+#include <QRect>
 #include <QString>
 
 class QPainter;
@@ -27,6 +28,10 @@ public:
     QImage render(const TileSet &tiles) const;
     /// One tile as an image of its native size (no scaling, no caption).
     static QImage tileImage(const TileSet &tiles, std::int64_t index);
+    /// Index of the tile under `pos` in render() coordinates, or -1.
+    int tileAt(const TileSet &tiles, QPoint pos) const;
+    /// Where tile `index` is drawn in render() coordinates.
+    QRect tileRect(const TileSet &tiles, int index) const;
     /// Writes PNG (or any raster format Qt knows by extension) or SVG (".svg"). Throws IoError/UsageError.
     void write(const TileSet &tiles, const QString &path) const;
 

@@ -162,7 +162,7 @@ TEST_CASE("cli bad input: clear one-line errors and distinct exit codes", "[cli]
     check({"evaluate", demo(), "/nonexistent/dir"}, 3, "does not exist");
     check({"filters", demo(), "--layer", "nope", "-o", "/tmp/x.png"}, 2, "no layer 'nope'");
     check({"info"}, 2, "usage");
-    check({"frobnicate"}, 2, "");
+    check({"frobnicate"}, 2, "neither a command nor a model file");
     Run help = cli({"filters", "--help"});
     CHECK(help.code == 0);
     CHECK(help.out.contains("--mode"));

@@ -130,3 +130,4 @@ ARCH_TEST(mnasnet)
 ARCH_TEST(efficientnet)
 ARCH_TEST(regnet)
 ARCH_TEST(convnext)
+ARCH_TEST(inplace) // in-place ops on values that are not reassigned

@@ -1,0 +1,62 @@
+#pragma once
+// The desktop window: layer tree (left), filters and activations (centre tabs), dataset browser (bottom), menus,
+// drag-and-drop and session restore. Wiring only: state and work live in Workspace and the viz panels.
+#include <QMainWindow>
+#include <QSettings>
+
+#include <memory>
+
+namespace convscope {
+
+class ActivationsPanel;
+class DatasetBrowser;
+class FiltersPanel;
+class LayerTreePanel;
+class MessageBar;
+class Workspace;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    /// `settings` holds the session and recent files (owned by the caller; must outlive the window).
+    explicit MainWindow(QSettings *settings, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    Workspace *workspace() const { return workspace_; }
+    FiltersPanel *filters() const { return filters_; }
+    ActivationsPanel *activations() const { return activations_; }
+    DatasetBrowser *datasets() const { return datasets_; }
+    LayerTreePanel *layers() const { return layers_; }
+    MessageBar *messages() const { return messages_; }
+
+    /// Opens a model and optionally a dataset (the sidecar's dataset when empty).
+    void open(const QString &model, const QString &dataset = {});
+    /// Processes events until no background work is left and the grids are drawn (screenshots, tests), at most
+    /// `timeoutMs`.
+    void waitUntilSettled(int timeoutMs);
+    /// Restores the last session; false when there is none (or its files are gone).
+    bool restoreSession();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void buildMenus();
+    void openDropped(const QString &path);
+    void addRecent(const QString &key, const QString &path);
+    void exportView(bool activations);
+    void saveSession();
+
+    QSettings *settings_;
+    Workspace *workspace_;
+    MessageBar *messages_;
+    LayerTreePanel *layers_;
+    FiltersPanel *filters_;
+    ActivationsPanel *activations_;
+    DatasetBrowser *datasets_;
+    QString pendingLayer_;
+};
+
+} // namespace convscope

@@ -1,0 +1,160 @@
+// The desktop window, offscreen: demo loads, panels follow the selected layer and input, predictions equal the
+// CLI's, exports decode, errors show in the window. Screenshots are kept in the build tree as artifacts.
+#include <catch2/catch.hpp>
+
+#include "ActivationsPanel.h"
+#include "DatasetBrowser.h"
+#include "DatasetModel.h"
+#include "FiltersPanel.h"
+#include "MainWindow.h"
+#include "MessageBar.h"
+#include "TestPaths.h"
+#include "TileGridView.h"
+#include "Workspace.h"
+
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QListView>
+#include <QProcess>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTemporaryDir>
+
+#include <set>
+
+using namespace convscope;
+
+namespace {
+
+QString demo() { return QString::fromStdString(testpaths::demoModel()); }
+QString testImage(int i)
+{
+    return QString::fromStdString(testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz#" + std::to_string(i));
+}
+
+/// Fraction of distinct colours, to tell a drawn grid from a blank one.
+size_t colours(const QImage &img)
+{
+    std::set<QRgb> c;
+    for (int y = 0; y < img.height(); y += 2)
+        for (int x = 0; x < img.width(); x += 2)
+            c.insert(img.pixel(x, y));
+    return c.size();
+}
+
+void saveArtifact(QWidget &w, const QString &name)
+{
+    const QString dir = QString::fromStdString(testpaths::fixtures()) + "/../test-artifacts";
+    QDir().mkpath(dir);
+    REQUIRE(w.grab().save(dir + "/" + name));
+}
+
+} // namespace
+
+TEST_CASE("main window on the demo: layer, filters, input, activations, predictions, export", "[gui]")
+{
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("settings.ini"), QSettings::IniFormat);
+    MainWindow window(&settings);
+    window.resize(1280, 800);
+    window.show();
+    window.open(demo());
+    window.waitUntilSettled(30000);
+    Workspace *ws = window.workspace();
+    REQUIRE(ws->model());
+    REQUIRE(ws->dataset()); // the sidecar names the Fashion-MNIST test set
+    CHECK(ws->dataset()->size() == 10000);
+    CHECK(window.messages()->text().isEmpty());
+
+    // A conv layer: one filter tile per output channel, and the grid is not blank.
+    ws->selectLayer(ws->model()->layer("conv 2").index);
+    window.waitUntilSettled(10000);
+    CHECK(window.filters()->grid()->tiles().count() == 64);
+    CHECK(colours(window.filters()->grid()->image()) > 20);
+
+    // An input: maps for each channel of the layer; predictions equal the CLI's.
+    ws->setInput(testImage(3));
+    window.waitUntilSettled(20000);
+    REQUIRE(ws->input());
+    CHECK(window.activations()->grid()->tiles().count() == 64);
+    QTableWidget *table = window.activations()->predictions();
+    REQUIRE(table->rowCount() == 5);
+    QProcess cli;
+    cli.start(QString::fromStdString(testpaths::cli()), {"predict", demo(), testImage(3), "--json"});
+    REQUIRE(cli.waitForFinished(60000));
+    const QJsonArray preds = QJsonDocument::fromJson(cli.readAllStandardOutput()).array()[0].toObject()["predictions"].toArray();
+    for (int k = 0; k < 5; ++k) {
+        CHECK(table->item(k, 0)->text() == preds[k].toObject()["label"].toString());
+        CHECK(table->item(k, 1)->text() ==
+              QString::number(100.0 * preds[k].toObject()["probability"].toDouble(), 'f', 2) + " %");
+    }
+
+    // Exports decode with the requested size.
+    window.filters()->exportTo(dir.filePath("f.png"), 1000);
+    CHECK(QImage(dir.filePath("f.png")).width() == 1000);
+    window.filters()->exportTo(dir.filePath("f.svg"), 1000);
+    QFile svg(dir.filePath("f.svg"));
+    REQUIRE(svg.open(QIODevice::ReadOnly));
+    CHECK(svg.readAll().count("<image") == 64);
+    window.activations()->exportTo(dir.filePath("a.png"), 800);
+    CHECK(QImage(dir.filePath("a.png")).width() == 800);
+    window.activations()->exportTo(dir.filePath("a.npy"), 0);
+    CHECK(QFile(dir.filePath("a.npy")).size() > 64 * 14 * 14 * 4);
+
+    // The dataset browser fills lazily.
+    CHECK(window.datasets()->model()->rowCount() > 0);
+    CHECK(window.datasets()->model()->canFetchMore({}));
+
+    // Screenshots for people to look at (build/test-artifacts).
+    window.waitUntilSettled(5000);
+    saveArtifact(window, "mainwindow-filters.png");
+    window.findChild<QTabWidget *>()->setCurrentIndex(1);
+    window.waitUntilSettled(5000);
+    saveArtifact(window, "mainwindow-activations.png");
+
+    // Errors appear in the window; the loaded model stays.
+    ws->openModel(QString::fromStdString(testpaths::fixtures() + "/models/text.pt"));
+    window.waitUntilSettled(10000);
+    CHECK(window.messages()->text().contains("not a TorchScript model"));
+    CHECK(ws->model());
+    ws->setInput("/nonexistent.png");
+    window.waitUntilSettled(10000);
+    CHECK(window.messages()->text().contains("nonexistent.png"));
+}
+
+TEST_CASE("main window on a ResNet-18 with a folder of images; session restored", "[gui]")
+{
+    QTemporaryDir dir;
+    const QString ini = dir.filePath("settings.ini");
+    const QString resnet = QString::fromStdString(testpaths::fixtures() + "/resnet18.traced.pt");
+    const QString photos = QString::fromStdString(testpaths::fixtures() + "/images/good");
+    {
+        QSettings settings(ini, QSettings::IniFormat);
+        MainWindow window(&settings);
+        window.show();
+        window.open(resnet, photos);
+        window.waitUntilSettled(30000);
+        Workspace *ws = window.workspace();
+        REQUIRE(ws->model());
+        CHECK(ws->layer() == ws->model()->layer("conv1").index); // first conv layer
+        CHECK(window.filters()->grid()->tiles().kind == TileValues::Color);
+        ws->selectLayer(ws->model()->layer("layer2.0.relu#2").index);
+        ws->setInputFromDataset(2);
+        window.waitUntilSettled(30000);
+        CHECK(window.activations()->grid()->tiles().count() == 128);
+        CHECK(window.activations()->predictions()->rowCount() == 5);
+        window.close(); // saves the session
+    }
+    QSettings settings(ini, QSettings::IniFormat);
+    MainWindow again(&settings);
+    REQUIRE(again.restoreSession());
+    again.waitUntilSettled(30000);
+    REQUIRE(again.workspace()->model());
+    CHECK(QString::fromStdString(again.workspace()->model()->path()) == QFileInfo(resnet).absoluteFilePath());
+    CHECK(again.workspace()->datasetPath() == photos);
+    CHECK(again.workspace()->model()->layers()[again.workspace()->layer()].path == "layer2.0.relu#2");
+}

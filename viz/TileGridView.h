@@ -1,0 +1,47 @@
+#pragma once
+// Shows a TileSet as a zoomable grid (Ctrl+wheel or zoomIn/zoomOut), with the tile index and statistics on
+// hover. Rendering runs on a worker thread; the pixmap is made on the GUI thread.
+#include "TileGridRenderer.h"
+
+#include <QFutureWatcher>
+#include <QScrollArea>
+
+class QLabel;
+
+namespace convscope {
+
+class TileGridView : public QScrollArea {
+    Q_OBJECT
+public:
+    explicit TileGridView(QWidget *parent = nullptr);
+    ~TileGridView() override;
+
+    /// Shows `tiles`; `raw` (optional, same count) holds the unnormalised values for hover statistics.
+    void setTiles(TileSet tiles, torch::Tensor raw = {});
+    void clear(const QString &message = {});
+    const TileSet &tiles() const { return tiles_; }
+    /// The grid as last rendered (for tests and clipboard).
+    QImage image() const { return image_; }
+    /// Options used for on-screen rendering (export uses its own width).
+    TileGridRenderer::Options renderOptions() const;
+    void zoomIn();
+    void zoomOut();
+
+Q_SIGNALS:
+    void tileClicked(int index);
+    void rendered();
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+private:
+    void render();
+    QLabel *canvas_;
+    TileSet tiles_;
+    torch::Tensor raw_;
+    QImage image_;
+    double zoom_ = 1.0;
+    quint64 generation_ = 0;
+};
+
+} // namespace convscope
