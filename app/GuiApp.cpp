@@ -1,12 +1,12 @@
 #include "GuiApp.h"
 
+#include "AppStyle.h"
 #include "MainWindow.h"
 
 #include <QApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QIcon>
-#include <QStyleFactory>
 #include <QTimer>
 
 #include <cstdio>
@@ -27,29 +27,6 @@ QString demoModel()
     return {};
 }
 
-void applyDarkPalette(QApplication &app)
-{
-    app.setStyle(QStyleFactory::create("Fusion"));
-    QPalette p;
-    const QColor window(45, 46, 50), base(32, 33, 36), text(232, 234, 237), accent(38, 130, 142);
-    p.setColor(QPalette::Window, window);
-    p.setColor(QPalette::WindowText, text);
-    p.setColor(QPalette::Base, base);
-    p.setColor(QPalette::AlternateBase, QColor(40, 41, 45));
-    p.setColor(QPalette::ToolTipBase, base);
-    p.setColor(QPalette::ToolTipText, text);
-    p.setColor(QPalette::Text, text);
-    p.setColor(QPalette::Button, window);
-    p.setColor(QPalette::ButtonText, text);
-    p.setColor(QPalette::Highlight, accent);
-    p.setColor(QPalette::HighlightedText, Qt::white);
-    p.setColor(QPalette::Dark, QColor(24, 25, 27));
-    p.setColor(QPalette::PlaceholderText, QColor(150, 150, 150));
-    p.setColor(QPalette::Disabled, QPalette::Text, QColor(120, 120, 120));
-    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(120, 120, 120));
-    app.setPalette(p);
-}
-
 } // namespace
 
 int GuiApp::run(int argc, char **argv)
@@ -62,7 +39,7 @@ int GuiApp::run(int argc, char **argv)
     QApplication::setApplicationName("convscope");
     QApplication::setOrganizationName("convscope");
     QApplication::setWindowIcon(QIcon(":/convscope.svg"));
-    applyDarkPalette(app);
+    AppStyle::apply(app);
     QSettings settings;
     MainWindow window(&settings);
     QStringList args = QApplication::arguments().mid(1);

@@ -26,6 +26,8 @@
 #include <QProgressBar>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 // The icon lives in a static library: its resource initialiser must be called explicitly.
@@ -71,9 +73,29 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     busy->setRange(0, 0);
     busy->setMaximumWidth(120);
     busy->hide();
+    auto *cancel = new QToolButton;
+    cancel->setText(tr("Cancel"));
+    cancel->setToolTip(tr("Stop waiting for the running work; its result is dropped"));
+    cancel->hide();
     statusBar()->addPermanentWidget(busy);
-    connect(workspace_, &Workspace::busyChanged, this, [this, busy](bool on, const QString &what) {
-        busy->setVisible(on);
+    statusBar()->addPermanentWidget(cancel);
+    connect(cancel, &QToolButton::clicked, workspace_, &Workspace::cancel);
+    // Short work shows nothing; work running past 0.3 s shows progress and a Cancel button.
+    auto *reveal = new QTimer(this);
+    reveal->setSingleShot(true);
+    reveal->setInterval(300);
+    connect(reveal, &QTimer::timeout, this, [this, busy, cancel] {
+        busy->setVisible(workspace_->busy());
+        cancel->setVisible(workspace_->busy());
+    });
+    connect(workspace_, &Workspace::busyChanged, this, [this, busy, cancel, reveal](bool on, const QString &what) {
+        if (on) {
+            reveal->start();
+        } else {
+            reveal->stop();
+            busy->hide();
+            cancel->hide();
+        }
         statusBar()->showMessage(on ? what + "…" : QString());
     });
     connect(workspace_, &Workspace::failed, messages_, &MessageBar::showError);
@@ -105,7 +127,7 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     restoreGeometry(settings_->value("geometry").toByteArray());
     if (!restoreState(settings_->value("windowState").toByteArray())) {
         resizeDocks({layers}, {440}, Qt::Horizontal);
-        resizeDocks({data}, {230}, Qt::Vertical);
+        resizeDocks({data}, {180}, Qt::Vertical);
     }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what Convscope needs, builds it and runs it on the bundled demo: a small CNN trained on Fashion-MNIST,
-# with the Fashion-MNIST test set (Debian's dataset-fashion-mnist) as its dataset. Pictures land in demo-output/.
+# Installs what Convscope needs, builds it and opens the app on the bundled demo: a small CNN trained on
+# Fashion-MNIST, with the Fashion-MNIST test set (Debian's dataset-fashion-mnist) as its dataset.
+# Without a display it runs the headless tour instead (CLI on the demo; pictures land in demo-output/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash packaging/setup-debian.sh
@@ -8,6 +9,10 @@ cmake --preset release
 cmake --build --preset release --target convscope
 
 bin=build/app/convscope
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  exec "$bin" "$@"
+fi
+echo "No display: running the headless tour on the demo instead of the window."
 model=resources/demo/fashion_cnn.pt
 data=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 out=demo-output

@@ -15,6 +15,8 @@ PACKAGES=(
   libopenblas0-pthread
   # tests and fixtures
   catch2 python3-torch python3-torchvision python3-numpy python3-pil
+  # real photos for tests (a flat folder of sample images)
+  python3-skimage
   # fonts for text in exported images (offscreen rendering)
   fonts-dejavu-core fontconfig
   # data: the demo dataset

@@ -11,6 +11,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSlider>
 #include <QSplitter>
 #include <QTableWidget>
@@ -31,11 +32,11 @@ ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
       mapsInfo_(new QLabel), predictions_(new QTableWidget(0, 2)), order_(new QComboBox), scaling_(new QComboBox),
       opacity_(new QSlider(Qt::Horizontal)), grid_(new TileGridView)
 {
-    input_->setFixedSize(196, 196);
+    input_->setFixedSize(160, 160);
     input_->setAlignment(Qt::AlignCenter);
     input_->setFrameShape(QFrame::StyledPanel);
     inputCaption_->setWordWrap(true);
-    overlay_->setFixedSize(196, 196);
+    overlay_->setFixedSize(160, 160);
     overlay_->setAlignment(Qt::AlignCenter);
     overlay_->setFrameShape(QFrame::StyledPanel);
     predictions_->setHorizontalHeaderLabels({tr("Class"), tr("Probability")});
@@ -43,7 +44,10 @@ ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
     predictions_->verticalHeader()->hide();
     predictions_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     predictions_->setSelectionMode(QAbstractItemView::NoSelection);
-    predictions_->setMaximumHeight(170);
+    predictions_->verticalHeader()->setDefaultSectionSize(20);
+    predictions_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    predictions_->setFixedHeight(20 * 5 + predictions_->horizontalHeader()->sizeHint().height() + 4);
+    predictions_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     order_->addItem(tr("By channel"));
     order_->addItem(tr("By strength"));
     scaling_->addItem(tr("Normalise per map"));
@@ -60,13 +64,18 @@ ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
     side->addWidget(open);
     side->addWidget(heading(tr("Top-5 predictions")));
     side->addWidget(predictions_);
-    side->addWidget(heading(tr("Selected channel over the input")));
+    side->addWidget(heading(tr("Channel over the input")));
     side->addWidget(overlay_);
     side->addWidget(opacity_);
     side->addStretch();
     auto *sideWidget = new QWidget;
     sideWidget->setLayout(side);
-    sideWidget->setFixedWidth(220);
+    auto *sideScroll = new QScrollArea; // never forces the window taller than the screen
+    sideScroll->setWidget(sideWidget);
+    sideScroll->setWidgetResizable(true);
+    sideScroll->setFrameShape(QFrame::NoFrame);
+    sideScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    sideScroll->setFixedWidth(230);
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(order_);
@@ -78,7 +87,7 @@ ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
     maps->addWidget(grid_);
     auto *layout = new QHBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    layout->addWidget(sideWidget);
+    layout->addWidget(sideScroll);
     layout->addLayout(maps, 1);
 
     connect(open, &QPushButton::clicked, this, &ActivationsPanel::openImageRequested);

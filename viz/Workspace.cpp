@@ -48,7 +48,19 @@ Workspace::~Workspace()
 
 bool Workspace::busy() const
 {
-    return pending_ > 0;
+    for (const auto &[kind, running] : wanted_)
+        if (running)
+            return true;
+    return false;
+}
+
+void Workspace::cancel()
+{
+    ++modelGeneration_;
+    ++datasetGeneration_;
+    ++inputGeneration_;
+    wanted_.clear();
+    Q_EMIT busyChanged(false, QString());
 }
 
 void Workspace::waitForIdle()
@@ -66,18 +78,20 @@ void Workspace::launch(const QString &what, std::function<T()> work, std::functi
     const quint64 expected = *generation;
     auto *watcher = new QFutureWatcher<Outcome<T>>(this);
     ++pending_;
+    wanted_[generation] = true;
     Q_EMIT busyChanged(true, what);
     connect(watcher, &QFutureWatcher<Outcome<T>>::finished, this, [=] {
         Outcome<T> outcome = watcher->result();
         watcher->deleteLater();
         --pending_;
-        if (*generation == expected) {
+        if (*generation == expected) { // not cancelled nor superseded
+            wanted_[generation] = false;
             if (outcome.value)
                 done(*outcome.value);
             else
                 Q_EMIT failed(outcome.error);
         }
-        Q_EMIT busyChanged(pending_ > 0, pending_ > 0 ? what : QString());
+        Q_EMIT busyChanged(busy(), busy() ? what : QString());
     });
     watcher->setFuture(QtConcurrent::run([work]() -> Outcome<T> {
         Outcome<T> o;

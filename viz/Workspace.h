@@ -13,6 +13,7 @@
 #include <QObject>
 #include <QString>
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -53,8 +54,11 @@ public:
     /// Runs the model on an image already in memory (clipboard, drop).
     void setInputImage(const QImage &image, const QString &name);
 
+    /// Drops the results of all running work (it finishes in the background; nothing it computes is applied).
+    void cancel();
     /// Blocks until no background work is pending (tests, shutdown).
     void waitForIdle();
+    /// True while work whose result is still wanted is running.
     bool busy() const;
 
 Q_SIGNALS:
@@ -78,7 +82,8 @@ private:
     QString modelPath_, datasetPath_, inputReference_;
     int layer_ = -1;
     std::unique_ptr<InputResult> input_;
-    int pending_ = 0;
+    int pending_ = 0;   ///< running jobs, cancelled or not
+    std::map<const quint64 *, bool> wanted_; ///< per kind of job: is its latest request still running?
     quint64 modelGeneration_ = 0, datasetGeneration_ = 0, inputGeneration_ = 0;
 };
 

@@ -126,12 +126,12 @@ TEST_CASE("main window on the demo: layer, filters, input, activations, predicti
     CHECK(window.messages()->text().contains("nonexistent.png"));
 }
 
-TEST_CASE("main window on a ResNet-18 with a folder of images; session restored", "[gui]")
+TEST_CASE("main window on a ResNet-18 with a folder of photos; session restored", "[gui]")
 {
     QTemporaryDir dir;
     const QString ini = dir.filePath("settings.ini");
     const QString resnet = QString::fromStdString(testpaths::fixtures() + "/resnet18.traced.pt");
-    const QString photos = QString::fromStdString(testpaths::fixtures() + "/images/good");
+    const QString photos = "/usr/lib/python3/dist-packages/skimage/data"; // Debian's python3-skimage sample photos
     {
         QSettings settings(ini, QSettings::IniFormat);
         MainWindow window(&settings);
@@ -142,11 +142,24 @@ TEST_CASE("main window on a ResNet-18 with a folder of images; session restored"
         REQUIRE(ws->model());
         CHECK(ws->layer() == ws->model()->layer("conv1").index); // first conv layer
         CHECK(window.filters()->grid()->tiles().kind == TileValues::Color);
+        CHECK(window.filters()->grid()->tiles().count() == 64);
+        CHECK(colours(window.filters()->grid()->image()) > 50);
+        REQUIRE(ws->dataset());
+        std::int64_t chelsea = -1; // the cat
+        for (std::int64_t i = 0; i < ws->dataset()->size(); ++i)
+            if (ws->dataset()->name(i) == "chelsea.png")
+                chelsea = i;
+        REQUIRE(chelsea >= 0);
         ws->selectLayer(ws->model()->layer("layer2.0.relu#2").index);
-        ws->setInputFromDataset(2);
+        ws->setInputFromDataset(chelsea);
         window.waitUntilSettled(30000);
+        CHECK(window.messages()->text().isEmpty());
+        CHECK(ws->input()->seen.size() == QSize(224, 224));
         CHECK(window.activations()->grid()->tiles().count() == 128);
         CHECK(window.activations()->predictions()->rowCount() == 5);
+        window.findChild<QTabWidget *>()->setCurrentIndex(1);
+        window.waitUntilSettled(5000);
+        saveArtifact(window, "mainwindow-resnet18-photos.png");
         window.close(); // saves the session
     }
     QSettings settings(ini, QSettings::IniFormat);

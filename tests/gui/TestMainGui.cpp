@@ -2,6 +2,7 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include "AppStyle.h"
 #include "RuntimePolicy.h"
 
 #include <QApplication>
@@ -22,5 +23,6 @@ int main(int argc, char **argv)
     }
     int qtArgc = 1;
     QApplication app(qtArgc, argv);
+    convscope::AppStyle::apply(app); // screenshots show the app as users see it
     return Catch::Session().run(argc, argv);
 }
