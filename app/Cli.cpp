@@ -2,15 +2,13 @@
 
 #include "CliCommands.h"
 #include "Error.h"
+#include "RuntimePolicy.h"
 
 #include <QFileInfo>
 #include <QGuiApplication>
 
 #include <cstdio>
 #include <cstdlib>
-#include <string>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace convscope {
 
@@ -51,11 +49,7 @@ int Cli::run(int argc, char **argv)
     // Text in exported images needs a QGuiApplication; the offscreen platform needs no display.
     if (!std::getenv("QT_QPA_PLATFORM"))
         setenv("QT_QPA_PLATFORM", "offscreen", 1);
-    if (!std::getenv("XDG_RUNTIME_DIR")) { // keeps Qt from warning about it on every run
-        const std::string dir = "/tmp/convscope-runtime-" + std::to_string(getuid());
-        mkdir(dir.c_str(), 0700);
-        setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
-    }
+    RuntimePolicy::ensureRuntimeDir();
     QGuiApplication app(argc, argv);
     QGuiApplication::setApplicationName("convscope");
     QStringList args = QGuiApplication::arguments().mid(1);

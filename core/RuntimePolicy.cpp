@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <string>
 #include <thread>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace convscope {
@@ -31,6 +32,15 @@ void RuntimePolicy::applyAllocator()
 {
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+void RuntimePolicy::ensureRuntimeDir()
+{
+    if (std::getenv("XDG_RUNTIME_DIR"))
+        return;
+    const std::string dir = "/tmp/convscope-runtime-" + std::to_string(getuid());
+    mkdir(dir.c_str(), 0700);
+    setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
 }
 
 int RuntimePolicy::cores()

@@ -29,6 +29,9 @@ public:
     /// Returns the count in effect.
     static int applyThreads(int threads = 0);
 
+    /// Sets XDG_RUNTIME_DIR to a private /tmp folder when unset (headless runs), so Qt does not warn about it.
+    static void ensureRuntimeDir();
+
     /// Number of online CPU cores.
     static int cores();
 };

@@ -36,7 +36,7 @@ FiltersPanel::FiltersPanel(Workspace *workspace, QWidget *parent)
     bar->addStretch();
     bar->addWidget(info_);
     histogram_->setRenderHint(QPainter::Antialiasing);
-    histogram_->setMinimumHeight(90);
+    histogram_->setMinimumHeight(110);
     auto *split = new QSplitter(Qt::Vertical);
     split->addWidget(grid_);
     split->addWidget(histogram_);
@@ -123,6 +123,10 @@ void FiltersPanel::showHistogram(const torch::Tensor &weights)
     x->setLabelsVisible(false);
     auto *y = new QValueAxis;
     y->setLabelFormat("%d");
+    y->setTickCount(3);
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.8);
+    y->setLabelsFont(small);
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
     series->attachAxis(x);

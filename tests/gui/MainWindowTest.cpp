@@ -1,6 +1,6 @@
 // The desktop window, offscreen: demo loads, panels follow the selected layer and input, predictions equal the
 // CLI's, exports decode, errors show in the window. Screenshots are kept in the build tree as artifacts.
-#include <catch2/catch.hpp>
+#include "CatchTorch.h"
 
 #include "ActivationsPanel.h"
 #include "DatasetBrowser.h"

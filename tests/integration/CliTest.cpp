@@ -1,5 +1,5 @@
 // The headless CLI end to end: real model, real data, outputs parsed and compared with PyTorch.
-#include <catch2/catch.hpp>
+#include "CatchTorch.h"
 
 #include "NpyFile.h"
 #include "TestPaths.h"

@@ -1,5 +1,5 @@
 // Datasets: idx files, class folders with odd and broken images, single files, DATASET#INDEX references.
-#include <catch2/catch.hpp>
+#include "CatchTorch.h"
 
 #include "BatchReader.h"
 #include "Error.h"

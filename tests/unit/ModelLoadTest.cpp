@@ -1,5 +1,5 @@
 // Loading models: the demo's layer table against PyTorch, and every kind of bad model file.
-#include <catch2/catch.hpp>
+#include "CatchTorch.h"
 
 #include "Error.h"
 #include "ModulePath.h"

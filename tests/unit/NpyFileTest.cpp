@@ -1,5 +1,5 @@
 // .npy files written by numpy are read back exactly; ours round-trip.
-#include <catch2/catch.hpp>
+#include "CatchTorch.h"
 
 #include "Error.h"
 #include "NpyFile.h"

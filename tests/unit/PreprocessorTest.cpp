@@ -1,5 +1,5 @@
 // Preprocessing: channel conversion, resize policies, normalisation.
-#include <catch2/catch.hpp>
+#include "CatchTorch.h"
 
 #include "Preprocessor.h"
 

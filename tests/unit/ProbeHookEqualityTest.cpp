@@ -1,6 +1,6 @@
 // The probe's captured activations equal what PyTorch forward hooks saw in eager mode (fixtures written by
 // tests/fixtures/make_models.py), for every torchvision architecture, scripted and traced.
-#include <catch2/catch.hpp>
+#include "CatchTorch.h"
 
 #include "NpyFile.h"
 #include "Probe.h"

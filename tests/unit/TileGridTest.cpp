@@ -1,5 +1,5 @@
 // Filter and activation tiles, and their rendering to PNG and SVG.
-#include <catch2/catch.hpp>
+#include "CatchTorch.h"
 
 #include "ActivationMaps.h"
 #include "Error.h"
