@@ -13,7 +13,7 @@ namespace convscope {
 
 void RuntimePolicy::ensurePassiveWaiting(char **argv)
 {
-    if (std::getenv("OMP_WAIT_POLICY") || std::getenv("CONVSCOPE_REEXECUTED"))
+    if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("CONVSCOPE_REEXECUTED"))
         return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     setenv("CONVSCOPE_REEXECUTED", "1", 1);

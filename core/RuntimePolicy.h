@@ -18,7 +18,7 @@ public:
     /// ensurePassiveWaiting + applyAllocator + applyThreads. Returns the intra-op thread count.
     static int init(char **argv);
 
-    /// If OMP_WAIT_POLICY is unset, sets it to PASSIVE and execv()s /proc/self/exe with the same arguments;
+    /// If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set, sets OMP_WAIT_POLICY=PASSIVE and execv()s /proc/self/exe with the same arguments;
     /// returns normally when no restart is needed or the restart failed (then runs as is).
     static void ensurePassiveWaiting(char **argv);
 
