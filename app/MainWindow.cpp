@@ -18,8 +18,6 @@
 #include <QFileInfo>
 #include <QThreadPool>
 #include <QImageReader>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QInputDialog>
 #include <QMenuBar>
 #include <QMimeData>
@@ -198,17 +196,9 @@ void MainWindow::buildMenus()
 
 void MainWindow::open(const QString &model, const QString &dataset)
 {
-    workspace_->openModel(model);
-    QString data = dataset;
-    if (data.isEmpty()) { // the sidecar may name the model's dataset
-        QFile sidecar(QFileInfo(model).dir().filePath(QFileInfo(model).completeBaseName() + ".json"));
-        if (sidecar.open(QIODevice::ReadOnly))
-            data = QJsonDocument::fromJson(sidecar.readAll()).object().value("dataset").toString();
-        if (!data.isEmpty() && QFileInfo(data).isRelative())
-            data = QFileInfo(model).dir().filePath(data);
-    }
-    if (!data.isEmpty())
-        workspace_->openDataset(data);
+    if (!dataset.isEmpty())
+        workspace_->openDataset(dataset);
+    workspace_->openModel(model); // without a dataset, the workspace opens the one the sidecar names
 }
 
 void MainWindow::waitUntilSettled(int timeoutMs)

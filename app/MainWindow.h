@@ -29,7 +29,7 @@ public:
     LayerTreePanel *layers() const { return layers_; }
     MessageBar *messages() const { return messages_; }
 
-    /// Opens a model and optionally a dataset (the sidecar's dataset when empty).
+    /// Opens a model and optionally a dataset (the sidecar's dataset when none is open or asked for).
     void open(const QString &model, const QString &dataset = {});
     /// Processes events until no background work is left and the grids are drawn (screenshots, tests), at most
     /// `timeoutMs`.

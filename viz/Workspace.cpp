@@ -125,12 +125,15 @@ void Workspace::openModel(const QString &path)
                     }
             if (!inputReference_.isEmpty())
                 setInput(inputReference_);
+            if (datasetPath_.isEmpty() && !datasetRequested_ && !model_->sidecar().dataset.empty())
+                openDataset(QString::fromStdString(model_->sidecar().dataset));
         },
         &modelGeneration_);
 }
 
 void Workspace::openDataset(const QString &path)
 {
+    datasetRequested_ = true;
     ++datasetGeneration_;
     launch<std::shared_ptr<const ImageSource>>(
         tr("Opening dataset %1").arg(path),

@@ -41,7 +41,8 @@ public:
     int layer() const { return layer_; }
     const InputResult *input() const { return input_.get(); }
 
-    /// Starts loading; modelChanged() or failed() follows. The current input is re-run on the new model.
+    /// Starts loading; modelChanged() or failed() follows. The current input is re-run on the new model. When no
+    /// dataset was ever asked for, the dataset named by the model's sidecar is opened too.
     void openModel(const QString &path);
     /// Starts opening a dataset (folder, idx file); datasetChanged() or failed() follows.
     void openDataset(const QString &path);
@@ -81,6 +82,7 @@ private:
     std::shared_ptr<const ImageSource> dataset_;
     QString modelPath_, datasetPath_, inputReference_;
     int layer_ = -1;
+    bool datasetRequested_ = false;
     std::unique_ptr<InputResult> input_;
     int pending_ = 0;   ///< running jobs, cancelled or not
     std::map<const quint64 *, bool> wanted_; ///< per kind of job: is its latest request still running?
