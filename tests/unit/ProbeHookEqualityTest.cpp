@@ -2,6 +2,7 @@
 // tests/fixtures/make_models.py), for every torchvision architecture, scripted and traced.
 #include "CatchTorch.h"
 
+#include "Model.h"
 #include "NpyFile.h"
 #include "Probe.h"
 #include "TestPaths.h"
@@ -58,7 +59,10 @@ void checkArchitecture(const std::string &arch, const std::string &mode)
     const std::string dir = testpaths::fixtures() + "/" + arch;
     auto module = torch::jit::load(testpaths::fixtures() + "/" + arch + "." + mode + ".pt");
     module.eval();
+    const std::string before = module.get_method("forward").graph()->toString();
     Probe probe(module);
+    // The rewrite works on a copy: the loaded module's own graph is untouched.
+    CHECK(module.get_method("forward").graph()->toString() == before);
     const auto refs = readCalls(dir);
     const auto &calls = probe.calls();
 
@@ -103,6 +107,9 @@ void checkArchitecture(const std::string &arch, const std::string &mode)
     torch::Tensor logits = out.modelOutput.isTensor() ? out.modelOutput.toTensor()
                                                       : out.modelOutput.toTupleRef().elements()[0].toTensor();
     CHECK((logits - NpyFile::read(dir + "/output.npy")).abs().max().item<double>() <= 1e-6);
+    // ...and the module itself still computes the same result after the probe ran.
+    torch::NoGradGuard noGrad;
+    CHECK((Model::firstTensor(module.forward({input})) - logits).abs().max().item<double>() <= 1e-6);
 }
 
 } // namespace
