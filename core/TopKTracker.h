@@ -1,0 +1,58 @@
+#pragma once
+// For every channel of a layer, the k strongest responses seen so far over a stream of image batches, at most one
+// per image (Zeiler & Fergus's "top-9 from distinct images"). Memory is channels × k, whatever the number of
+// images. Order is fully defined: larger value first, then smaller image id, then smaller position (y, x), so two
+// scans of the same data — in any batch split — select exactly the same entries.
+//
+// Building block of the dataset scan: `add` per batch, `top` at the end; `state`/`restore` let a scan resume.
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace convscope {
+
+class TopKTracker {
+public:
+    /// What is ranked per (image, channel).
+    enum class Statistic {
+        SpatialMax,  ///< the largest activation of the channel's map, with its position (top-k patches)
+        SpatialMean, ///< the mean of the map (max-response images by mean); position is -1
+    };
+
+    struct Entry {
+        float value = 0;
+        std::int64_t image = -1; ///< dataset index
+        int y = -1, x = -1;      ///< position of the value in the channel's map (SpatialMax), else -1
+    };
+
+    TopKTracker(std::int64_t channels, int k, Statistic statistic = Statistic::SpatialMax);
+
+    /// `activations`: N×C×H×W (or N×C for fully connected outputs, H = W = 1); `images`: N dataset indices.
+    /// Throws UsageError when the channel count or image count does not match.
+    void add(const torch::Tensor &activations, const std::vector<std::int64_t> &images);
+
+    /// Up to k entries of `channel`, best first (fewer when fewer images were seen).
+    std::vector<Entry> top(std::int64_t channel) const;
+
+    std::int64_t channels() const { return channels_; }
+    int k() const { return k_; }
+
+    /// The whole state as tensors (values C×k float32, images C×k int64 with -1 for empty slots, positions C×k×2
+    /// int32), and back: for saving a resumable scan.
+    struct State {
+        torch::Tensor values, images, positions;
+    };
+    State state() const;
+    void restore(const State &state);
+
+private:
+    std::int64_t channels_;
+    int k_;
+    Statistic statistic_;
+    torch::Tensor values_;    ///< C×k float32, -inf where empty
+    torch::Tensor images_;    ///< C×k int64, -1 where empty
+    torch::Tensor positions_; ///< C×k×2 int32 (y, x)
+};
+
+} // namespace convscope
