@@ -11,9 +11,11 @@
 #include "ModulePath.h"
 #include "NpyFile.h"
 #include "Preprocessor.h"
+#include "Scan.h"
 #include "TileGridRenderer.h"
 
 #include <QCommandLineParser>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -343,6 +345,74 @@ int cmdActivations(const QStringList &args)
     return 0;
 }
 
+int cmdScan(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption(sidecarOption());
+    p.addOption({"layers", "Comma-separated layers (default: every conv layer and 4-D block output).", "list"});
+    p.addOption({"top-k", "Entries per channel, from distinct images (default 9).", "k"});
+    p.addOption({"batch", "Images per forward pass (default 64).", "n"});
+    p.addOption({"limit", "Scan only the first N images.", "n"});
+    p.addOption({"csv", "Write the top-k records as CSV: ranking (max|mean), layer, channel, rank, image, name, "
+                        "label, y, x, value.", "file"});
+    p.addOption({"quiet", "No progress bar."});
+    if (auto rc = parse(p, args, "Finds, for every channel of the chosen layers, the top-k dataset images by the "
+                                 "channel's maximum (with its position) and by its mean.",
+                        "MODEL DATASET --csv FILE", 2, 2))
+        return *rc;
+    if (!p.isSet("csv"))
+        throw UsageError("--csv is required (the project store comes later)");
+    const QStringList pos = p.positionalArguments();
+    auto model = loadModel(p, pos[1]);
+    auto source = ImageSource::open(pos[2].toStdString());
+    std::fprintf(stderr, "dataset: %s\n", source->description().c_str());
+    Scan::Options o;
+    for (const QString &l : p.value("layers").split(',', Qt::SkipEmptyParts))
+        o.layers.push_back(l.trimmed().toStdString());
+    o.k = intOption(p, "top-k", 9, 1, 1000);
+    o.batchSize = intOption(p, "batch", 64, 1, 4096);
+    o.limit = p.isSet("limit") ? intOption(p, "limit", -1, 1, 2'000'000'000) : -1;
+    Scan scan(model, *source, o);
+    QFile csv(p.value("csv"));
+    if (!csv.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text))
+        throw IoError("cannot write '" + p.value("csv").toStdString() + "': " + csv.errorString().toStdString());
+    CliProgressBar bar("images", p.isSet("quiet"));
+    while (scan.run(1))
+        bar.report(scan.done(), scan.total(), "scanning");
+    bar.report(scan.done(), scan.total(), "scanning");
+    bar.finish();
+    for (const auto &s : scan.skipped())
+        std::fprintf(stderr, "skipped %s: %s\n", s.name.c_str(), s.reason.c_str());
+    auto quoted = [](std::string text) {
+        std::string out = "\"";
+        for (char ch : text)
+            out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        return out + "\"";
+    };
+    std::string text = "ranking,layer,channel,rank,image,name,label,y,x,value\n";
+    for (const auto &r : scan.layers()) {
+        const std::string layer = model->layers()[r.layer].path;
+        for (const auto *tracker : {&r.byMax, &r.byMean})
+            for (int64_t c = 0; c < tracker->channels(); ++c) {
+                const auto top = tracker->top(c);
+                for (size_t j = 0; j < top.size(); ++j) {
+                    const auto &e = top[j];
+                    char value[32];
+                    std::snprintf(value, sizeof value, "%.9g", e.value);
+                    text += std::string(tracker == &r.byMax ? "max" : "mean") + "," + layer + "," +
+                            std::to_string(c) + "," + std::to_string(j) + "," + std::to_string(e.image) + "," +
+                            quoted(source->name(e.image)) + "," + std::to_string(source->label(e.image)) + "," +
+                            std::to_string(e.y) + "," + std::to_string(e.x) + "," + value + "\n";
+                }
+            }
+    }
+    if (csv.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size()) || !csv.flush())
+        throw IoError("cannot write '" + p.value("csv").toStdString() + "' (disk full?)");
+    std::printf("scanned %lld images (%zu skipped), %zu layers; wrote %s\n", static_cast<long long>(scan.done()),
+                scan.skipped().size(), scan.layers().size(), p.value("csv").toLocal8Bit().constData());
+    return 0;
+}
+
 } // namespace
 
 const std::vector<CliCommand> &CliCommands::all()
@@ -353,6 +423,7 @@ const std::vector<CliCommand> &CliCommands::all()
         {"evaluate", "accuracy on a labelled dataset", cmdEvaluate},
         {"filters", "filter weights of a conv layer as a PNG/SVG grid", cmdFilters},
         {"activations", "a layer's activation maps for one image (PNG/SVG, or .npy)", cmdActivations},
+        {"scan", "top-k images per channel over a dataset (CSV)", cmdScan},
     };
     return commands;
 }

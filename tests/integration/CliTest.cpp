@@ -143,6 +143,31 @@ TEST_CASE("cli activations: .npy equals PyTorch's forward hook, PNG has one tile
     CHECK(!QImage(dir.filePath("a.png")).isNull());
 }
 
+TEST_CASE("cli scan writes the top-k records as CSV, equal to the PyTorch reference", "[cli]")
+{
+    QTemporaryDir dir;
+    Run r = cli({"scan", demo(), testSet(), "--layers", "features.conv3", "--limit", "500", "--batch", "50", "--csv",
+                 dir.filePath("top.csv"), "--quiet"});
+    REQUIRE(r.code == 0);
+    QFile f(dir.filePath("top.csv"));
+    REQUIRE(f.open(QIODevice::ReadOnly | QIODevice::Text));
+    const QStringList lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
+    REQUIRE(lines.size() == 1 + 2 * 64 * 9);
+    QFile reff(fixture("demo/scan_reference.json"));
+    REQUIRE(reff.open(QIODevice::ReadOnly));
+    const QJsonArray ref = QJsonDocument::fromJson(reff.readAll()).object()["layers"].toObject()["features.conv3"]
+                               .toObject()["max"].toArray();
+    // Rows "max,features.conv3,channel,rank,image,...": the chosen images per channel equal the reference's.
+    for (const QString &line : lines.mid(1, 64 * 9)) {
+        const QStringList cells = line.split(',');
+        const int channel = cells[2].toInt(), rank = cells[3].toInt();
+        CHECK(cells[4].toInt() == ref[channel].toArray()[rank].toArray()[0].toInt());
+    }
+    CHECK(lines[1].contains("t10k-images-idx3-ubyte.gz#"));
+    Run bad = cli({"scan", demo(), testSet(), "--csv", "/nonexistent/dir/x.csv"});
+    CHECK(bad.code == 3);
+}
+
 TEST_CASE("cli bad input: clear one-line errors and distinct exit codes", "[cli][errors]")
 {
     auto check = [](const QStringList &args, int code, const char *needle) {

@@ -1,0 +1,96 @@
+// The dataset scan's top-k selections equal a straightforward PyTorch reference (forward hooks + ranking) on the
+// demo model and the first 500 Fashion-MNIST test images.
+#include "CatchTorch.h"
+
+#include "Error.h"
+#include "ImageSource.h"
+#include "Scan.h"
+#include "TestPaths.h"
+
+#include <ATen/Parallel.h>
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+using namespace convscope;
+
+TEST_CASE("scan: top-9 from distinct images equals the PyTorch reference", "[scan]")
+{
+    QFile f(QString::fromStdString(testpaths::fixtures() + "/demo/scan_reference.json"));
+    REQUIRE(f.open(QIODevice::ReadOnly));
+    const QJsonObject ref = QJsonDocument::fromJson(f.readAll()).object();
+    const QJsonObject layers = ref["layers"].toObject();
+
+    struct OneThread { // the reference ran on one thread: same kernels, same bits
+        int saved = at::get_num_threads();
+        OneThread() { at::set_num_threads(1); }
+        ~OneThread() { at::set_num_threads(saved); }
+    } oneThread;
+    auto model = Model::load(testpaths::demoModel());
+    auto source = ImageSource::open(testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz");
+    Scan::Options o;
+    o.layers = {"features.conv1", "features.conv3", "features"};
+    o.k = ref["k"].toInt();
+    o.batchSize = ref["batch"].toInt();
+    o.limit = ref["count"].toInt();
+    Scan scan(model, *source, o);
+    int rounds = 0;
+    while (scan.run(1))
+        ++rounds;
+    CHECK(rounds >= 9);
+    CHECK(scan.done() == 500);
+    CHECK(scan.skipped().empty());
+    REQUIRE(scan.layers().size() == 3);
+
+    for (const auto &result : scan.layers()) {
+        const std::string path = model->layers()[result.layer].path;
+        const QJsonObject expected = layers[QString::fromStdString(path)].toObject();
+        const QJsonArray byMax = expected["max"].toArray(), byMean = expected["mean"].toArray();
+        REQUIRE(byMax.size() == result.byMax.channels());
+        for (int c = 0; c < byMax.size(); ++c) {
+            INFO(path << " channel " << c);
+            const auto ours = result.byMax.top(c);
+            const QJsonArray theirs = byMax[c].toArray();
+            REQUIRE(ours.size() == static_cast<size_t>(theirs.size()));
+            for (size_t j = 0; j < ours.size(); ++j) {
+                const QJsonArray e = theirs[static_cast<int>(j)].toArray();
+                CHECK(ours[j].image == e[0].toInt());
+                CHECK(ours[j].y == e[1].toInt());
+                CHECK(ours[j].x == e[2].toInt());
+                CHECK(ours[j].value == Approx(e[3].toDouble()).margin(1e-5));
+            }
+            const auto oursMean = result.byMean.top(c);
+            const QJsonArray theirsMean = byMean[c].toArray();
+            for (size_t j = 0; j < oursMean.size(); ++j) {
+                CHECK(oursMean[j].image == theirsMean[static_cast<int>(j)].toArray()[0].toInt());
+                CHECK(oursMean[j].value == Approx(theirsMean[static_cast<int>(j)].toArray()[1].toDouble()).margin(1e-5));
+            }
+        }
+    }
+    // Predictions for every scanned image.
+    int correct = 0;
+    for (int64_t i = 0; i < 500; ++i)
+        correct += scan.predictions()[static_cast<size_t>(i)] == source->label(i);
+    CHECK(correct > 450);
+}
+
+TEST_CASE("scan: default layers, bad layers, broken images", "[scan]")
+{
+    auto model = Model::load(testpaths::demoModel());
+    const auto defaults = Scan::defaultLayers(*model);
+    REQUIRE(defaults.size() == 5); // conv1..conv4 and the features block
+    auto folder = ImageSource::open(testpaths::fixtures() + "/images/bad");
+    Scan::Options o;
+    Scan scan(model, *folder, o);
+    while (scan.run(1)) {
+    }
+    CHECK(scan.done() == 4);
+    CHECK(scan.skipped().size() >= 2);
+    o.layers = {"classifier.drop1"};
+    auto source = ImageSource::open(testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz");
+    CHECK_NOTHROW(Scan(model, *source, o)); // fully connected outputs are ranked as 1×1 maps
+    o.layers = {"nope"};
+    CHECK_THROWS_AS(Scan(model, *source, o), UsageError);
+}
