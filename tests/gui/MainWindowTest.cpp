@@ -126,7 +126,7 @@ TEST_CASE("main window on the demo: layer, filters, input, activations, predicti
     CHECK(window.messages()->text().contains("nonexistent.png"));
 }
 
-TEST_CASE("main window on a ResNet-18 with a folder of photos; session restored", "[gui]")
+TEST_CASE("main window on a ResNet-18 with a folder of photos and a restored session", "[gui]")
 {
     QTemporaryDir dir;
     const QString ini = dir.filePath("settings.ini");
