@@ -15,30 +15,18 @@ Evaluator::Evaluator(std::shared_ptr<const Model> model, const ImageSource &sour
         throw DataError("the dataset holds no images");
     options_.batchSize = std::max(1, options_.batchSize);
     result_.confusion = torch::zeros({model_->numClasses(), model_->numClasses()}, torch::kInt64);
-    prefetch();
+    prefetcher_ = std::make_unique<BatchPrefetcher>(reader_, total_, options_.batchSize);
 }
 
-Evaluator::~Evaluator()
-{
-    if (pending_.valid())
-        pending_.wait();
-}
-
-void Evaluator::prefetch()
-{
-    if (nextFirst_ >= total_)
-        return;
-    const std::int64_t first = nextFirst_, count = std::min<std::int64_t>(options_.batchSize, total_ - first);
-    nextFirst_ += count;
-    // One decoding thread: the forward pass uses the cores meanwhile.
-    pending_ = std::async(std::launch::async, [this, first, count] { return reader_.read(first, count, 1); });
-}
+Evaluator::~Evaluator() = default;
 
 bool Evaluator::run(int batches)
 {
-    for (int b = 0; b < batches && pending_.valid(); ++b) {
-        Batch batch = pending_.get();
-        prefetch();
+    for (int b = 0; b < batches; ++b) {
+        std::optional<Batch> next = prefetcher_->next();
+        if (!next)
+            break;
+        Batch &batch = *next;
         done_ += static_cast<std::int64_t>(batch.indices.size() + batch.skipped.size());
         result_.skipped.insert(result_.skipped.end(), batch.skipped.begin(), batch.skipped.end());
         if (!batch.input.defined())
@@ -58,7 +46,7 @@ bool Evaluator::run(int batches)
             result_.correctTopK += (top[n] == label).any().item<bool>();
         }
     }
-    return pending_.valid();
+    return prefetcher_->pending();
 }
 
 } // namespace convscope

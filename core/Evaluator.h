@@ -5,10 +5,9 @@
 //   Evaluator ev(model, source, {});
 //   while (ev.run(1)) progress(ev.done(), ev.total());
 //   ev.result().top1();
-#include "BatchReader.h"
+#include "BatchPrefetcher.h"
 #include "Model.h"
 
-#include <future>
 #include <memory>
 
 namespace convscope {
@@ -43,13 +42,12 @@ public:
     const Result &result() const { return result_; }
 
 private:
-    void prefetch();
     std::shared_ptr<const Model> model_;
     const ImageSource &source_;
     Options options_;
     BatchReader reader_;
-    std::int64_t total_ = 0, done_ = 0, nextFirst_ = 0;
-    std::future<Batch> pending_;
+    std::int64_t total_ = 0, done_ = 0;
+    std::unique_ptr<BatchPrefetcher> prefetcher_;
     Result result_;
 };
 

@@ -40,29 +40,18 @@ Scan::Scan(std::shared_ptr<const Model> model, const ImageSource &source, Option
         throw DataError("the dataset holds no images");
     options_.batchSize = std::max(1, options_.batchSize);
     predictions_.assign(static_cast<size_t>(total_), -1);
-    prefetch();
+    prefetcher_ = std::make_unique<BatchPrefetcher>(reader_, total_, options_.batchSize);
 }
 
-Scan::~Scan()
-{
-    if (pending_.valid())
-        pending_.wait();
-}
-
-void Scan::prefetch()
-{
-    if (next_ >= total_)
-        return;
-    const std::int64_t first = next_, count = std::min<std::int64_t>(options_.batchSize, total_ - first);
-    next_ += count;
-    pending_ = std::async(std::launch::async, [this, first, count] { return reader_.read(first, count, 1); });
-}
+Scan::~Scan() = default;
 
 bool Scan::run(int batches)
 {
-    for (int b = 0; b < batches && pending_.valid(); ++b) {
-        Batch batch = pending_.get();
-        prefetch();
+    for (int b = 0; b < batches; ++b) {
+        std::optional<Batch> next = prefetcher_->next();
+        if (!next)
+            break;
+        Batch &batch = *next;
         done_ += static_cast<std::int64_t>(batch.indices.size() + batch.skipped.size());
         skipped_.insert(skipped_.end(), batch.skipped.begin(), batch.skipped.end());
         if (!batch.input.defined())
@@ -78,7 +67,7 @@ bool Scan::run(int batches)
                 predictions_[static_cast<size_t>(batch.indices[n])] = static_cast<int>(predicted[n].item<int64_t>());
         }
     }
-    return pending_.valid();
+    return prefetcher_->pending();
 }
 
 } // namespace convscope

@@ -7,11 +7,10 @@
 //
 // Not yet here (see the dataset-scan issue): the project store (SQLite + .npy), resume after a kill, pooled
 // feature vectors, receptive-field crops.
-#include "BatchReader.h"
+#include "BatchPrefetcher.h"
 #include "Model.h"
 #include "TopKTracker.h"
 
-#include <future>
 #include <memory>
 
 namespace convscope {
@@ -49,15 +48,14 @@ public:
     static std::vector<int> defaultLayers(const Model &model);
 
 private:
-    void prefetch();
     std::shared_ptr<const Model> model_;
     const ImageSource &source_;
     Options options_;
     BatchReader reader_;
     std::vector<LayerResult> results_;
     std::vector<int> which_;
-    std::int64_t total_ = 0, done_ = 0, next_ = 0;
-    std::future<Batch> pending_;
+    std::int64_t total_ = 0, done_ = 0;
+    std::unique_ptr<BatchPrefetcher> prefetcher_;
     std::vector<SkippedImage> skipped_;
     std::vector<int> predictions_;
 };

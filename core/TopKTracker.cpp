@@ -38,24 +38,43 @@ void TopKTracker::add(const torch::Tensor &activations, const std::vector<std::i
         where = i;
     } else {
         value = flat.mean(2);
-        where = torch::full({n, channels_}, -1, torch::kInt64);
+        where = torch::zeros({n, channels_}, torch::kInt64); // unused
     }
-    torch::Tensor ids = torch::tensor(images, torch::kInt64).unsqueeze(1).expand({n, channels_});
-    torch::Tensor pos = statistic_ == Statistic::SpatialMax
-                            ? torch::stack({torch::div(where, w, "floor"), torch::remainder(where, w)}, 2).to(torch::kInt32)
-                            : torch::full({n, channels_, 2}, -1, torch::kInt32);
-    // Candidates per channel: the kept k plus this batch's n, then rank by (value desc, image asc).
-    torch::Tensor allValues = torch::cat({values_, value.t()}, 1);
-    torch::Tensor allImages = torch::cat({images_, ids.t()}, 1);
-    torch::Tensor allPos = torch::cat({positions_, pos.transpose(0, 1)}, 1);
-    // Empty slots carry image -1 and value -inf: they sort last by value whatever their id.
-    torch::Tensor byImage = std::get<1>(allImages.sort(/*stable=*/true, /*dim=*/1, /*descending=*/false));
-    torch::Tensor v1 = allValues.gather(1, byImage);
-    torch::Tensor byValue = std::get<1>(v1.sort(/*stable=*/true, /*dim=*/1, /*descending=*/true));
-    torch::Tensor order = byImage.gather(1, byValue).narrow(1, 0, k_);
-    values_ = allValues.gather(1, order).contiguous();
-    images_ = allImages.gather(1, order).contiguous();
-    positions_ = allPos.gather(1, order.unsqueeze(2).expand({channels_, k_, 2})).contiguous();
+    // Merge by insertion into each channel's sorted k slots: C×N comparisons, no tensor ops per candidate.
+    value = value.contiguous();
+    where = where.contiguous();
+    const float *v = value.data_ptr<float>();
+    const int64_t *at = where.data_ptr<int64_t>();
+    float *keptValue = values_.data_ptr<float>();
+    int64_t *keptImage = images_.data_ptr<int64_t>();
+    int32_t *keptPos = positions_.data_ptr<int32_t>();
+    const bool withPosition = statistic_ == Statistic::SpatialMax;
+    for (int64_t c = 0; c < channels_; ++c) {
+        float *cv = keptValue + c * k_;
+        int64_t *ci = keptImage + c * k_;
+        int32_t *cp = keptPos + c * k_ * 2;
+        for (int64_t i = 0; i < n; ++i) {
+            const float val = v[i * channels_ + c];
+            const int64_t id = images[static_cast<size_t>(i)];
+            // Better = larger value, then smaller image id; empty slots (-inf, id -1) lose to any real value.
+            auto better = [&](int slot) { return val > cv[slot] || (val == cv[slot] && ci[slot] >= 0 && id < ci[slot]); };
+            if (!better(k_ - 1))
+                continue;
+            int slot = k_ - 1;
+            while (slot > 0 && better(slot - 1)) {
+                cv[slot] = cv[slot - 1];
+                ci[slot] = ci[slot - 1];
+                cp[2 * slot] = cp[2 * slot - 2];
+                cp[2 * slot + 1] = cp[2 * slot - 1];
+                --slot;
+            }
+            cv[slot] = val;
+            ci[slot] = id;
+            const int64_t p = withPosition ? at[i * channels_ + c] : -1;
+            cp[2 * slot] = withPosition ? static_cast<int32_t>(p / w) : -1;
+            cp[2 * slot + 1] = withPosition ? static_cast<int32_t>(p % w) : -1;
+        }
+    }
 }
 
 std::vector<TopKTracker::Entry> TopKTracker::top(std::int64_t channel) const
@@ -85,9 +104,9 @@ void TopKTracker::restore(const State &state)
         state.images.sizes() != images_.sizes() || state.positions.sizes() != positions_.sizes())
         throw DataError("saved top-k state does not match " + std::to_string(channels_) + " channels × k=" +
                         std::to_string(k_));
-    values_ = state.values.to(torch::kFloat32).contiguous();
-    images_ = state.images.to(torch::kInt64).contiguous();
-    positions_ = state.positions.to(torch::kInt32).contiguous();
+    values_ = state.values.to(torch::kFloat32).clone(at::MemoryFormat::Contiguous); // own copies: add() writes in place
+    images_ = state.images.to(torch::kInt64).clone(at::MemoryFormat::Contiguous);
+    positions_ = state.positions.to(torch::kInt32).clone(at::MemoryFormat::Contiguous);
 }
 
 } // namespace convscope
