@@ -82,16 +82,6 @@ std::shared_ptr<const Model> loadModel(const QCommandLineParser &p, const QStrin
 
 QCommandLineOption sidecarOption() { return {"sidecar", "Sidecar JSON (default: MODEL.json next to the model).", "json"}; }
 
-std::string human(std::int64_t n)
-{
-    char buf[32];
-    if (n >= 1'000'000'000) std::snprintf(buf, sizeof buf, "%.2fG", n / 1e9);
-    else if (n >= 1'000'000) std::snprintf(buf, sizeof buf, "%.2fM", n / 1e6);
-    else if (n >= 10'000) std::snprintf(buf, sizeof buf, "%.1fk", n / 1e3);
-    else std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
-    return buf;
-}
-
 std::string shapeText(const std::vector<std::int64_t> &shape)
 {
     std::string s;
@@ -154,7 +144,7 @@ int cmdInfo(const QStringList &args)
     std::printf("%s%s\ninput %dx%dx%d (%s), %d classes, %s parameters, %s multiply-adds per image\n\n",
                 model->path().c_str(), model->sidecar().name.empty() ? "" : (" — " + model->sidecar().name).c_str(),
                 in.channels, in.height, in.width, resizePolicyName(in.resize), model->numClasses(),
-                human(totalParams).c_str(), human(totalMacs).c_str());
+                humanCount(totalParams).c_str(), humanCount(totalMacs).c_str());
     std::printf("%4s  %-44s %-22s %-10s %-16s %9s %9s\n", "#", "layer", "type", "kind", "output", "params", "MACs");
     for (const auto &l : layers) {
         if (!kinds.isEmpty() && !kinds.contains(layerKindName(l.kind)))
@@ -164,13 +154,13 @@ int cmdInfo(const QStringList &args)
             name += " (" + l.displayName + ")";
         std::printf("%4d  %-44s %-22s %-10s %-16s %9s %9s%s\n", l.index, name.c_str(), l.type.c_str(),
                     layerKindName(l.kind), l.capturable ? shapeText(l.outputShape).c_str() : "n/a",
-                    human(l.params).c_str(), l.macs ? human(l.macs).c_str() : "-",
+                    humanCount(l.params).c_str(), l.macs ? humanCount(l.macs).c_str() : "-",
                     l.capturable ? "" : ("  [" + l.whyNot + "]").c_str());
     }
     std::printf("\n%-24s %12s %8s %12s %6s\n", "cost by layer type", "MACs", "share", "params", "calls");
     for (const auto &c : cost)
-        std::printf("%-24s %12s %7.2f%% %12s %6d\n", c.category.c_str(), human(c.macs).c_str(),
-                    totalMacs ? 100.0 * c.macs / totalMacs : 0.0, human(c.params).c_str(), c.calls);
+        std::printf("%-24s %12s %7.2f%% %12s %6d\n", c.category.c_str(), humanCount(c.macs).c_str(),
+                    totalMacs ? 100.0 * c.macs / totalMacs : 0.0, humanCount(c.params).c_str(), c.calls);
     return 0;
 }
 

@@ -29,6 +29,7 @@ TileSet ActivationMaps::tiles(const torch::Tensor &activation, const Options &op
     const bool isSigned = a.min().item<float>() < 0;
     torch::Tensor flat = a.reshape({c, -1});
     TileSet set;
+    set.raw = a;
     const float eps = 1e-12f;
     if (isSigned) {
         torch::Tensor m = options.scaling == TileScaling::PerTile ? flat.abs().amax(1, true) : flat.abs().max().reshape({1, 1});

@@ -50,6 +50,12 @@ std::optional<Batch> BatchPrefetcher::next()
     return batch;
 }
 
+std::int64_t BatchPrefetcher::delivered() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    return delivered_;
+}
+
 bool BatchPrefetcher::pending() const
 {
     std::lock_guard<std::mutex> lock(mutex_);

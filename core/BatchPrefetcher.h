@@ -25,6 +25,8 @@ public:
     std::optional<Batch> next();
     /// True while batches remain to be delivered.
     bool pending() const;
+    /// Images handed out so far (used and skipped).
+    std::int64_t delivered() const;
 
 private:
     void work();

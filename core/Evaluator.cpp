@@ -27,7 +27,6 @@ bool Evaluator::run(int batches)
         if (!next)
             break;
         Batch &batch = *next;
-        done_ += static_cast<std::int64_t>(batch.indices.size() + batch.skipped.size());
         result_.skipped.insert(result_.skipped.end(), batch.skipped.begin(), batch.skipped.end());
         if (!batch.input.defined())
             continue;

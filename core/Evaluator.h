@@ -37,7 +37,7 @@ public:
 
     /// Advances by at most `batches` batches. Returns true while work remains.
     bool run(int batches = 1);
-    std::int64_t done() const { return done_; }
+    std::int64_t done() const { return prefetcher_->delivered(); }
     std::int64_t total() const { return total_; }
     const Result &result() const { return result_; }
 
@@ -46,7 +46,7 @@ private:
     const ImageSource &source_;
     Options options_;
     BatchReader reader_;
-    std::int64_t total_ = 0, done_ = 0;
+    std::int64_t total_ = 0;
     std::unique_ptr<BatchPrefetcher> prefetcher_;
     Result result_;
 };

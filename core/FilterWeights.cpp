@@ -60,18 +60,20 @@ TileSet FilterWeights::tiles(const torch::Tensor &weight, const Options &options
     if (mode == Mode::Color) {
         set.kind = TileValues::Color;
         set.values = scale(w, false, options.scaling);
+        set.raw = w;
         for (int64_t i = 0; i < out; ++i)
             set.captions.push_back(std::to_string(i));
     } else if (mode == Mode::Norm) {
         set.kind = TileValues::Unsigned;
         set.values = scale(w.pow(2).sum(1, true).sqrt(), false, options.scaling);
+        set.raw = w;
         for (int64_t i = 0; i < out; ++i)
             set.captions.push_back(std::to_string(i));
     } else {
         const int64_t shown = std::min<int64_t>(in, std::max(1, options.maxSlicesChannels));
         set.kind = TileValues::Signed;
-        set.values = scale(w.narrow(1, 0, shown).reshape({out * shown, 1, w.size(2), w.size(3)}), true,
-                           options.scaling);
+        set.raw = w.narrow(1, 0, shown).reshape({out * shown, 1, w.size(2), w.size(3)});
+        set.values = scale(set.raw, true, options.scaling);
         set.columns = shown > 1 ? static_cast<int>(shown) : 0; // one channel: a square grid of filters
         for (int64_t o = 0; o < out; ++o)
             for (int64_t i = 0; i < shown; ++i)

@@ -9,6 +9,9 @@ namespace convscope {
 /// Coarse role of a module call. `Block` is any module that calls other modules (Sequential, BasicBlock...).
 enum class LayerKind { Conv, Linear, Activation, Pool, Norm, Block, Other };
 
+/// Counts for people: "288", "18.4k", "3.61M", "1.20G".
+std::string humanCount(std::int64_t n);
+
 /// "conv", "linear", "activation", "pool", "norm", "block", "other".
 const char *layerKindName(LayerKind kind);
 

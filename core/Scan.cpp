@@ -52,7 +52,6 @@ bool Scan::run(int batches)
         if (!next)
             break;
         Batch &batch = *next;
-        done_ += static_cast<std::int64_t>(batch.indices.size() + batch.skipped.size());
         skipped_.insert(skipped_.end(), batch.skipped.begin(), batch.skipped.end());
         if (!batch.input.defined())
             continue;

@@ -37,7 +37,7 @@ public:
 
     /// Advances by at most `batches` batches; true while images remain.
     bool run(int batches = 1);
-    std::int64_t done() const { return done_; }
+    std::int64_t done() const { return prefetcher_->delivered(); }
     std::int64_t total() const { return total_; }
     const std::vector<LayerResult> &layers() const { return results_; }
     const std::vector<SkippedImage> &skipped() const { return skipped_; }
@@ -54,7 +54,7 @@ private:
     BatchReader reader_;
     std::vector<LayerResult> results_;
     std::vector<int> which_;
-    std::int64_t total_ = 0, done_ = 0;
+    std::int64_t total_ = 0;
     std::unique_ptr<BatchPrefetcher> prefetcher_;
     std::vector<SkippedImage> skipped_;
     std::vector<int> predictions_;

@@ -17,6 +17,7 @@ enum class TileValues {
 struct TileSet {
     torch::Tensor values;              ///< N×C×h×w float32 (C = 3 for Color, else 1), already normalised
     TileValues kind = TileValues::Unsigned;
+    torch::Tensor raw;                 ///< N×... unnormalised values of each tile (hover statistics); may be undefined
     std::vector<std::string> captions; ///< one per tile (may be empty)
     int columns = 0;                   ///< tiles per row; 0 = as square as possible
     std::string title;                 ///< drawn above the grid when not empty

@@ -78,12 +78,7 @@ void FiltersPanel::refresh()
         TileSet tiles = FilterWeights::tiles(*model, layer, o);
         info_->setText(QString::fromStdString(tiles.title));
         tiles.title.clear();
-        torch::Tensor raw = o.mode == FilterWeights::Mode::Slices || (o.mode == FilterWeights::Mode::Auto && w.size(1) == 1)
-                                ? w.reshape({-1, 1, w.size(2), w.size(3)})
-                                : w;
-        if (raw.size(0) != tiles.count())
-            raw = torch::Tensor();
-        grid_->setTiles(std::move(tiles), raw);
+        grid_->setTiles(std::move(tiles));
     } catch (const Error &e) {
         info_->setText(QString::fromStdString(layer.path));
         grid_->clear(QString::fromStdString(e.what()));

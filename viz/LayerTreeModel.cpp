@@ -4,17 +4,6 @@
 
 namespace convscope {
 
-QString humanCount(std::int64_t n)
-{
-    if (n >= 1'000'000'000)
-        return QString::number(n / 1e9, 'f', 2) + "G";
-    if (n >= 1'000'000)
-        return QString::number(n / 1e6, 'f', 2) + "M";
-    if (n >= 10'000)
-        return QString::number(n / 1e3, 'f', 1) + "k";
-    return QString::number(n);
-}
-
 void LayerTreeModel::setModel(std::shared_ptr<const Model> model)
 {
     beginResetModel();
@@ -104,8 +93,8 @@ QVariant LayerTreeModel::data(const QModelIndex &index, int role) const
             dims << QString::number(l.outputShape[i]);
         return l.capturable ? dims.join(QChar(0xd7)) : QStringLiteral("n/a");
     }
-    case Params: return l.params ? humanCount(l.params) : QString();
-    case Macs: return l.macs ? humanCount(l.macs) : QString();
+    case Params: return l.params ? QString::fromStdString(humanCount(l.params)) : QString();
+    case Macs: return l.macs ? QString::fromStdString(humanCount(l.macs)) : QString();
     }
     return {};
 }

@@ -34,7 +34,4 @@ private:
     std::vector<int> row_;                   ///< row of each layer under its parent
 };
 
-/// "12.3k", "1.20M".
-QString humanCount(std::int64_t n);
-
 } // namespace convscope

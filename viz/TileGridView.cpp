@@ -41,10 +41,9 @@ TileGridRenderer::Options TileGridView::renderOptions() const
     return o;
 }
 
-void TileGridView::setTiles(TileSet tiles, torch::Tensor raw)
+void TileGridView::setTiles(TileSet tiles)
 {
     tiles_ = std::move(tiles);
-    raw_ = std::move(raw);
     render();
 }
 
@@ -116,8 +115,8 @@ bool TileGridView::eventFilter(QObject *watched, QEvent *event)
         }
         QString tip = tr("tile %1").arg(index < static_cast<int>(tiles_.captions.size())
                                             ? QString::fromStdString(tiles_.captions[index]) : QString::number(index));
-        if (raw_.defined() && index < raw_.size(0)) {
-            torch::Tensor t = raw_[index].to(torch::kFloat32);
+        if (tiles_.raw.defined() && index < tiles_.raw.size(0)) {
+            torch::Tensor t = tiles_.raw[index].to(torch::kFloat32);
             tip += tr("\nmin %1  max %2\nmean %3  std %4")
                        .arg(t.min().item<float>(), 0, 'g', 4).arg(t.max().item<float>(), 0, 'g', 4)
                        .arg(t.mean().item<float>(), 0, 'g', 4).arg(t.numel() > 1 ? t.std().item<float>() : 0.f, 0, 'g', 4);

@@ -16,8 +16,8 @@ public:
     explicit TileGridView(QWidget *parent = nullptr);
     ~TileGridView() override;
 
-    /// Shows `tiles`; `raw` (optional, same count) holds the unnormalised values for hover statistics.
-    void setTiles(TileSet tiles, torch::Tensor raw = {});
+    /// Shows `tiles` (hover statistics come from tiles.raw when it is set).
+    void setTiles(TileSet tiles);
     void clear(const QString &message = {});
     const TileSet &tiles() const { return tiles_; }
     /// The grid as last rendered (for tests and clipboard).
@@ -38,7 +38,6 @@ private:
     void render();
     QLabel *canvas_;
     TileSet tiles_;
-    torch::Tensor raw_;
     QImage image_;
     double zoom_ = 1.0;
     quint64 generation_ = 0;
