@@ -90,6 +90,26 @@ std::string shapeText(const std::vector<std::int64_t> &shape)
     return s.empty() ? "-" : s;
 }
 
+QJsonObject fieldJson(const ReceptiveField &f)
+{
+    const bool local = f.scope == ReceptiveField::Scope::Local;
+    QJsonObject o{{"scope", local ? "local" : "global"}, {"exact", f.exact}, {"text", q(f.describe())}};
+    if (local)
+        for (auto [axis, a] : {std::pair{"y", f.y}, std::pair{"x", f.x}})
+            o.insert(axis, QJsonObject{{"stride", static_cast<qint64>(a.stride)},
+                                       {"offset", static_cast<qint64>(a.offset)},
+                                       {"size", static_cast<qint64>(a.size)}});
+    return o;
+}
+
+/// Short column text: "11x11/4", "whole", "whole~" (approximate).
+std::string fieldColumn(const ReceptiveField &f)
+{
+    if (f.scope == ReceptiveField::Scope::Global)
+        return f.exact ? "whole" : "whole~";
+    return std::to_string(f.y.size) + "x" + std::to_string(f.x.size) + "/" + std::to_string(f.y.stride);
+}
+
 QJsonObject layerJson(const LayerInfo &l)
 {
     QJsonArray shape;
@@ -99,7 +119,8 @@ QJsonObject layerJson(const LayerInfo &l)
                        {"kind", layerKindName(l.kind)}, {"depth", l.depth}, {"parent", l.parent},
                        {"output_shape", shape}, {"params", static_cast<qint64>(l.params)},
                        {"macs", static_cast<qint64>(l.macs)}, {"category", q(l.category)},
-                       {"capturable", l.capturable}, {"why_not", q(l.whyNot)}, {"name", q(l.displayName)}};
+                       {"capturable", l.capturable}, {"why_not", q(l.whyNot)}, {"name", q(l.displayName)},
+                       {"receptive_field", fieldJson(l.field)}};
 }
 
 int cmdInfo(const QStringList &args)
@@ -145,16 +166,18 @@ int cmdInfo(const QStringList &args)
                 model->path().c_str(), model->sidecar().name.empty() ? "" : (" — " + model->sidecar().name).c_str(),
                 in.channels, in.height, in.width, resizePolicyName(in.resize), model->numClasses(),
                 humanCount(totalParams).c_str(), humanCount(totalMacs).c_str());
-    std::printf("%4s  %-44s %-22s %-10s %-16s %9s %9s\n", "#", "layer", "type", "kind", "output", "params", "MACs");
+    std::printf("%4s  %-44s %-22s %-10s %-16s %9s %9s  %s\n", "#", "layer", "type", "kind", "output", "params",
+                "MACs", "field/stride");
     for (const auto &l : layers) {
         if (!kinds.isEmpty() && !kinds.contains(layerKindName(l.kind)))
             continue;
         std::string name = std::string(static_cast<size_t>(2 * l.depth), ' ') + l.path;
         if (!l.displayName.empty())
             name += " (" + l.displayName + ")";
-        std::printf("%4d  %-44s %-22s %-10s %-16s %9s %9s%s\n", l.index, name.c_str(), l.type.c_str(),
+        std::printf("%4d  %-44s %-22s %-10s %-16s %9s %9s  %-10s%s\n", l.index, name.c_str(), l.type.c_str(),
                     layerKindName(l.kind), l.capturable ? shapeText(l.outputShape).c_str() : "n/a",
                     humanCount(l.params).c_str(), l.macs ? humanCount(l.macs).c_str() : "-",
+                    fieldColumn(l.field).c_str(),
                     l.capturable ? "" : ("  [" + l.whyNot + "]").c_str());
     }
     std::printf("\n%-24s %12s %8s %12s %6s\n", "cost by layer type", "MACs", "share", "params", "calls");

@@ -1,5 +1,7 @@
 #pragma once
 // One module call of a model, as the layer list shows it and as the probe captures it.
+#include "ReceptiveField.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,6 +36,7 @@ struct LayerInfo {
     bool capturable = true;     ///< false when the probe cannot return this call's output (see `whyNot`)
     std::string whyNot;         ///< reason the output cannot be captured
     std::string displayName;    ///< friendly name from the sidecar, or empty
+    ReceptiveField field;       ///< input region each unit of the output sees (from the graph)
 };
 
 } // namespace convscope

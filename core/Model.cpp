@@ -2,6 +2,7 @@
 
 #include "Error.h"
 #include "LayerListBuilder.h"
+#include "ReceptiveFieldAnalyzer.h"
 #include "ModulePath.h"
 #include "TorchMessage.h"
 
@@ -138,6 +139,9 @@ std::shared_ptr<const Model> Model::load(const std::string &path, const Options 
     for (size_t k = 0; k < capturable.size(); ++k)
         captured[capturable[k]] = out.captured[k];
     model->layers_ = LayerListBuilder::build(model->module_, *model->probe_, captured, model->sidecar_);
+    const auto fields = ReceptiveFieldAnalyzer(model->module_, model->probe_->probeGraph(), in.height, in.width).analyze();
+    for (auto &layer : model->layers_)
+        layer.field = fields.at(static_cast<size_t>(layer.index));
 
     torch::Tensor logits = firstTensor(out.modelOutput);
     model->numClasses_ = logits.dim() == 2 ? static_cast<int>(logits.size(1)) : 0;

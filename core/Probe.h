@@ -47,6 +47,8 @@ public:
 
     /// The rewritten graph (for diagnostics: `convscope info --graph`).
     std::shared_ptr<torch::jit::Graph> graph() const { return graph_.graph; }
+    /// The rewritten graph with its call table (for analyses such as receptive fields).
+    const ProbeGraph &probeGraph() const { return graph_; }
 
 private:
     struct Variant;
