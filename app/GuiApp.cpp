@@ -2,6 +2,7 @@
 
 #include "AppStyle.h"
 #include "MainWindow.h"
+#include "UnitsPanel.h"
 
 #include <QApplication>
 #include <QDir>
@@ -48,6 +49,12 @@ int GuiApp::run(int argc, char **argv)
         screenshot = args[at + 1];
         args.remove(at, 2);
     }
+    QString tab; // --tab NAME: show this centre tab
+    if (const int at = args.indexOf("--tab"); at >= 0 && at + 1 < args.size()) {
+        tab = args[at + 1];
+        args.remove(at, 2);
+    }
+    const bool scan = args.removeAll("--scan") > 0; // --scan: scan the dataset once loaded
     if (!args.isEmpty()) {
         window.open(QFileInfo(args[0]).absoluteFilePath(), args.size() > 1 ? QFileInfo(args[1]).absoluteFilePath() : QString());
     } else if (!window.restoreSession()) {
@@ -56,9 +63,20 @@ int GuiApp::run(int argc, char **argv)
             window.open(demo);
     }
     window.show();
-    if (!screenshot.isEmpty())
-        QTimer::singleShot(0, &window, [&window, screenshot] {
+    if (!tab.isEmpty())
+        window.showTab(tab);
+    if (scan && screenshot.isEmpty())
+        QTimer::singleShot(0, &window, [&window] {
             window.waitUntilSettled(30000);
+            window.units()->startScan();
+        });
+    if (!screenshot.isEmpty())
+        QTimer::singleShot(0, &window, [&window, screenshot, scan] {
+            window.waitUntilSettled(30000);
+            if (scan) {
+                window.units()->startScan();
+                window.waitUntilSettled(600000);
+            }
             const bool ok = window.grab().save(screenshot);
             std::fprintf(stderr, ok ? "wrote %s\n" : "cannot write %s\n", qPrintable(screenshot));
             QApplication::exit(ok ? 0 : 3);

@@ -7,6 +7,7 @@
 #include "LayerTreePanel.h"
 #include "MessageBar.h"
 #include "TileGridView.h"
+#include "UnitsPanel.h"
 #include "Workspace.h"
 
 #include <QApplication>
@@ -39,15 +40,22 @@ namespace convscope {
 MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     : QMainWindow(parent), settings_(settings), workspace_(new Workspace(this)), messages_(new MessageBar),
       layers_(new LayerTreePanel(workspace_)), filters_(new FiltersPanel(workspace_)),
-      activations_(new ActivationsPanel(workspace_)), datasets_(new DatasetBrowser(workspace_))
+      activations_(new ActivationsPanel(workspace_)), datasets_(new DatasetBrowser(workspace_)),
+      units_(new UnitsPanel(workspace_)), tabs_(new QTabWidget)
 {
     initResources();
     setWindowTitle("Convscope");
     setWindowIcon(QIcon(":/convscope.svg"));
     setAcceptDrops(true);
-    auto *tabs = new QTabWidget;
+    QTabWidget *tabs = tabs_;
     tabs->addTab(filters_, tr("Filters"));
     tabs->addTab(activations_, tr("Activations"));
+    tabs->addTab(units_, tr("Units"));
+    tabs->setTabToolTip(2, tr("Top-9 patches of every unit over the dataset (needs a scan)"));
+    connect(units_, &UnitsPanel::openImage, this, [this](const QString &reference) {
+        workspace_->setInput(reference);
+        showTab("activations");
+    });
     auto *central = new QWidget;
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -154,6 +162,12 @@ void MainWindow::buildMenus()
         if (!f.isEmpty())
             workspace_->openDataset(f);
     });
+    QMenu *scan = menuBar()->addMenu(tr("&Scan"));
+    scan->addAction(tr("&Scan Dataset"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] {
+        showTab("units");
+        units_->startScan();
+    });
+    scan->addAction(tr("S&top Scan"), this, [this] { units_->scans()->cancel(); });
     QMenu *recent = file->addMenu(tr("Open &Recent"));
     connect(recent, &QMenu::aboutToShow, this, [this, recent] {
         recent->clear();
@@ -209,9 +223,16 @@ void MainWindow::waitUntilSettled(int timeoutMs)
     while (clock.elapsed() < timeoutMs && quiet < 10) {
         QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
         QThreadPool::globalInstance()->waitForDone(20);
-        quiet = workspace_->busy() ? 0 : quiet + 1;
+        quiet = workspace_->busy() || units_->busy() ? 0 : quiet + 1;
     }
     QCoreApplication::processEvents();
+}
+
+void MainWindow::showTab(const QString &name)
+{
+    const std::map<QString, QWidget *> tabs = {{"filters", filters_}, {"activations", activations_}, {"units", units_}};
+    if (auto it = tabs.find(name.toLower()); it != tabs.end())
+        tabs_->setCurrentWidget(it->second);
 }
 
 bool MainWindow::restoreSession()

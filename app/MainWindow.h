@@ -1,5 +1,5 @@
 #pragma once
-// The desktop window: layer tree (left), filters and activations (centre tabs), dataset browser (bottom), menus,
+// The desktop window: layer tree (left), filters, activations and units (centre tabs), dataset browser (bottom), menus,
 // drag-and-drop and session restore. Wiring only: state and work live in Workspace and the viz panels.
 #include <QMainWindow>
 #include <QSettings>
@@ -13,6 +13,7 @@ class DatasetBrowser;
 class FiltersPanel;
 class LayerTreePanel;
 class MessageBar;
+class UnitsPanel;
 class Workspace;
 
 class MainWindow : public QMainWindow {
@@ -27,6 +28,9 @@ public:
     ActivationsPanel *activations() const { return activations_; }
     DatasetBrowser *datasets() const { return datasets_; }
     LayerTreePanel *layers() const { return layers_; }
+    UnitsPanel *units() const { return units_; }
+    /// Shows a centre tab by name: "filters", "activations", "units".
+    void showTab(const QString &name);
     MessageBar *messages() const { return messages_; }
 
     /// Opens a model and optionally a dataset (the sidecar's dataset when none is open or asked for).
@@ -56,6 +60,8 @@ private:
     FiltersPanel *filters_;
     ActivationsPanel *activations_;
     DatasetBrowser *datasets_;
+    UnitsPanel *units_;
+    class QTabWidget *tabs_;
     QString pendingLayer_;
 };
 

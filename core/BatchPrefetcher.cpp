@@ -1,10 +1,13 @@
 #include "BatchPrefetcher.h"
 
+#include <algorithm>
+
 namespace convscope {
 
-BatchPrefetcher::BatchPrefetcher(const BatchReader &reader, std::int64_t total, int batchSize, int depth)
-    : reader_(reader), total_(total), batchSize_(std::max(1, batchSize)), depth_(std::max(1, depth)),
-      thread_([this] { work(); })
+BatchPrefetcher::BatchPrefetcher(const BatchReader &reader, std::int64_t total, int batchSize, int depth,
+                                 std::int64_t first)
+    : reader_(reader), total_(total), first_(std::clamp<std::int64_t>(first, 0, total)),
+      batchSize_(std::max(1, batchSize)), depth_(std::max(1, depth)), delivered_(first_), thread_([this] { work(); })
 {
 }
 
@@ -20,7 +23,7 @@ BatchPrefetcher::~BatchPrefetcher()
 
 void BatchPrefetcher::work()
 {
-    for (std::int64_t first = 0; first < total_; first += batchSize_) {
+    for (std::int64_t first = first_; first < total_; first += batchSize_) {
         {
             std::unique_lock<std::mutex> lock(mutex_);
             changed_.wait(lock, [this] { return stop_ || static_cast<int>(ready_.size()) < depth_; });

@@ -14,8 +14,9 @@ namespace convscope {
 
 class BatchPrefetcher {
 public:
-    /// Images [0, total) of the reader's source in batches of `batchSize`, at most `depth` batches ahead.
-    BatchPrefetcher(const BatchReader &reader, std::int64_t total, int batchSize, int depth = 2);
+    /// Images [first, total) of the reader's source in batches of `batchSize`, at most `depth` batches ahead.
+    BatchPrefetcher(const BatchReader &reader, std::int64_t total, int batchSize, int depth = 2,
+                    std::int64_t first = 0);
     /// Stops the thread (a batch being decoded is finished first) and joins it.
     ~BatchPrefetcher();
     BatchPrefetcher(const BatchPrefetcher &) = delete;
@@ -25,15 +26,15 @@ public:
     std::optional<Batch> next();
     /// True while batches remain to be delivered.
     bool pending() const;
-    /// Images handed out so far (used and skipped).
+    /// One past the last image handed out (used or skipped): `first` at the start, `total` at the end.
     std::int64_t delivered() const;
 
 private:
     void work();
     const BatchReader &reader_;
-    const std::int64_t total_;
+    const std::int64_t total_, first_;
     const int batchSize_, depth_;
-    std::int64_t delivered_ = 0; ///< images handed out by next()
+    std::int64_t delivered_; ///< one past the last image handed out by next()
     mutable std::mutex mutex_;
     std::condition_variable changed_;
     std::deque<Batch> ready_;

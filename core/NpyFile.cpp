@@ -38,33 +38,38 @@ torch::ScalarType typeOf(const std::string &descr)
 
 } // namespace
 
+std::string NpyFile::header(torch::ScalarType type, at::IntArrayRef shape)
+{
+    const char *descr = descrOf(type);
+    if (!descr)
+        throw UsageError("cannot write tensors of type " + std::string(c10::toString(type)) + " to .npy");
+    std::string dims = "(";
+    for (auto d : shape)
+        dims += std::to_string(d) + ", ";
+    if (shape.size() > 1)
+        dims.resize(dims.size() - 2);
+    else if (shape.size() == 1)
+        dims.pop_back();
+    dims += ")";
+    std::string dict = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + dims + ", }";
+    // magic(6) + version(2) + len(2) + dict + '\n', padded to a multiple of 64
+    const size_t total = 10 + dict.size() + 1;
+    dict.append((64 - total % 64) % 64, ' ');
+    dict += '\n';
+    std::string out("\x93NUMPY\x01\x00", 8);
+    out += static_cast<char>(dict.size() & 0xff);
+    out += static_cast<char>((dict.size() >> 8) & 0xff);
+    return out + dict;
+}
+
 void NpyFile::write(const std::string &path, const torch::Tensor &tensor)
 {
-    const char *descr = descrOf(tensor.scalar_type());
-    if (!descr)
-        throw UsageError("cannot write tensors of type " + std::string(c10::toString(tensor.scalar_type())) +
-                         " to .npy");
     torch::Tensor t = tensor.contiguous().cpu();
-    std::string shape = "(";
-    for (auto d : t.sizes())
-        shape += std::to_string(d) + ",";
-    if (t.dim() > 1)
-        shape.pop_back();
-    shape += ")";
-    std::string header = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + shape + ", }";
-    // magic(6) + version(2) + len(2) + header + '\n' padded to a multiple of 64
-    size_t total = 10 + header.size() + 1;
-    header.append((64 - total % 64) % 64, ' ');
-    header += '\n';
+    const std::string head = header(t.scalar_type(), t.sizes());
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out)
         throw IoError("cannot write '" + path + "': " + std::strerror(errno));
-    const char magic[] = "\x93NUMPY\x01\x00";
-    out.write(magic, 8);
-    const uint16_t len = static_cast<uint16_t>(header.size());
-    const char lenBytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-    out.write(lenBytes, 2);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(head.data(), static_cast<std::streamsize>(head.size()));
     out.write(static_cast<const char *>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
     out.flush();
     if (!out)

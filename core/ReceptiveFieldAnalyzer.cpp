@@ -317,7 +317,7 @@ void ReceptiveFieldAnalyzer::visitNode(Node *node)
             setOutputs(node, *fx);
             return;
         }
-        const std::int64_t ny = fx->y.positions, nx = fx->x.positions, my = (*size)[0], mx = (*size)[1];
+        const std::int64_t my = (*size)[0], mx = (*size)[1];
         if (my == 1 && mx == 1) { // global pooling: broadcast back, it gives every position the whole reach
             setOutputs(node, ReceptiveField::global(*fx));
             return;

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <malloc.h>
 #include <string>
@@ -24,6 +25,9 @@ void RuntimePolicy::ensurePassiveWaiting(char **argv)
 int RuntimePolicy::init(char **argv)
 {
     ensurePassiveWaiting(argv);
+    // A file-size limit (ulimit -f) makes writes fail with EFBIG, reported like a full disk, instead of killing
+    // the process mid-write.
+    std::signal(SIGXFSZ, SIG_IGN);
     applyAllocator();
     return applyThreads();
 }

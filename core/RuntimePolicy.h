@@ -15,7 +15,8 @@ namespace convscope {
 
 class RuntimePolicy {
 public:
-    /// ensurePassiveWaiting + applyAllocator + applyThreads. Returns the intra-op thread count.
+    /// ensurePassiveWaiting + applyAllocator + applyThreads, and SIGXFSZ ignored (a file-size limit then reads as
+    /// a full disk). Returns the intra-op thread count.
     static int init(char **argv);
 
     /// If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set, sets OMP_WAIT_POLICY=PASSIVE and execv()s /proc/self/exe with the same arguments;

@@ -45,36 +45,48 @@ void TopKTracker::add(const torch::Tensor &activations, const std::vector<std::i
     where = where.contiguous();
     const float *v = value.data_ptr<float>();
     const int64_t *at = where.data_ptr<int64_t>();
-    float *keptValue = values_.data_ptr<float>();
-    int64_t *keptImage = images_.data_ptr<int64_t>();
-    int32_t *keptPos = positions_.data_ptr<int32_t>();
     const bool withPosition = statistic_ == Statistic::SpatialMax;
-    for (int64_t c = 0; c < channels_; ++c) {
-        float *cv = keptValue + c * k_;
-        int64_t *ci = keptImage + c * k_;
-        int32_t *cp = keptPos + c * k_ * 2;
+    for (int64_t c = 0; c < channels_; ++c)
         for (int64_t i = 0; i < n; ++i) {
-            const float val = v[i * channels_ + c];
-            const int64_t id = images[static_cast<size_t>(i)];
-            // Better = larger value, then smaller image id; empty slots (-inf, id -1) lose to any real value.
-            auto better = [&](int slot) { return val > cv[slot] || (val == cv[slot] && ci[slot] >= 0 && id < ci[slot]); };
-            if (!better(k_ - 1))
-                continue;
-            int slot = k_ - 1;
-            while (slot > 0 && better(slot - 1)) {
-                cv[slot] = cv[slot - 1];
-                ci[slot] = ci[slot - 1];
-                cp[2 * slot] = cp[2 * slot - 2];
-                cp[2 * slot + 1] = cp[2 * slot - 1];
-                --slot;
-            }
-            cv[slot] = val;
-            ci[slot] = id;
             const int64_t p = withPosition ? at[i * channels_ + c] : -1;
-            cp[2 * slot] = withPosition ? static_cast<int32_t>(p / w) : -1;
-            cp[2 * slot + 1] = withPosition ? static_cast<int32_t>(p % w) : -1;
+            Entry e{v[i * channels_ + c], images[static_cast<size_t>(i)], withPosition ? static_cast<int>(p / w) : -1,
+                    withPosition ? static_cast<int>(p % w) : -1};
+            if (offer(c, e) && recording_)
+                accepted_.push_back({c, e});
         }
+}
+
+bool TopKTracker::offer(std::int64_t channel, const Entry &e)
+{
+    if (channel < 0 || channel >= channels_)
+        throw DataError("top-k: no channel " + std::to_string(channel) + " (of " + std::to_string(channels_) + ")");
+    float *cv = values_.data_ptr<float>() + channel * k_;
+    int64_t *ci = images_.data_ptr<int64_t>() + channel * k_;
+    int32_t *cp = positions_.data_ptr<int32_t>() + channel * k_ * 2;
+    // Better = larger value, then smaller image id; empty slots (-inf, id -1) lose to any real value.
+    auto better = [&](int slot) { return e.value > cv[slot] || (e.value == cv[slot] && ci[slot] >= 0 && e.image < ci[slot]); };
+    if (!better(k_ - 1))
+        return false;
+    int slot = k_ - 1;
+    while (slot > 0 && better(slot - 1)) {
+        cv[slot] = cv[slot - 1];
+        ci[slot] = ci[slot - 1];
+        cp[2 * slot] = cp[2 * slot - 2];
+        cp[2 * slot + 1] = cp[2 * slot - 1];
+        --slot;
     }
+    cv[slot] = e.value;
+    ci[slot] = e.image;
+    cp[2 * slot] = e.y;
+    cp[2 * slot + 1] = e.x;
+    return true;
+}
+
+std::vector<TopKTracker::Accepted> TopKTracker::takeAccepted()
+{
+    std::vector<Accepted> out;
+    out.swap(accepted_);
+    return out;
 }
 
 std::vector<TopKTracker::Entry> TopKTracker::top(std::int64_t channel) const

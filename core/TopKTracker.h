@@ -32,6 +32,19 @@ public:
     /// Throws UsageError when the channel count or image count does not match.
     void add(const torch::Tensor &activations, const std::vector<std::int64_t> &images);
 
+    /// Offers one candidate to a channel (the same rule as add); true when it entered the top k.
+    bool offer(std::int64_t channel, const Entry &candidate);
+
+    /// Candidates that entered some channel's top k during add() since the last take. Replaying them with offer()
+    /// into a fresh tracker rebuilds this one's state exactly (a candidate that never entered can never be in the
+    /// final top k), which is how a scan logs its progress in a few rows per batch and resumes after a kill.
+    struct Accepted {
+        std::int64_t channel;
+        Entry entry;
+    };
+    void setRecording(bool on) { recording_ = on; }
+    std::vector<Accepted> takeAccepted();
+
     /// Up to k entries of `channel`, best first (fewer when fewer images were seen).
     std::vector<Entry> top(std::int64_t channel) const;
 
@@ -53,6 +66,8 @@ private:
     torch::Tensor values_;    ///< C×k float32, -inf where empty
     torch::Tensor images_;    ///< C×k int64, -1 where empty
     torch::Tensor positions_; ///< C×k×2 int32 (y, x)
+    bool recording_ = false;
+    std::vector<Accepted> accepted_;
 };
 
 } // namespace convscope

@@ -27,6 +27,12 @@ TileGridView::~TileGridView() = default;
 TileGridRenderer::Options TileGridView::renderOptions() const
 {
     TileGridRenderer::Options o;
+    if (fitWidth_ > 0 && tiles_.count()) {
+        const int tileW = static_cast<int>(tiles_.values.size(3)), tileH = static_cast<int>(tiles_.values.size(2));
+        const int scale = std::max(1, static_cast<int>(fitWidth_ / std::max(tileW, tileH) * zoom_));
+        o.width = tiles_.columns * (tileW * scale + o.gap) + o.gap;
+        return o;
+    }
     const int64_t n = std::max<int64_t>(1, tiles_.count());
     const int columns = tiles_.columns > 0 ? tiles_.columns : static_cast<int>(std::ceil(std::sqrt(double(n))));
     const int rows = static_cast<int>((n + columns - 1) / columns);
@@ -44,7 +50,15 @@ TileGridRenderer::Options TileGridView::renderOptions() const
 void TileGridView::setTiles(TileSet tiles)
 {
     tiles_ = std::move(tiles);
+    requestedColumns_ = tiles_.columns;
     render();
+}
+
+void TileGridView::setFitWidth(int tilePixels)
+{
+    fitWidth_ = std::max(0, tilePixels);
+    if (tiles_.count())
+        render();
 }
 
 void TileGridView::clear(const QString &message)
@@ -64,6 +78,14 @@ void TileGridView::render()
         return;
     }
     const quint64 generation = ++generation_;
+    if (fitWidth_ > 0) { // as many columns as the width takes at the chosen tile size
+        const int tileW = static_cast<int>(tiles_.values.size(3)), tileH = static_cast<int>(tiles_.values.size(2));
+        const int scale = std::max(1, static_cast<int>(fitWidth_ / std::max(tileW, tileH) * zoom_));
+        const int room = viewport()->width() - 8 - verticalScrollBar()->sizeHint().width();
+        tiles_.columns = std::max(1, (room - 2) / (tileW * scale + 2));
+    } else {
+        tiles_.columns = requestedColumns_;
+    }
     const TileSet tiles = tiles_;
     const TileGridRenderer renderer(renderOptions());
     auto *watcher = new QFutureWatcher<QImage>(this);

@@ -26,6 +26,9 @@ public:
     TileGridRenderer::Options renderOptions() const;
     void zoomIn();
     void zoomOut();
+    /// Fill the width with tiles of about `tilePixels` (integer zoom), scrolling vertically — for long grids such
+    /// as a layer's units. 0 (the default) fits the whole grid in the view instead.
+    void setFitWidth(int tilePixels);
 
 Q_SIGNALS:
     void tileClicked(int index);
@@ -40,6 +43,8 @@ private:
     TileSet tiles_;
     QImage image_;
     double zoom_ = 1.0;
+    int fitWidth_ = 0;
+    int requestedColumns_ = 0; ///< the set's own columns (0 = square), before fit-width layout
     quint64 generation_ = 0;
 };
 

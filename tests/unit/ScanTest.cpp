@@ -16,6 +16,41 @@
 
 using namespace convscope;
 
+namespace {
+
+/// Checks every layer's top-k (by max: image, position, value; by mean: image, value) against a reference written
+/// by the fixture scripts; returns the number of entries compared.
+size_t compareWithReference(const Model &model, const Scan &scan, const QJsonObject &layers)
+{
+    size_t compared = 0;
+    for (const auto &result : scan.layers()) {
+        const std::string path = model.layers()[result.layer].path;
+        const QJsonObject expected = layers[QString::fromStdString(path)].toObject();
+        const QJsonArray byMax = expected["max"].toArray(), byMean = expected["mean"].toArray();
+        REQUIRE(byMax.size() == result.byMax.channels());
+        for (int c = 0; c < byMax.size(); ++c) {
+            INFO(path << " channel " << c);
+            const auto ours = result.byMax.top(c), oursMean = result.byMean.top(c);
+            REQUIRE(ours.size() == static_cast<size_t>(byMax[c].toArray().size()));
+            REQUIRE(oursMean.size() == static_cast<size_t>(byMean[c].toArray().size()));
+            for (size_t j = 0; j < ours.size(); ++j) {
+                const QJsonArray e = byMax[c].toArray()[static_cast<int>(j)].toArray();
+                CHECK(ours[j].image == e[0].toInt());
+                CHECK(ours[j].y == e[1].toInt());
+                CHECK(ours[j].x == e[2].toInt());
+                CHECK(ours[j].value == Approx(e[3].toDouble()).margin(1e-4));
+                const QJsonArray m = byMean[c].toArray()[static_cast<int>(j)].toArray();
+                CHECK(oursMean[j].image == m[0].toInt());
+                CHECK(oursMean[j].value == Approx(m[1].toDouble()).margin(1e-4));
+                ++compared;
+            }
+        }
+    }
+    return compared;
+}
+
+} // namespace
+
 TEST_CASE("scan: top-9 from distinct images equals the PyTorch reference", "[scan]")
 {
     QFile f(QString::fromStdString(testpaths::fixtures() + "/demo/scan_reference.json"));
@@ -36,6 +71,11 @@ TEST_CASE("scan: top-9 from distinct images equals the PyTorch reference", "[sca
     o.batchSize = ref["batch"].toInt();
     o.limit = ref["count"].toInt();
     Scan scan(model, *source, o);
+    std::vector<int> predicted(500, -1);
+    scan.setBatchSink([&](const ScanBatch &b) {
+        for (size_t i = 0; i < b.indices.size(); ++i)
+            predicted[static_cast<size_t>(b.indices[i])] = b.predicted[i];
+    });
     int rounds = 0;
     while (scan.run(1))
         ++rounds;
@@ -44,36 +84,14 @@ TEST_CASE("scan: top-9 from distinct images equals the PyTorch reference", "[sca
     CHECK(scan.skipped().empty());
     REQUIRE(scan.layers().size() == 3);
 
-    for (const auto &result : scan.layers()) {
-        const std::string path = model->layers()[result.layer].path;
-        const QJsonObject expected = layers[QString::fromStdString(path)].toObject();
-        const QJsonArray byMax = expected["max"].toArray(), byMean = expected["mean"].toArray();
-        REQUIRE(byMax.size() == result.byMax.channels());
-        for (int c = 0; c < byMax.size(); ++c) {
-            INFO(path << " channel " << c);
-            const auto ours = result.byMax.top(c);
-            const QJsonArray theirs = byMax[c].toArray();
-            REQUIRE(ours.size() == static_cast<size_t>(theirs.size()));
-            for (size_t j = 0; j < ours.size(); ++j) {
-                const QJsonArray e = theirs[static_cast<int>(j)].toArray();
-                CHECK(ours[j].image == e[0].toInt());
-                CHECK(ours[j].y == e[1].toInt());
-                CHECK(ours[j].x == e[2].toInt());
-                CHECK(ours[j].value == Approx(e[3].toDouble()).margin(1e-5));
-            }
-            const auto oursMean = result.byMean.top(c);
-            const QJsonArray theirsMean = byMean[c].toArray();
-            for (size_t j = 0; j < oursMean.size(); ++j) {
-                CHECK(oursMean[j].image == theirsMean[static_cast<int>(j)].toArray()[0].toInt());
-                CHECK(oursMean[j].value == Approx(theirsMean[static_cast<int>(j)].toArray()[1].toDouble()).margin(1e-5));
-            }
-        }
-    }
+    CHECK(compareWithReference(*model, scan, layers) == (32 + 64 + 128) * 9);
     // Predictions for every scanned image.
     int correct = 0;
     for (int64_t i = 0; i < 500; ++i)
-        correct += scan.predictions()[static_cast<size_t>(i)] == source->label(i);
+        correct += predicted[static_cast<size_t>(i)] == source->label(i);
     CHECK(correct > 450);
+    CHECK(scan.labelled() == 500);
+    CHECK(scan.correct() == correct);
 }
 
 TEST_CASE("scan: default layers, bad layers, broken images", "[scan]")
@@ -93,4 +111,35 @@ TEST_CASE("scan: default layers, bad layers, broken images", "[scan]")
     CHECK_NOTHROW(Scan(model, *source, o)); // fully connected outputs are ranked as 1×1 maps
     o.layers = {"nope"};
     CHECK_THROWS_AS(Scan(model, *source, o), UsageError);
+}
+
+TEST_CASE("scan: ResNet-18 over a photo folder selects what the PyTorch reference selects", "[scan]")
+{
+    QFile f(QString::fromStdString(testpaths::fixtures() + "/photos64_reference.json"));
+    REQUIRE(f.open(QIODevice::ReadOnly));
+    const QJsonObject ref = QJsonDocument::fromJson(f.readAll()).object();
+    struct OneThread {
+        int saved = at::get_num_threads();
+        OneThread() { at::set_num_threads(1); }
+        ~OneThread() { at::set_num_threads(saved); }
+    } oneThread;
+    auto model = Model::load(testpaths::fixtures() + "/resnet18.scripted.pt",
+                             Model::Options{testpaths::fixtures() + "/photos64.json"});
+    auto source = ImageSource::open(testpaths::fixtures() + "/photos64");
+    const QJsonArray names = ref["images"].toArray();
+    REQUIRE(source->size() == names.size());
+    for (int i = 0; i < names.size(); ++i)
+        REQUIRE(source->name(i).find(names[i].toString().toStdString()) != std::string::npos);
+    const QJsonObject layers = ref["layers"].toObject();
+    Scan::Options o;
+    for (const QString &l : layers.keys())
+        o.layers.push_back(l.toStdString());
+    o.k = ref["k"].toInt();
+    o.batchSize = 5; // another split than the reference's: the selection must not depend on it
+    Scan scan(model, *source, o);
+    while (scan.run(1)) {
+    }
+    REQUIRE(scan.skipped().empty());
+    const size_t compared = compareWithReference(*model, scan, layers);
+    CHECK(compared > 1000);
 }
