@@ -113,7 +113,12 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
     connect(scans_, &ScanController::failed, this, [this](const QString &message) {
         setBusy(false, tr("Scan failed: %1").arg(message));
     });
-    connect(layer_, qOverload<int>(&QComboBox::currentIndexChanged), this, &UnitsPanel::showLayer);
+    connect(layer_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int slot) {
+        showLayer(slot);
+        // Linked views: the layer tree (and the filters and activations) follow the layer shown here.
+        if (auto model = workspace_->model(); model && slot >= 0 && slot < static_cast<int>(scannedLayers_.size()))
+            workspace_->selectLayer(model->layer(scannedLayers_[static_cast<size_t>(slot)]).index);
+    });
     connect(sort_, qOverload<int>(&QComboBox::currentIndexChanged), this, &UnitsPanel::applyOrder);
     connect(hideDead_, &QCheckBox::toggled, this, &UnitsPanel::applyOrder);
     connect(grid_, &TileGridView::tileClicked, this, [this](int i) {

@@ -4,10 +4,14 @@
 
 #include "Error.h"
 #include "ImageSource.h"
+#include "PatchExtractor.h"
 #include "Scan.h"
 #include "TestPaths.h"
 
 #include <ATen/Parallel.h>
+
+#include <map>
+#include <set>
 
 #include <QFile>
 #include <QJsonArray>
@@ -142,4 +146,52 @@ TEST_CASE("scan: ResNet-18 over a photo folder selects what the PyTorch referenc
     REQUIRE(scan.skipped().empty());
     const size_t compared = compareWithReference(*model, scan, layers);
     CHECK(compared > 1000);
+}
+
+TEST_CASE("scan: a folder of odd and broken files finishes, skips the broken with reasons, uses the odd", "[scan][errors]")
+{
+    auto model = Model::load(testpaths::fixtures() + "/resnet18.scripted.pt",
+                             Model::Options{testpaths::fixtures() + "/photos64.json"});
+    auto source = ImageSource::open(testpaths::fixtures() + "/images/zoo");
+    REQUIRE(source->size() == 14);
+    Scan::Options o;
+    o.layers = {"layer1"};
+    o.batchSize = 4;
+    Scan scan(model, *source, o);
+    std::map<std::string, int> used;
+    scan.setBatchSink([&](const ScanBatch &b) {
+        for (size_t i = 0; i < b.indices.size(); ++i) {
+            std::string name = source->name(b.indices[i]);
+            used[name.substr(name.rfind('/') + 1)] = b.predicted[i];
+        }
+    });
+    while (scan.run(1)) {
+    }
+    CHECK(scan.done() == 14);
+    std::set<std::string> skipped;
+    for (const auto &s : scan.skipped()) {
+        skipped.insert(s.name.substr(s.name.rfind('/') + 1));
+        CHECK_FALSE(s.reason.empty());
+    }
+    CHECK(skipped == std::set<std::string>{"bad_crc.png", "bad_empty.jpg", "bad_text.jpg", "bad_truncated.jpg",
+                                           "bad_truncated.png"});
+    // The odd-but-valid ones went through the model: CMYK, 16-bit, RGBA, EXIF-rotated, 1×1 and 20000×20000.
+    for (const char *name : {"d_cmyk.jpg", "h16.png", "c_rgba.png", "e_exif.jpg", "one_pixel.png", "huge_20000.png"}) {
+        INFO(name);
+        REQUIRE(used.count(name));
+        CHECK(used[name] >= 0);
+    }
+    // The 20000×20000 vertical ramp, as the model sees it (64×64): black on top, white at the bottom, rising.
+    std::int64_t huge = -1;
+    for (std::int64_t i = 0; i < source->size(); ++i)
+        if (source->name(i).find("huge_20000.png") != std::string::npos)
+            huge = i;
+    REQUIRE(huge >= 0);
+    PatchExtractor patches(*source, Preprocessor(model->input()));
+    const torch::Tensor seen = patches.whole(huge);
+    REQUIRE(seen.sizes() == std::vector<int64_t>{3, 64, 64});
+    const torch::Tensor rows = seen[0].mean(1);
+    CHECK(rows[0].item<float>() < 0.02f);
+    CHECK(rows[63].item<float>() > 0.98f);
+    CHECK((rows.narrow(0, 1, 63) - rows.narrow(0, 0, 63)).min().item<float>() > 0.0f);
 }
