@@ -95,9 +95,27 @@ torch::Tensor Preprocessor::normalise(const cv::Mat &fitted) const
     torch::Tensor t = torch::from_blob(f.data, {f.rows, f.cols, f.channels()}, torch::kFloat32)
                           .permute({2, 0, 1})
                           .clone(at::MemoryFormat::Contiguous); // own the pixels: `f` dies with this scope
-    for (int c = 0; c < spec_.channels; ++c)
-        t[c].mul_(spec_.range).sub_(spec_.mean[c]).div_(spec_.std[c]);
+    normaliseInPlace(t.unsqueeze(0));
     return t;
+}
+
+void Preprocessor::normaliseInPlace(const torch::Tensor &batch) const
+{
+    for (int c = 0; c < spec_.channels; ++c)
+        batch.select(1, c).mul_(spec_.range).sub_(spec_.mean[c]).div_(spec_.std[c]);
+}
+
+void Preprocessor::copyInto(const cv::Mat &fitted, const torch::Tensor &chw)
+{
+    const int channels = fitted.channels();
+    float *out = chw.data_ptr<float>();
+    const std::int64_t plane = static_cast<std::int64_t>(fitted.rows) * fitted.cols;
+    for (int y = 0; y < fitted.rows; ++y) {
+        const float *row = fitted.ptr<float>(y);
+        for (int x = 0; x < fitted.cols; ++x)
+            for (int c = 0; c < channels; ++c)
+                out[c * plane + static_cast<std::int64_t>(y) * fitted.cols + x] = row[x * channels + c];
+    }
 }
 
 torch::Tensor Preprocessor::tensor(const cv::Mat &decoded) const

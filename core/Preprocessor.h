@@ -23,6 +23,11 @@ public:
 
     /// Normalises an already fitted image (output of fit()).
     torch::Tensor normalise(const cv::Mat &fitted) const;
+    /// Normalises a whole N×C×H×W batch of fitted images in place: the same arithmetic as normalise(), in a few
+    /// vectorised ops instead of a few per image.
+    void normaliseInPlace(const torch::Tensor &batch) const;
+    /// Copies a fitted H×W×C image into a contiguous C×H×W float tensor (a slice of a batch).
+    static void copyInto(const cv::Mat &fitted, const torch::Tensor &chw);
 
 private:
     cv::Mat fitUnchecked(const cv::Mat &decoded) const;

@@ -163,8 +163,11 @@ void Scan::process(Batch &batch)
     if (batch.input.defined()) {
         Probe::Output probed = model_->probe().run(batch.input, capture_);
         for (size_t i = 0; i < results_.size(); ++i) {
-            results_[i].byMax.add(probed.captured[i], batch.indices);
-            results_[i].byMean.add(probed.captured[i], batch.indices);
+            const torch::Tensor &maps = probed.captured[i];
+            const MapStatistics stats = MapStatistics::of(maps); // one pass feeds both rankings
+            const std::int64_t width = maps.dim() == 4 ? maps.size(3) : 1;
+            results_[i].byMax.addStatistics(stats.max, stats.argmax, width, batch.indices);
+            results_[i].byMean.addStatistics(stats.mean, stats.argmax, width, batch.indices);
             out.accepted[2 * i] = results_[i].byMax.takeAccepted();
             out.accepted[2 * i + 1] = results_[i].byMean.takeAccepted();
         }

@@ -18,38 +18,34 @@ TopKTracker::TopKTracker(std::int64_t channels, int k, Statistic statistic)
 
 void TopKTracker::add(const torch::Tensor &activations, const std::vector<std::int64_t> &images)
 {
-    torch::Tensor a = activations.detach().to(torch::kFloat32);
-    if (a.dim() == 2)
-        a = a.unsqueeze(2).unsqueeze(3);
-    if (a.dim() != 4 || a.size(1) != channels_)
+    if ((activations.dim() != 4 && activations.dim() != 2) || activations.size(1) != channels_)
         throw UsageError("top-k: expected N×" + std::to_string(channels_) + "×H×W activations");
-    const int64_t n = a.size(0), w = a.size(3);
+    const MapStatistics stats = MapStatistics::of(activations);
+    addStatistics(statistic_ == Statistic::SpatialMax ? stats.max : stats.mean, stats.argmax,
+                  activations.dim() == 4 ? activations.size(3) : 1, images);
+}
+
+void TopKTracker::addStatistics(const torch::Tensor &value, const torch::Tensor &where, std::int64_t w,
+                                const std::vector<std::int64_t> &images)
+{
+    if (value.dim() != 2 || value.size(1) != channels_ || where.sizes() != value.sizes())
+        throw UsageError("top-k: expected N×" + std::to_string(channels_) + " statistics");
+    const int64_t n = value.size(0);
     if (static_cast<int64_t>(images.size()) != n)
         throw UsageError("top-k: " + std::to_string(n) + " activations but " + std::to_string(images.size()) +
                          " image ids");
-    if (n == 0)
-        return;
-    torch::Tensor flat = a.reshape({n, channels_, -1});
-    torch::Tensor value, where;
-    if (statistic_ == Statistic::SpatialMax) {
-        // First occurrence of the maximum: the smallest (y, x) in row-major order among ties.
-        auto [v, i] = flat.max(2);
-        value = v;
-        where = i;
-    } else {
-        value = flat.mean(2);
-        where = torch::zeros({n, channels_}, torch::kInt64); // unused
-    }
-    // Merge by insertion into each channel's sorted k slots: C×N comparisons, no tensor ops per candidate.
-    value = value.contiguous();
-    where = where.contiguous();
-    const float *v = value.data_ptr<float>();
-    const int64_t *at = where.data_ptr<int64_t>();
+    const torch::Tensor vc = value.to(torch::kFloat32).contiguous(), wc = where.to(torch::kInt64).contiguous();
+    const float *v = vc.data_ptr<float>();
+    const int64_t *at = wc.data_ptr<int64_t>();
     const bool withPosition = statistic_ == Statistic::SpatialMax;
+    const float *threshold = values_.data_ptr<float>() + (k_ - 1); // each channel's k-th value, stride k
     for (int64_t c = 0; c < channels_; ++c)
         for (int64_t i = 0; i < n; ++i) {
+            const float val = v[i * channels_ + c];
+            if (val < threshold[c * k_]) // the common case once the top k has filled: reject without a call
+                continue;
             const int64_t p = withPosition ? at[i * channels_ + c] : -1;
-            Entry e{v[i * channels_ + c], images[static_cast<size_t>(i)], withPosition ? static_cast<int>(p / w) : -1,
+            Entry e{val, images[static_cast<size_t>(i)], withPosition ? static_cast<int>(p / w) : -1,
                     withPosition ? static_cast<int>(p % w) : -1};
             if (offer(c, e) && recording_)
                 accepted_.push_back({c, e});

@@ -5,6 +5,8 @@
 // scans of the same data — in any batch split — select exactly the same entries.
 //
 // Building block of the dataset scan: `add` per batch, `top` at the end; `state`/`restore` let a scan resume.
+#include "MapStatistics.h"
+
 #include <torch/types.h>
 
 #include <cstdint>
@@ -31,6 +33,11 @@ public:
     /// `activations`: N×C×H×W (or N×C for fully connected outputs, H = W = 1); `images`: N dataset indices.
     /// Throws UsageError when the channel count or image count does not match.
     void add(const torch::Tensor &activations, const std::vector<std::int64_t> &images);
+
+    /// The same with the per-(image, channel) statistics already computed (MapStatistics): `value` N×C float32,
+    /// `where` N×C int64 flat positions (used for SpatialMax), `width` the map's width.
+    void addStatistics(const torch::Tensor &value, const torch::Tensor &where, std::int64_t width,
+                       const std::vector<std::int64_t> &images);
 
     /// Offers one candidate to a channel (the same rule as add); true when it entered the top k.
     bool offer(std::int64_t channel, const Entry &candidate);

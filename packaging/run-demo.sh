@@ -27,4 +27,8 @@ echo
 "$bin" activations "$model" "$data#0" --layer features.relu2 -o "$out/relu2-ankle-boot.png"
 "$bin" activations "$model" "$data#0" --layer features.relu2 -o "$out/relu2-ankle-boot.npy"
 echo
+"$bin" scan "$model" "$data" --project "$out/project" --csv "$out/top9.csv"
+"$bin" top "$out/project" --layer "conv 2" -o "$out/conv2-top9-poster.png" --width 1600
+"$bin" top "$out/project" --layer "conv 4" --units 0-3 -o "$out/conv4-unit.png" --width 800
+echo
 echo "Pictures and data are in $out/. Try: $bin --help"
