@@ -37,32 +37,47 @@ std::vector<int> Probe::capturable() const
     return result;
 }
 
-const Probe::Variant &Probe::variantFor(const std::vector<int> &outputs) const
+const Probe::Variant &Probe::variantFor(const std::vector<int> &outputs, const std::vector<int> &reduced) const
 {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = variants_.find(outputs);
+    auto it = variants_.find({outputs, reduced});
     if (it != variants_.end())
         return *it->second;
     auto graph = graph_.graph->copy();
     auto variant = std::make_unique<Variant>();
+    // Statistics of the reduced captures, inserted right after each map is defined (the probe graph guarantees
+    // a captured value is never mutated afterwards), so the map dies as soon as the model is done with it.
+    std::vector<torch::jit::Value *> statistics;
+    for (int r : reduced) {
+        torch::jit::Value *map = graph->outputs().at(static_cast<size_t>(r));
+        torch::jit::Node *after = map->node();
+        if (after->kind() == c10::prim::Param)
+            after = graph->param_node();
+        torch::jit::WithInsertPoint guard(after->next());
+        torch::jit::Value *flat = graph->insert(c10::aten::flatten, {map, 2, -1});
+        statistics.push_back(graph->insert(c10::aten::amax, {flat, std::vector<int64_t>{2}, false}));
+        statistics.push_back(graph->insert(c10::aten::argmax, {flat, 2, false}));
+        statistics.push_back(graph->insert(c10::aten::mean, {flat, std::vector<int64_t>{2}, false}));
+    }
     // Keep output 0 (the model's result) and the selected captures; drop the rest from the back.
     for (size_t i = graph->outputs().size(); i-- > 1;)
         if (!std::binary_search(outputs.begin(), outputs.end(), static_cast<int>(i)))
             graph->eraseOutput(i);
     for (size_t k = 0; k < outputs.size(); ++k)
         variant->position[outputs[k]] = k + 1;
-    // Functions return one value: pack (model output, captures...) into a tuple.
+    // Functions return one value: pack (model output, captures..., statistics...) into a tuple.
     std::vector<torch::jit::Value *> values(graph->outputs().begin(), graph->outputs().end());
+    values.insert(values.end(), statistics.begin(), statistics.end());
     while (!graph->outputs().empty())
         graph->eraseOutput(graph->outputs().size() - 1);
     graph->setInsertPoint(graph->return_node());
     graph->registerOutput(graph->insertNode(graph->createTuple(values))->output());
     torch::jit::EliminateDeadCode(graph);
     variant->function = std::make_unique<torch::jit::GraphFunction>("convscope_probe", graph, nullptr);
-    return *variants_.emplace(outputs, std::move(variant)).first->second;
+    return *variants_.emplace(std::pair{outputs, reduced}, std::move(variant)).first->second;
 }
 
-Probe::Output Probe::run(const torch::Tensor &input, const std::vector<int> &which) const
+std::vector<int> Probe::outputsOf(const std::vector<int> &which) const
 {
     std::vector<int> outputs;
     for (int i : which) {
@@ -73,9 +88,17 @@ Probe::Output Probe::run(const torch::Tensor &input, const std::vector<int> &whi
             throw UsageError("the output of '" + c.modulePath + "' cannot be captured: " + c.whyNot);
         outputs.push_back(c.output);
     }
+    return outputs;
+}
+
+Probe::Output Probe::run(const torch::Tensor &input, const std::vector<int> &which, const std::vector<int> &reduced,
+                         std::vector<Reduced> &statistics) const
+{
+    std::vector<int> outputs = outputsOf(which);
     std::sort(outputs.begin(), outputs.end());
     outputs.erase(std::unique(outputs.begin(), outputs.end()), outputs.end());
-    const Variant &variant = variantFor(outputs);
+    const std::vector<int> reducedOutputs = outputsOf(reduced);
+    const Variant &variant = variantFor(outputs, reducedOutputs);
 
     torch::jit::Stack stack{module_._ivalue(), input};
     try {
@@ -91,7 +114,18 @@ Probe::Output Probe::run(const torch::Tensor &input, const std::vector<int> &whi
     out.captured.reserve(which.size());
     for (int i : which)
         out.captured.push_back(values.at(variant.position.at(graph_.calls[i].output)).toTensor());
+    statistics.clear();
+    const size_t first = 1 + outputs.size();
+    for (size_t r = 0; r < reduced.size(); ++r)
+        statistics.push_back({values.at(first + 3 * r).toTensor(), values.at(first + 3 * r + 1).toTensor(),
+                              values.at(first + 3 * r + 2).toTensor()});
     return out;
+}
+
+Probe::Output Probe::run(const torch::Tensor &input, const std::vector<int> &which) const
+{
+    std::vector<Reduced> none;
+    return run(input, which, {}, none);
 }
 
 } // namespace convscope

@@ -42,6 +42,17 @@ public:
     /// (with the first line of PyTorch's message) when the model rejects the input.
     Output run(const torch::Tensor &input, const std::vector<int> &which) const;
 
+    /// Like run(), and for the calls in `reduced` (whose outputs must be N×C×H×W maps) returns per (image,
+    /// channel) statistics instead of the maps — computed inside the graph right where the map is made, so the
+    /// map is freed as early as in a plain forward. Aligned with `reduced`.
+    struct Reduced {
+        torch::Tensor max;    ///< N×C
+        torch::Tensor argmax; ///< N×C int64, flat position (y·W + x) of the first maximum
+        torch::Tensor mean;   ///< N×C
+    };
+    Output run(const torch::Tensor &input, const std::vector<int> &which, const std::vector<int> &reduced,
+               std::vector<Reduced> &statistics) const;
+
     /// Indices of every capturable call.
     std::vector<int> capturable() const;
 
@@ -52,12 +63,13 @@ public:
 
 private:
     struct Variant;
-    const Variant &variantFor(const std::vector<int> &outputs) const;
+    const Variant &variantFor(const std::vector<int> &outputs, const std::vector<int> &reduced = {}) const;
+    std::vector<int> outputsOf(const std::vector<int> &which) const;
 
     torch::jit::Module module_;
     ProbeGraph graph_;
     mutable std::mutex mutex_;
-    mutable std::map<std::vector<int>, std::unique_ptr<Variant>> variants_;
+    mutable std::map<std::pair<std::vector<int>, std::vector<int>>, std::unique_ptr<Variant>> variants_;
 };
 
 } // namespace convscope

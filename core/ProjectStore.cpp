@@ -319,8 +319,14 @@ void ProjectStore::recordBatch(std::int64_t id, const ScanBatch &batch, const Im
     for (size_t f = 0; f < batch.features.size(); ++f) {
         NpyMatrixFile &file = featureFile(id, f);
         const torch::Tensor &rows = batch.features[f];
-        for (size_t i = 0; i < batch.indices.size(); ++i)
-            file.writeRow(batch.indices[i], rows[static_cast<int64_t>(i)]);
+        // Consecutive images (all of them, unless some were skipped) go out in one write.
+        for (size_t i = 0; i < batch.indices.size();) {
+            size_t end = i + 1;
+            while (end < batch.indices.size() && batch.indices[end] == batch.indices[end - 1] + 1)
+                ++end;
+            file.writeRows(batch.indices[i], rows.narrow(0, static_cast<int64_t>(i), static_cast<int64_t>(end - i)));
+            i = end;
+        }
         file.flush();
     }
     QSqlDatabase db = QSqlDatabase::database(q(connection_));

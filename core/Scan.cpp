@@ -83,7 +83,8 @@ Scan::Scan(std::shared_ptr<const Model> model, const ImageSource &source, Option
     }
     if (which.empty())
         throw UsageError("no layer to scan");
-    capture_ = which;
+    for (int index : which)
+        layerSource_.push_back(sourceFor(index));
     if (!options_.noFeatures) {
         if (options_.features.empty())
             features_ = defaultFeatures(*model_);
@@ -91,12 +92,8 @@ Scan::Scan(std::shared_ptr<const Model> model, const ImageSource &source, Option
             for (auto &f : featuresNamed(*model_, name))
                 features_.push_back(f);
     }
-    for (const auto &f : features_) {
-        auto at = std::find(capture_.begin(), capture_.end(), f.layer);
-        featureSlot_.push_back(static_cast<size_t>(at - capture_.begin()));
-        if (at == capture_.end())
-            capture_.push_back(f.layer);
-    }
+    for (const auto &f : features_)
+        featureSource_.push_back(sourceFor(f.layer));
     total_ = options_.limit >= 0 ? std::min(options_.limit, source.size()) : source.size();
     if (total_ == 0)
         throw DataError("the dataset holds no images");
@@ -104,6 +101,16 @@ Scan::Scan(std::shared_ptr<const Model> model, const ImageSource &source, Option
 }
 
 Scan::~Scan() = default;
+
+Scan::Source Scan::sourceFor(int layer)
+{
+    const bool map = model_->layers()[static_cast<size_t>(layer)].outputShape.size() == 4;
+    std::vector<int> &list = map ? reduced_ : full_;
+    auto at = std::find(list.begin(), list.end(), layer);
+    if (at == list.end())
+        at = list.insert(list.end(), layer);
+    return {map, static_cast<size_t>(at - list.begin())};
+}
 
 TopKTracker &Scan::tracker(int index)
 {
@@ -161,22 +168,36 @@ void Scan::process(Batch &batch)
     out.indices = batch.indices;
     out.accepted.resize(2 * results_.size());
     if (batch.input.defined()) {
-        Probe::Output probed = model_->probe().run(batch.input, capture_);
+        // Maps are reduced to per-channel statistics inside the forward pass; vectors come whole.
+        std::vector<Probe::Reduced> reduced;
+        Probe::Output probed = model_->probe().run(batch.input, full_, reduced_, reduced);
+        std::vector<MapStatistics> vectorStats(full_.size());
+        auto statsOf = [&](const Source &src) -> MapStatistics {
+            if (src.reduced)
+                return {reduced[src.slot].max, reduced[src.slot].argmax, reduced[src.slot].mean};
+            if (!vectorStats[src.slot].max.defined())
+                vectorStats[src.slot] = MapStatistics::of(probed.captured[src.slot]);
+            return vectorStats[src.slot];
+        };
         for (size_t i = 0; i < results_.size(); ++i) {
-            const torch::Tensor &maps = probed.captured[i];
-            const MapStatistics stats = MapStatistics::of(maps); // one pass feeds both rankings
-            const std::int64_t width = maps.dim() == 4 ? maps.size(3) : 1;
+            const MapStatistics stats = statsOf(layerSource_[i]); // one set feeds both rankings
+            const auto &shape = model_->layers()[static_cast<size_t>(results_[i].layer)].outputShape;
+            const std::int64_t width = shape.size() == 4 ? shape[3] : 1;
             results_[i].byMax.addStatistics(stats.max, stats.argmax, width, batch.indices);
             results_[i].byMean.addStatistics(stats.mean, stats.argmax, width, batch.indices);
             out.accepted[2 * i] = results_[i].byMax.takeAccepted();
             out.accepted[2 * i + 1] = results_[i].byMean.takeAccepted();
         }
         for (size_t f = 0; f < features_.size(); ++f) {
-            const torch::Tensor &a = probed.captured[featureSlot_[f]];
+            const Source &src = featureSource_[f];
             switch (features_[f].pooling) {
-            case Feature::Pooling::None: out.features.push_back(a.reshape({a.size(0), -1}).to(torch::kFloat32)); break;
-            case Feature::Pooling::Average: out.features.push_back(a.mean({2, 3}).to(torch::kFloat32)); break;
-            case Feature::Pooling::Max: out.features.push_back(a.amax({2, 3}).to(torch::kFloat32)); break;
+            case Feature::Pooling::None: {
+                const torch::Tensor &a = probed.captured[src.slot];
+                out.features.push_back(a.reshape({a.size(0), -1}).to(torch::kFloat32));
+                break;
+            }
+            case Feature::Pooling::Average: out.features.push_back(reduced[src.slot].mean.to(torch::kFloat32)); break;
+            case Feature::Pooling::Max: out.features.push_back(reduced[src.slot].max.to(torch::kFloat32)); break;
             }
         }
         const size_t n = batch.indices.size();

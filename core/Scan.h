@@ -3,7 +3,9 @@
 // from distinct images (by spatial maximum, with position: the top-9 patches; and by spatial mean: max-response
 // images), and per image its prediction and pooled feature vectors of chosen layers. Memory: layers × channels × k
 // plus one batch, whatever the dataset size — per-image results leave through the batch sink (a ProjectStore
-// writes them to disk). Decoding the next batch overlaps the forward pass of the current one.
+// writes them to disk). Decoding the next batch overlaps the forward pass of the current one. Scanned maps are
+// reduced to per-channel max/argmax/mean inside the forward graph (Probe::run with `reduced`), so no map outlives
+// the layer that reads it, as in a plain forward.
 //
 // Chunked: init in the constructor (and resume() when continuing a stored scan), then run(batches) until it
 // returns false, so callers can show progress and cancel.
@@ -94,8 +96,16 @@ private:
     BatchReader reader_;
     std::vector<LayerResult> results_;
     std::vector<Feature> features_;
-    std::vector<int> capture_;       ///< probe calls captured per pass: scan layers, then feature layers
-    std::vector<size_t> featureSlot_; ///< per feature: its position in capture_
+    /// Where a layer's numbers come from in a pass: its whole output (fully connected layers, `full_`), or its
+    /// per-channel statistics computed inside the graph (maps, `reduced_`), at position `slot`.
+    struct Source {
+        bool reduced = false;
+        size_t slot = 0;
+    };
+    Source sourceFor(int layer);
+    std::vector<int> full_, reduced_;  ///< probe calls per pass
+    std::vector<Source> layerSource_;  ///< per scanned layer
+    std::vector<Source> featureSource_; ///< per feature
     std::int64_t total_ = 0;
     std::int64_t done_ = 0;          ///< one past the last finished image
     bool spent_ = false;

@@ -7,6 +7,7 @@
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDir>
+#include <QFileInfo>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -226,6 +227,7 @@ void UnitsPanel::reset()
 
 void UnitsPanel::lookForScan()
 {
+    scans_->cancel(); // a scan of the previous model or dataset stops (and can resume later)
     reset();
     auto model = workspace_->model();
     auto dataset = workspace_->dataset();
@@ -276,6 +278,8 @@ void UnitsPanel::scanReady(const QString &project, qint64 scanId)
     scanId_ = scanId;
     ProjectStore store(project.toStdString());
     const ProjectStore::ScanInfo info = store.scan(scanId);
+    if (QFileInfo(QString::fromStdString(info.modelPath)) != QFileInfo(workspace_->modelPath()))
+        return; // finished after another model was opened
     scannedLayers_ = info.layers;
     status_->setText(tr("Scan %1: %2 images, %3 s of scanning · %4")
                          .arg(scanId)

@@ -138,3 +138,35 @@ ARCH_TEST(efficientnet)
 ARCH_TEST(regnet)
 ARCH_TEST(convnext)
 ARCH_TEST(inplace) // in-place ops on values that are not reassigned
+
+TEST_CASE("probe reduces maps inside the graph to what the whole maps give", "[probe]")
+{
+    for (const char *arch : {"resnet18", "inplace", "densenet"}) {
+        INFO(arch);
+        auto module = torch::jit::load(testpaths::fixtures() + "/" + arch + ".scripted.pt");
+        module.eval();
+        Probe probe(module);
+        const torch::Tensor input = NpyFile::read(testpaths::fixtures() + "/" + arch + "/input.npy");
+        const auto all = probe.capturable();
+        const auto whole = probe.run(input, all);
+        std::vector<int> maps;
+        std::vector<torch::Tensor> expected;
+        for (size_t k = 0; k < all.size(); ++k)
+            if (whole.captured[k].dim() == 4) {
+                maps.push_back(all[k]);
+                expected.push_back(whole.captured[k]);
+            }
+        REQUIRE(maps.size() > 3);
+        std::vector<Probe::Reduced> stats;
+        const auto out = probe.run(input, {}, maps, stats);
+        REQUIRE(stats.size() == maps.size());
+        for (size_t k = 0; k < maps.size(); ++k) {
+            const torch::Tensor flat = expected[k].flatten(2);
+            CHECK(torch::equal(stats[k].max, std::get<0>(flat.max(2))));
+            CHECK(torch::equal(stats[k].argmax, flat.argmax(2)));
+            CHECK(torch::allclose(stats[k].mean, flat.mean(2), 1e-5, 1e-6));
+        }
+        // The model's own output is untouched.
+        CHECK(torch::equal(Model::firstTensor(out.modelOutput), Model::firstTensor(whole.modelOutput)));
+    }
+}
