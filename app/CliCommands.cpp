@@ -307,6 +307,8 @@ int cmdFilters(const QStringList &args)
         return *rc;
     if (!p.isSet("layer") || !p.isSet("o"))
         throw UsageError("--layer and -o are required");
+    if (p.isSet("response") && !p.isSet("images"))
+        throw UsageError("--response goes with --images");
     auto model = loadModel(p, p.positionalArguments()[1]);
     const LayerInfo &layer = model->layer(p.value("layer").toStdString());
     FilterWeights::Options fo;
@@ -333,6 +335,8 @@ int cmdActivations(const QStringList &args)
         return *rc;
     if (!p.isSet("layer") || !p.isSet("o"))
         throw UsageError("--layer and -o are required");
+    if (p.isSet("response") && !p.isSet("images"))
+        throw UsageError("--response goes with --images");
     const QStringList pos = p.positionalArguments();
     auto model = loadModel(p, pos[1]);
     const LayerInfo &layer = model->layer(p.value("layer").toStdString());
@@ -499,6 +503,7 @@ int cmdTop(const QStringList &args)
     p.addOption({"units", "Units to show, e.g. 0,5,10-19. Without it: a poster of the whole layer.", "list"});
     p.addOption({"images", "With --units: the max-response images (by the map's mean), whole, instead of the "
                            "top patches."});
+    p.addOption({"response", "With --images: lay the unit's activation map over each image (one colour scale)."});
     p.addOption({"scan", "Scan id in the project (default: the newest complete scan).", "id"});
     p.addOption({"o", "Output .png or .svg. With several --units, one file per unit (name_u<unit>.png).", "file"});
     p.addOption({"width", "Image width in pixels (any resolution).", "px"});
@@ -511,6 +516,8 @@ int cmdTop(const QStringList &args)
         return *rc;
     if (!p.isSet("layer") || !p.isSet("o"))
         throw UsageError("--layer and -o are required");
+    if (p.isSet("response") && !p.isSet("images"))
+        throw UsageError("--response goes with --images");
     ProjectStore store(p.positionalArguments()[1].toStdString());
     std::optional<ProjectStore::ScanInfo> info;
     if (p.isSet("scan"))
@@ -542,7 +549,7 @@ int cmdTop(const QStringList &args)
     }
     const auto units = unitList(p.value("units"));
     for (std::int64_t u : units) {
-        TileSet set = p.isSet("images") ? sheets.unitImages(slot, u) : sheets.unitPatches(slot, u);
+        TileSet set = p.isSet("images") ? sheets.unitImages(slot, u, p.isSet("response")) : sheets.unitPatches(slot, u);
         if (columns)
             set.columns = columns;
         QString file = out;

@@ -287,7 +287,24 @@ TEST_CASE("cli top draws posters and contact sheets from a project", "[cli][stor
     Run images = cli({"top", dir.filePath("p"), "--layer", "features", "--units", "0", "--images", "-o",
                       dir.filePath("img.png")});
     REQUIRE(images.code == 0);
-    CHECK_FALSE(QImage(dir.filePath("img.png")).isNull());
+    const QImage plain(dir.filePath("img.png"));
+    REQUIRE_FALSE(plain.isNull());
+    // The same images with the unit's response laid over them: same layout, warmer (the red-yellow ramp).
+    Run overlaid = cli({"top", dir.filePath("p"), "--layer", "features", "--units", "0", "--images", "--response",
+                        "-o", dir.filePath("resp.png")});
+    REQUIRE(overlaid.code == 0);
+    const QImage response(dir.filePath("resp.png"));
+    REQUIRE(response.size() == plain.size());
+    auto redMinusBlue = [](const QImage &im) {
+        double d = 0;
+        for (int y = 0; y < im.height(); y += 3)
+            for (int x = 0; x < im.width(); x += 3)
+                d += qRed(im.pixel(x, y)) - qBlue(im.pixel(x, y));
+        return d;
+    };
+    CHECK(redMinusBlue(response) > redMinusBlue(plain) + 1000);
+    CHECK(cli({"top", dir.filePath("p"), "--layer", "features", "--units", "0", "--response", "-o",
+               dir.filePath("x.png")}).code == 2);
     CHECK(cli({"top", dir.filePath("p"), "--layer", "classifier.fc1", "-o", dir.filePath("x.png")}).code == 2);
     CHECK(cli({"top", dir.filePath("p"), "--layer", "features.conv4", "--units", "999", "-o",
                dir.filePath("x.png")}).code == 2);
