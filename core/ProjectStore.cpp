@@ -165,21 +165,26 @@ ProjectStore::Identity ProjectStore::identity(const Model &model, const std::str
     return id;
 }
 
-std::optional<ProjectStore::ScanInfo> ProjectStore::findScan(const Model &model, const std::string &datasetPath,
-                                                             const Scan &scan) const
+std::optional<ProjectStore::ScanInfo> ProjectStore::scanWithKey(const std::string &key) const
 {
     QSqlDatabase db = QSqlDatabase::database(q(connection_));
-    QSqlQuery found = run(db, dir_, "SELECT id FROM scans WHERE key=?", {q(identity(model, datasetPath, scan).key)});
+    QSqlQuery found = run(db, dir_, "SELECT id FROM scans WHERE key=?", {q(key)});
     if (!found.next())
         return std::nullopt;
     return this->scan(found.value(0).toLongLong());
 }
 
+std::optional<ProjectStore::ScanInfo> ProjectStore::findScan(const Model &model, const std::string &datasetPath,
+                                                             const Scan &scan) const
+{
+    return scanWithKey(identity(model, datasetPath, scan).key);
+}
+
 ProjectStore::ScanInfo ProjectStore::openScan(const Model &model, const std::string &datasetPath, const Scan &scan)
 {
-    if (auto existing = findScan(model, datasetPath, scan))
+    const Identity id = identity(model, datasetPath, scan); // hashes the model file: once
+    if (auto existing = scanWithKey(id.key))
         return *existing;
-    const Identity id = identity(model, datasetPath, scan);
     QSqlDatabase db = QSqlDatabase::database(q(connection_));
     const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
     run(db, dir_,
@@ -187,7 +192,7 @@ ProjectStore::ScanInfo ProjectStore::openScan(const Model &model, const std::str
         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {q(id.key), q(model.path()), q(id.modelHash), q(id.dataset), static_cast<qint64>(scan.total()),
          scan.layers().front().byMax.k(), id.layers, id.features, now, now});
-    return *findScan(model, datasetPath, scan);
+    return *scanWithKey(id.key);
 }
 
 ProjectStore::ScanInfo ProjectStore::scan(std::int64_t id) const

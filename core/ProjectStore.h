@@ -103,6 +103,7 @@ private:
         QByteArray layers, features;
     };
     Identity identity(const Model &model, const std::string &datasetPath, const Scan &scan) const;
+    std::optional<ScanInfo> scanWithKey(const std::string &key) const;
     NpyMatrixFile &featureFile(std::int64_t id, size_t feature);
 
     std::string dir_;

@@ -51,13 +51,10 @@ StoredScan::StoredScan(std::shared_ptr<const Model> model, std::shared_ptr<const
         scan_->resume(info.done, store_->acceptedEntries(id_));
         resumedAt_ = info.done;
     }
-    ProjectStore *store = store_.get();
-    const std::int64_t id = id_;
-    const ImageSource &src = *source_;
     last_ = std::chrono::steady_clock::now();
-    scan_->setBatchSink([this, store, id, &src](const ScanBatch &batch) {
+    scan_->setBatchSink([this](const ScanBatch &batch) {
         const auto now = std::chrono::steady_clock::now();
-        store->recordBatch(id, batch, src, std::chrono::duration<double>(now - last_).count());
+        store_->recordBatch(id_, batch, *source_, std::chrono::duration<double>(now - last_).count());
         last_ = now;
     });
 }

@@ -252,7 +252,7 @@ void UnitsPanel::lookForScan()
             if (!found.info)
                 return;
             if (found.info->complete)
-                scanReady(found.project, found.info->id);
+                showScan(found.project, *found.info);
             else
                 status_->setText(tr("A scan stopped at %1 of %2 images; Scan dataset resumes it.")
                                      .arg(thousands(found.info->done), thousands(found.info->total)));
@@ -270,16 +270,22 @@ void UnitsPanel::startScan()
 
 void UnitsPanel::scanReady(const QString &project, qint64 scanId)
 {
+    // The catalogue is read on a worker, like everything else the panel loads.
+    runJob<ProjectStore::ScanInfo>(
+        lookGeneration_, [project, scanId]() { return ProjectStore(project.toStdString()).scan(scanId); },
+        [this, project](ProjectStore::ScanInfo &info) { showScan(project, info); });
+}
+
+void UnitsPanel::showScan(const QString &project, const ProjectStore::ScanInfo &info)
+{
     auto model = workspace_->model();
-    auto dataset = workspace_->dataset();
-    if (!model || !dataset)
+    if (!model || !workspace_->dataset())
         return;
-    project_ = project;
-    scanId_ = scanId;
-    ProjectStore store(project.toStdString());
-    const ProjectStore::ScanInfo info = store.scan(scanId);
     if (QFileInfo(QString::fromStdString(info.modelPath)) != QFileInfo(workspace_->modelPath()))
         return; // finished after another model was opened
+    project_ = project;
+    scanId_ = info.id;
+    const qint64 scanId = info.id;
     scannedLayers_ = info.layers;
     status_->setText(tr("Scan %1: %2 images, %3 s of scanning · %4")
                          .arg(scanId)

@@ -69,6 +69,7 @@ private:
     void reset();
     void lookForScan();
     void scanReady(const QString &project, qint64 scanId);
+    void showScan(const QString &project, const ProjectStore::ScanInfo &info);
     void applyOrder();
     void setBusy(bool busy, const QString &text);
     template <class T>

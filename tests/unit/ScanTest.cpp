@@ -22,6 +22,13 @@ using namespace convscope;
 
 namespace {
 
+/// Runs LibTorch on one thread while alive (the references were computed on one).
+struct OneThread {
+    int saved = at::get_num_threads();
+    OneThread() { at::set_num_threads(1); }
+    ~OneThread() { at::set_num_threads(saved); }
+};
+
 /// Checks every layer's top-k (by max: image, position, value; by mean: image, value) against a reference written
 /// by the fixture scripts; returns the number of entries compared.
 size_t compareWithReference(const Model &model, const Scan &scan, const QJsonObject &layers)
@@ -62,11 +69,7 @@ TEST_CASE("scan: top-9 from distinct images equals the PyTorch reference", "[sca
     const QJsonObject ref = QJsonDocument::fromJson(f.readAll()).object();
     const QJsonObject layers = ref["layers"].toObject();
 
-    struct OneThread { // the reference ran on one thread: same kernels, same bits
-        int saved = at::get_num_threads();
-        OneThread() { at::set_num_threads(1); }
-        ~OneThread() { at::set_num_threads(saved); }
-    } oneThread;
+    OneThread oneThread; // the reference ran on one thread: same kernels, same bits
     auto model = Model::load(testpaths::demoModel());
     auto source = ImageSource::open(testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz");
     Scan::Options o;
@@ -122,11 +125,7 @@ TEST_CASE("scan: ResNet-18 over a photo folder selects what the PyTorch referenc
     QFile f(QString::fromStdString(testpaths::fixtures() + "/photos64_reference.json"));
     REQUIRE(f.open(QIODevice::ReadOnly));
     const QJsonObject ref = QJsonDocument::fromJson(f.readAll()).object();
-    struct OneThread {
-        int saved = at::get_num_threads();
-        OneThread() { at::set_num_threads(1); }
-        ~OneThread() { at::set_num_threads(saved); }
-    } oneThread;
+    OneThread oneThread;
     auto model = Model::load(testpaths::fixtures() + "/resnet18.scripted.pt",
                              Model::Options{testpaths::fixtures() + "/photos64.json"});
     auto source = ImageSource::open(testpaths::fixtures() + "/photos64");
