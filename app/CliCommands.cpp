@@ -2,6 +2,8 @@
 
 #include "ActivationMaps.h"
 #include "CliProgressBar.h"
+#include "CliSupport.h"
+#include "ReconstructCommands.h"
 #include "Error.h"
 #include "Evaluator.h"
 #include "FilterWeights.h"
@@ -10,6 +12,8 @@
 #include "Model.h"
 #include "ModulePath.h"
 #include "NpyFile.h"
+#include "PatchReconstructions.h"
+#include "Reconstructor.h"
 #include "Preprocessor.h"
 #include "ProjectStore.h"
 #include "Scan.h"
@@ -31,59 +35,7 @@ namespace convscope {
 
 namespace {
 
-QString q(const std::string &s) { return QString::fromStdString(s); }
-
-void printJson(const QJsonValue &v)
-{
-    const QByteArray text = v.isArray() ? QJsonDocument(v.toArray()).toJson(QJsonDocument::Indented)
-                                        : QJsonDocument(v.toObject()).toJson(QJsonDocument::Indented);
-    std::fwrite(text.constData(), 1, static_cast<size_t>(text.size()), stdout);
-}
-
-/// Parses `args` for a command; returns an exit code when the command must stop (help shown or bad usage).
-std::optional<int> parse(QCommandLineParser &p, const QStringList &args, const char *description,
-                         const char *positionals, int minPositional, int maxPositional = -1)
-{
-    p.setApplicationDescription(description);
-    p.addHelpOption();
-    p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
-    auto usage = [&] { return "usage: convscope " + args.value(0).toStdString() + " " + positionals; };
-    if (!p.parse(QStringList{"convscope"} + args)) // parse() skips the first entry as the program name
-        throw UsageError(p.errorText().toStdString() + "\n" + usage());
-    if (p.isSet("help")) {
-        std::printf("%s\n\n%s", usage().c_str(), p.helpText().section('\n', 2).toLocal8Bit().constData());
-        return 0;
-    }
-    const int n = static_cast<int>(p.positionalArguments().size()) - 1; // [0] is the command
-    if (n < minPositional || (maxPositional >= 0 && n > maxPositional))
-        throw UsageError("expected " + std::string(positionals) + "\n" + usage());
-    return std::nullopt;
-}
-
-int intOption(const QCommandLineParser &p, const QString &name, int fallback, int min, int max)
-{
-    if (!p.isSet(name))
-        return fallback;
-    bool ok = false;
-    const int v = p.value(name).toInt(&ok);
-    if (!ok || v < min || v > max)
-        throw UsageError("--" + name.toStdString() + " must be a whole number from " + std::to_string(min) +
-                         " to " + std::to_string(max));
-    return v;
-}
-
-std::shared_ptr<const Model> loadModel(const QCommandLineParser &p, const QString &path)
-{
-    Model::Options o;
-    if (p.optionNames().contains("sidecar") && p.isSet("sidecar"))
-        o.sidecar = p.value("sidecar").toStdString();
-    auto model = Model::load(path.toStdString(), o);
-    for (const auto &note : model->sidecar().notes)
-        std::fprintf(stderr, "note: %s\n", note.c_str());
-    return model;
-}
-
-QCommandLineOption sidecarOption() { return {"sidecar", "Sidecar JSON (default: MODEL.json next to the model).", "json"}; }
+using namespace cli;
 
 std::string shapeText(const std::vector<std::int64_t> &shape)
 {
@@ -275,23 +227,6 @@ int cmdEvaluate(const QStringList &args)
     return 0;
 }
 
-TileGridRenderer::Options gridOptions(const QCommandLineParser &p)
-{
-    TileGridRenderer::Options o;
-    o.width = intOption(p, "width", 0, 16, 32768);
-    return o;
-}
-
-TileScaling scalingOption(const QCommandLineParser &p)
-{
-    const QString s = p.value("scaling");
-    if (s.isEmpty() || s == "tile")
-        return TileScaling::PerTile;
-    if (s == "layer")
-        return TileScaling::PerSet;
-    throw UsageError("--scaling must be 'tile' or 'layer'");
-}
-
 int cmdFilters(const QStringList &args)
 {
     QCommandLineParser p;
@@ -480,22 +415,6 @@ int cmdScan(const QStringList &args)
 }
 
 /// "3,5,10-12" -> {3, 5, 10, 11, 12}.
-std::vector<std::int64_t> unitList(const QString &text)
-{
-    std::vector<std::int64_t> out;
-    for (const QString &part : text.split(',', Qt::SkipEmptyParts)) {
-        const QStringList range = part.trimmed().split('-');
-        bool ok1 = false, ok2 = true;
-        const qint64 a = range[0].toLongLong(&ok1);
-        const qint64 b = range.size() == 2 ? range[1].toLongLong(&ok2) : a;
-        if (!ok1 || !ok2 || range.size() > 2 || b < a || b - a > 100000)
-            throw UsageError("--units: '" + part.toStdString() + "' is not a unit or a range like 4-9");
-        for (qint64 u = a; u <= b; ++u)
-            out.push_back(u);
-    }
-    return out;
-}
-
 int cmdTop(const QStringList &args)
 {
     QCommandLineParser p;
@@ -504,6 +423,9 @@ int cmdTop(const QStringList &args)
     p.addOption({"images", "With --units: the max-response images (by the map's mean), whole, instead of the "
                            "top patches."});
     p.addOption({"response", "With --images: lay the unit's activation map over each image (one colour scale)."});
+    p.addOption({"with-reconstructions", "Add each patch's projection back to the input (the two-column figure: "
+                                         "projections | patches). Cached in the project."});
+    p.addOption({"method", "With --with-reconstructions: deconvnet (default), guided or gradient.", "method"});
     p.addOption({"scan", "Scan id in the project (default: the newest complete scan).", "id"});
     p.addOption({"o", "Output .png or .svg. With several --units, one file per unit (name_u<unit>.png).", "file"});
     p.addOption({"width", "Image width in pixels (any resolution).", "px"});
@@ -518,6 +440,11 @@ int cmdTop(const QStringList &args)
         throw UsageError("--layer and -o are required");
     if (p.isSet("response") && !p.isSet("images"))
         throw UsageError("--response goes with --images");
+    const bool withRecon = p.isSet("with-reconstructions");
+    if (withRecon && p.isSet("images"))
+        throw UsageError("--with-reconstructions goes with patches, not --images");
+    if (p.isSet("method") && !withRecon)
+        throw UsageError("--method goes with --with-reconstructions");
     ProjectStore store(p.positionalArguments()[1].toStdString());
     std::optional<ProjectStore::ScanInfo> info;
     if (p.isSet("scan"))
@@ -539,8 +466,15 @@ int cmdTop(const QStringList &args)
     TileGridRenderer renderer(ro);
     const QString out = p.value("o");
     const int columns = p.isSet("columns") ? intOption(p, "columns", 0, 1, 1000) : 0;
+    PatchReconstructions::Options po;
+    if (p.isSet("method"))
+        po.rule = parseBackpropRule(p.value("method").toStdString());
+    Reconstructor reconstructor(model);
+    PatchReconstructions recon(sheets, reconstructor, po);
     if (!p.isSet("units")) {
-        TileSet poster = sheets.poster(slot);
+        CliProgressBar bar("units");
+        TileSet poster = withRecon ? recon.poster(slot, {}, &bar) : sheets.poster(slot);
+        bar.finish();
         poster.columns = columns;
         renderer.write(poster, out);
         std::printf("wrote %s (%lld units of %s)\n", out.toLocal8Bit().constData(),
@@ -549,7 +483,9 @@ int cmdTop(const QStringList &args)
     }
     const auto units = unitList(p.value("units"));
     for (std::int64_t u : units) {
-        TileSet set = p.isSet("images") ? sheets.unitImages(slot, u, p.isSet("response")) : sheets.unitPatches(slot, u);
+        TileSet set = p.isSet("images") ? sheets.unitImages(slot, u, p.isSet("response"))
+                      : withRecon       ? recon.unitSheet(slot, u)
+                                        : sheets.unitPatches(slot, u);
         if (columns)
             set.columns = columns;
         QString file = out;
@@ -567,7 +503,8 @@ int cmdTop(const QStringList &args)
 
 const std::vector<CliCommand> &CliCommands::all()
 {
-    static const std::vector<CliCommand> commands = {
+    static const std::vector<CliCommand> commands = [] {
+    std::vector<CliCommand> list = {
         {"info", "layer table, output shapes, parameters and multiply-adds of a model", cmdInfo},
         {"predict", "top-k predictions for images", cmdPredict},
         {"evaluate", "accuracy on a labelled dataset", cmdEvaluate},
@@ -576,6 +513,10 @@ const std::vector<CliCommand> &CliCommands::all()
         {"scan", "top-k patches and images per channel over a dataset, into a project (resumable)", cmdScan},
         {"top", "top-k patch posters and contact sheets of a scanned layer (PNG/SVG)", cmdTop},
     };
+    for (const CliCommand &c : ReconstructCommands::all())
+        list.push_back(c);
+    return list;
+    }();
     return commands;
 }
 

@@ -84,6 +84,30 @@ Value *originalOf(Value *captured, torch::jit::Graph &graph, torch::jit::AliasDb
     return v;
 }
 
+/// Drops everything after the last node the kept values need, including side-effect-only checks (shape asserts
+/// raising exceptions) that dead-code elimination must keep: projecting an early layer then runs only up to it.
+void truncateAfter(torch::jit::Graph &graph, const std::vector<Value *> &kept)
+{
+    Node *last = nullptr;
+    for (Value *v : kept) {
+        Node *n = v->node();
+        while (n->owningBlock() != graph.block())
+            n = n->owningBlock()->owningNode();
+        if (n->kind() != c10::prim::Param && (!last || n->isAfter(last)))
+            last = n;
+    }
+    Node *n = graph.return_node()->prev();
+    while (n != graph.block()->param_node() && n != last) {
+        Node *prev = n->prev();
+        bool used = false;
+        for (Value *o : n->outputs())
+            used = used || o->hasUses();
+        if (!used && n->kind() != c10::prim::TupleConstruct)
+            n->destroy();
+        n = prev;
+    }
+}
+
 } // namespace
 
 BackpropGraph::BackpropGraph(const ProbeGraph &probe, const std::vector<int> &outputs, bool keepModelOutput,
@@ -104,6 +128,8 @@ BackpropGraph::BackpropGraph(const ProbeGraph &probe, const std::vector<int> &ou
             graph->eraseOutput(graph->outputs().size() - 1);
         graph->setInsertPoint(graph->return_node());
         graph->registerOutput(graph->insertNode(graph->createTuple(kept))->output());
+        if (!keepModelOutput)
+            truncateAfter(*graph, kept);
         torch::jit::EliminateDeadCode(graph);
 
         std::vector<Node *> nodes;
@@ -141,6 +167,11 @@ BackpropGraph::BackpropGraph(const ProbeGraph &probe, const std::vector<int> &ou
 }
 
 BackpropGraph::~BackpropGraph() = default;
+
+std::shared_ptr<torch::jit::Graph> BackpropGraph::graph() const
+{
+    return function_->graph();
+}
 
 std::vector<c10::IValue> BackpropGraph::run(const torch::jit::Module &module, const torch::Tensor &input) const
 {

@@ -36,6 +36,8 @@ public:
     /// Activations on the path to the outputs that the rule does not cover and that keep their ordinary gradient,
     /// e.g. "SiLU (16 calls)". Empty for BackpropRule::Gradient.
     const std::vector<std::string> &uncovered() const { return uncovered_; }
+    /// The rewritten graph (diagnostics).
+    std::shared_ptr<torch::jit::Graph> graph() const;
     /// Number of rectifiers swapped for the rule.
     int swapped() const { return swapped_; }
 

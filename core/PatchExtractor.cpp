@@ -31,14 +31,7 @@ torch::Tensor PatchExtractor::fitted(std::int64_t image)
     if (image < 0 || image >= source_.size())
         throw DataError("no image " + std::to_string(image) + " in the dataset (" + std::to_string(source_.size()) +
                         " images): was the dataset changed since the scan?");
-    cv::Mat fit = pre_.fit(source_.image(image)); // H×W×C float32 in [0, 1]
-    if (!fit.isContinuous())
-        fit = fit.clone();
-    torch::Tensor t = torch::from_blob(fit.data, {fit.rows, fit.cols, fit.channels()}, torch::kFloat32)
-                          .permute({2, 0, 1})
-                          .clone();
-    if (t.size(0) == 1)
-        t = t.repeat({3, 1, 1});
+    torch::Tensor t = Preprocessor::rgb(pre_.fit(source_.image(image)));
     std::lock_guard<std::mutex> lock(mutex_);
     order_.push_front(image);
     cache_[image] = {t, order_.begin()};
@@ -56,7 +49,11 @@ torch::Tensor PatchExtractor::whole(std::int64_t image)
 
 torch::Tensor PatchExtractor::crop(std::int64_t image, const ReceptiveField::Rect &r)
 {
-    const torch::Tensor img = fitted(image);
+    return cropOf(fitted(image), r);
+}
+
+torch::Tensor PatchExtractor::cropOf(const torch::Tensor &img, const ReceptiveField::Rect &r)
+{
     const std::int64_t h = r.height(), w = r.width(), H = img.size(1), W = img.size(2);
     torch::Tensor out = torch::empty({3, h, w});
     auto o = out.accessor<float, 3>();

@@ -23,6 +23,8 @@ public:
     /// 3×h×w float32 in [0, 1] (grey images repeated to RGB), h×w = the rectangle's size. Throws DataError when
     /// the image cannot be read.
     torch::Tensor crop(std::int64_t image, const ReceptiveField::Rect &rect);
+    /// The same crop of any 3×H×W tensor in [0, 1] (a rendered reconstruction): outside the tensor, padding checks.
+    static torch::Tensor cropOf(const torch::Tensor &rgb, const ReceptiveField::Rect &rect);
     /// The whole image as the model sees it, 3×H×W in [0, 1].
     torch::Tensor whole(std::int64_t image);
 

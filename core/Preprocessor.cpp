@@ -123,4 +123,13 @@ torch::Tensor Preprocessor::tensor(const cv::Mat &decoded) const
     return normalise(fit(decoded));
 }
 
+torch::Tensor Preprocessor::rgb(const cv::Mat &fitted)
+{
+    cv::Mat fit = fitted.isContinuous() ? fitted : fitted.clone();
+    torch::Tensor t = torch::from_blob(fit.data, {fit.rows, fit.cols, fit.channels()}, torch::kFloat32)
+                          .permute({2, 0, 1})
+                          .clone();
+    return t.size(0) == 1 ? t.repeat({3, 1, 1}) : t;
+}
+
 } // namespace convscope

@@ -29,6 +29,9 @@ public:
     /// Copies a fitted H×W×C image into a contiguous C×H×W float tensor (a slice of a batch).
     static void copyInto(const cv::Mat &fitted, const torch::Tensor &chw);
 
+    /// A fitted image (output of fit()) as a 3×H×W float tensor in [0, 1] for display (grey repeated to RGB).
+    static torch::Tensor rgb(const cv::Mat &fitted);
+
 private:
     cv::Mat fitUnchecked(const cv::Mat &decoded) const;
     InputSpec spec_;

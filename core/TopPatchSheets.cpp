@@ -165,15 +165,27 @@ std::vector<TopPatchSheets::UnitSummary> TopPatchSheets::summaries(int slot)
     return out;
 }
 
+torch::Tensor TopPatchSheets::modelInput(const std::vector<std::int64_t> &images)
+{
+    const InputSpec &in = model_->input();
+    std::vector<torch::Tensor> rows;
+    for (std::int64_t i : images)
+        rows.push_back(extractor_.whole(i).narrow(0, 0, in.channels));
+    torch::Tensor x = torch::stack(rows);
+    for (int c = 0; c < in.channels; ++c)
+        x.select(1, c).mul_(in.range).sub_(in.mean[static_cast<size_t>(c)]).div_(in.std[static_cast<size_t>(c)]);
+    return x;
+}
+
 TileSet TopPatchSheets::unitImages(int slot, std::int64_t unit, bool response)
 {
     TileSet set = unitTiles(slot, unit, false);
     if (response) {
         // The model input for these images, then the unit's map for each, on one colour scale.
-        const InputSpec &in = model_->input();
-        torch::Tensor x = set.values.narrow(1, 0, in.channels).clone();
-        for (int c = 0; c < in.channels; ++c)
-            x.select(1, c).mul_(in.range).sub_(in.mean[static_cast<size_t>(c)]).div_(in.std[static_cast<size_t>(c)]);
+        std::vector<std::int64_t> images;
+        for (const auto &e : ranking(slot, TopKTracker::Statistic::SpatialMean)[static_cast<size_t>(unit)])
+            images.push_back(e.image);
+        const torch::Tensor x = modelInput(images);
         const LayerInfo &l = layer(slot);
         torch::Tensor maps = model_->probe().run(x, {l.index}).captured.at(0);
         if (maps.dim() == 4) {

@@ -43,12 +43,18 @@ public:
     };
     std::vector<UnitSummary> summaries(int slot);
 
+    /// The model's input (normalised, N×C×H×W) for dataset images.
+    torch::Tensor modelInput(const std::vector<std::int64_t> &images);
+    /// Shared pieces of the figures, for sheets built elsewhere (PatchReconstructions).
+    std::string caption(const TopKTracker::Entry &e, bool position) const;
+    const Model &model() const { return *model_; }
+    const ProjectStore &store() const { return store_; }
+
     /// The unit's patch for one ranked entry.
     torch::Tensor patch(int slot, const TopKTracker::Entry &entry);
     PatchExtractor &extractor() { return extractor_; }
 
 private:
-    std::string caption(const TopKTracker::Entry &e, bool position) const;
     /// A unit's k tiles: patches by maximum, or whole images by mean; captioned.
     TileSet unitTiles(int slot, std::int64_t unit, bool patches);
 

@@ -14,51 +14,9 @@
 #include <QTemporaryDir>
 #include <QThread>
 
-namespace {
+#include "CliRunner.h"
 
-struct Run {
-    int code = -1;
-    QByteArray out, err;
-};
-
-/// A private home: default project folders of unwritable datasets land under it, not in the user's.
-QString testHome()
-{
-    static QTemporaryDir home;
-    return home.path();
-}
-
-QProcessEnvironment cliEnvironment()
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove("DISPLAY"); // must work without a display
-    env.insert("HOME", testHome());
-    env.insert("XDG_DATA_HOME", testHome() + "/.local/share");
-    return env;
-}
-
-Run cli(const QStringList &args, int timeoutMs = 300000)
-{
-    QProcess p;
-    p.setProcessEnvironment(cliEnvironment());
-    p.start(QString::fromStdString(testpaths::cli()), args);
-    REQUIRE(p.waitForFinished(timeoutMs));
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-QString demo() { return QString::fromStdString(testpaths::demoModel()); }
-QString testSet() { return QString::fromStdString(testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz"); }
-QString fixture(const char *rel) { return QString::fromStdString(testpaths::fixtures() + "/" + rel); }
-
-QJsonObject reference()
-{
-    QFile f(fixture("demo/reference.json"));
-    REQUIRE(f.open(QIODevice::ReadOnly));
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
-
-} // namespace
+using namespace clirunner;
 
 TEST_CASE("cli info --json lists every layer with its shape", "[cli]")
 {

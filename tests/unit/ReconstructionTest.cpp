@@ -7,6 +7,7 @@
 #include "Model.h"
 #include "NpyFile.h"
 #include "Reconstructor.h"
+#include "SanityCheck.h"
 #include "TestPaths.h"
 
 #include <QFile>
@@ -116,3 +117,26 @@ RECON_TEST(resnet18)
 RECON_TEST(alexnet)
 RECON_TEST(mobilenet_v2)
 RECON_TEST(mixed)
+
+TEST_CASE("Spearman rank correlation with ties", "[reconstruct][sanity]")
+{
+    const auto t = [](std::vector<float> v) { return torch::tensor(v); };
+    CHECK(SanityCheck::spearman(t({1, 2, 3, 4}), t({1, 3, 2, 4})) == Approx(0.8));
+    CHECK(SanityCheck::spearman(t({1, 2, 3, 4}), t({4, 3, 2, 1})) == Approx(-1.0));
+    // Ties get average ranks: a = (3.5, 3.5, 5, 6, 1.5, 1.5) — value checked with scipy.stats.spearmanr.
+    CHECK(SanityCheck::spearman(t({1, 1, 2, 3, 0, 0}), t({1, 2, 3, 4, 0, 5})) == Approx(0.26482).margin(1e-4));
+    CHECK(SanityCheck::spearman(t({1, 1, 1}), t({1, 2, 3})) == 0.0);
+}
+
+TEST_CASE("the rule swaps every rectifier and names the activations it leaves alone", "[reconstruct]")
+{
+    auto mixed = Model::load(testpaths::fixtures() + "/recon/mixed.scripted.pt");
+    Reconstructor rec(mixed);
+    CHECK(rec.uncovered(BackpropRule::Gradient).empty());
+    CHECK(rec.uncovered(BackpropRule::Guided) == std::vector<std::string>{"SiLU (1 call)"});
+    // Projecting a unit before the SiLU needs none of it.
+    CHECK(rec.uncovered(BackpropRule::Deconvnet, mixed->layer("act2").index).empty());
+    auto demo = Model::load(testpaths::demoModel());
+    CHECK(Reconstructor(demo).uncovered(BackpropRule::Deconvnet).empty());
+    CHECK(Reconstructor(demo).defaultCamLayer() == demo->layer("features.relu4").index);
+}
