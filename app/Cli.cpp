@@ -38,8 +38,8 @@ bool Cli::handles(const QStringList &args)
     if (args.isEmpty())
         return false;
     const QString &first = args.first();
-    if (first == "--screenshot")
-        return false; // a GUI option
+    if (first == "--screenshot" || first == "--tab" || first == "--scan")
+        return false; // GUI options
     // Anything that is neither a command nor an existing file (the GUI's MODEL argument) gets the usage text.
     return findCommand(first) || !QFileInfo::exists(first);
 }

@@ -2,6 +2,7 @@
 
 #include "ActivationsPanel.h"
 #include "DatasetBrowser.h"
+#include "ExplainPanel.h"
 #include "Error.h"
 #include "FiltersPanel.h"
 #include "LayerTreePanel.h"
@@ -41,7 +42,7 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     : QMainWindow(parent), settings_(settings), workspace_(new Workspace(this)), messages_(new MessageBar),
       layers_(new LayerTreePanel(workspace_)), filters_(new FiltersPanel(workspace_)),
       activations_(new ActivationsPanel(workspace_)), datasets_(new DatasetBrowser(workspace_)),
-      units_(new UnitsPanel(workspace_)), tabs_(new QTabWidget)
+      units_(new UnitsPanel(workspace_)), explain_(new ExplainPanel(workspace_)), tabs_(new QTabWidget)
 {
     initResources();
     setWindowTitle("Convscope");
@@ -52,6 +53,8 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     tabs->addTab(activations_, tr("Activations"));
     tabs->addTab(units_, tr("Units"));
     tabs->setTabToolTip(2, tr("Top-9 patches of every unit over the dataset (needs a scan)"));
+    tabs->addTab(explain_, tr("Explain"));
+    tabs->setTabToolTip(3, tr("Saliency, Grad-CAM and the sanity check for the current input's top classes"));
     connect(units_, &UnitsPanel::openImage, this, [this](const QString &reference) {
         workspace_->setInput(reference);
         showTab("activations");
@@ -180,6 +183,18 @@ void MainWindow::buildMenus()
     file->addSeparator();
     file->addAction(tr("Export &Filters…"), this, [this] { exportView(false); });
     file->addAction(tr("Export &Activations…"), this, [this] { exportView(true); });
+    file->addAction(tr("Export &Explanations…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export explanations"), {}, tr("PNG image (*.png);;SVG drawing (*.svg);;NumPy array (*.npy)"));
+        if (path.isEmpty())
+            return;
+        try {
+            explain_->exportTo(path, 2048);
+            statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+        } catch (const Error &e) {
+            messages_->showError(QString::fromStdString(e.what()));
+        }
+    });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -223,14 +238,15 @@ void MainWindow::waitUntilSettled(int timeoutMs)
     while (clock.elapsed() < timeoutMs && quiet < 10) {
         QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
         QThreadPool::globalInstance()->waitForDone(20);
-        quiet = workspace_->busy() || units_->busy() ? 0 : quiet + 1;
+        quiet = workspace_->busy() || units_->busy() || explain_->busy() || activations_->busy() ? 0 : quiet + 1;
     }
     QCoreApplication::processEvents();
 }
 
 void MainWindow::showTab(const QString &name)
 {
-    const std::map<QString, QWidget *> tabs = {{"filters", filters_}, {"activations", activations_}, {"units", units_}};
+    const std::map<QString, QWidget *> tabs = {{"filters", filters_}, {"activations", activations_}, {"units", units_},
+                                               {"explain", explain_}};
     if (auto it = tabs.find(name.toLower()); it != tabs.end())
         tabs_->setCurrentWidget(it->second);
 }

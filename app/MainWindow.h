@@ -1,5 +1,5 @@
 #pragma once
-// The desktop window: layer tree (left), filters, activations and units (centre tabs), dataset browser (bottom), menus,
+// The desktop window: layer tree (left), filters, activations, units and explanations (centre tabs), dataset browser (bottom), menus,
 // drag-and-drop and session restore. Wiring only: state and work live in Workspace and the viz panels.
 #include <QMainWindow>
 #include <QSettings>
@@ -10,6 +10,7 @@ namespace convscope {
 
 class ActivationsPanel;
 class DatasetBrowser;
+class ExplainPanel;
 class FiltersPanel;
 class LayerTreePanel;
 class MessageBar;
@@ -29,7 +30,8 @@ public:
     DatasetBrowser *datasets() const { return datasets_; }
     LayerTreePanel *layers() const { return layers_; }
     UnitsPanel *units() const { return units_; }
-    /// Shows a centre tab by name: "filters", "activations", "units".
+    ExplainPanel *explain() const { return explain_; }
+    /// Shows a centre tab by name: "filters", "activations", "units", "explain".
     void showTab(const QString &name);
     MessageBar *messages() const { return messages_; }
 
@@ -61,6 +63,7 @@ private:
     ActivationsPanel *activations_;
     DatasetBrowser *datasets_;
     UnitsPanel *units_;
+    ExplainPanel *explain_;
     class QTabWidget *tabs_;
     QString pendingLayer_;
 };

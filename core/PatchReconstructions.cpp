@@ -3,10 +3,12 @@
 #include "Error.h"
 #include "NpyFile.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 
+#include <atomic>
 #include <cmath>
 
 namespace convscope {
@@ -70,7 +72,9 @@ torch::Tensor PatchReconstructions::raw(int slot, std::int64_t unit)
     torch::Tensor result = torch::stack(crops);
     if (options_.cache) {
         QDir().mkpath(QFileInfo(QString::fromStdString(path)).path());
-        const std::string tmp = path + ".part";
+        static std::atomic<unsigned> counter{0}; // unique per writer: two workers may project the same unit
+        const std::string tmp = path + "." + std::to_string(QCoreApplication::applicationPid()) + "-" +
+                                std::to_string(counter++) + ".part";
         NpyFile::write(tmp, result);
         QFile::remove(QString::fromStdString(path));
         if (!QFile::rename(QString::fromStdString(tmp), QString::fromStdString(path)))

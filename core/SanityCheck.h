@@ -51,6 +51,7 @@ public:
     const std::vector<Step> &results() const { return results_; }
     int classIndex() const { return class_; }
     const Options &options() const { return options_; }
+    const Model &model() const { return *model_; }
 
     /// Spearman rank correlation of two maps of equal size (average ranks for ties); 0 when one is constant.
     static double spearman(const torch::Tensor &a, const torch::Tensor &b);

@@ -3,9 +3,15 @@
 #include "Error.h"
 #include "NpyFile.h"
 #include "OverlayRenderer.h"
+#include "PatchExtractor.h"
+#include "ReconstructionDisplay.h"
+#include "Reconstructor.h"
 #include "TileGridView.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QMouseEvent>
+#include <QStyle>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHeaderView>
@@ -30,13 +36,25 @@ QLabel *heading(const QString &text)
 ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
     : QWidget(parent), workspace_(workspace), input_(new QLabel), inputCaption_(new QLabel), overlay_(new QLabel),
       mapsInfo_(new QLabel), predictions_(new QTableWidget(0, 2)), order_(new QComboBox), scaling_(new QComboBox),
-      opacity_(new QSlider(Qt::Horizontal)), grid_(new TileGridView)
+      opacity_(new QSlider(Qt::Horizontal)), grid_(new TileGridView), reconMethod_(new QComboBox),
+      crop_(new QCheckBox(tr("Crop to receptive field"))), recon_(new QLabel), reconCaption_(new QLabel),
+      jobs_(new JobRunner(this))
 {
-    input_->setFixedSize(160, 160);
+    reconMethod_->addItems({tr("Deconvnet"), tr("Guided backprop"), tr("Gradient")});
+    reconMethod_->setToolTip(tr("How the channel's unit is projected back to the input"));
+    recon_->setFixedSize(150, 150);
+    recon_->setAlignment(Qt::AlignCenter);
+    recon_->setFrameShape(QFrame::StyledPanel);
+    reconCaption_->setWordWrap(true);
+    overlay_->installEventFilter(this);
+    overlay_->setCursor(Qt::CrossCursor);
+    overlay_->setToolTip(tr("Click a position to project the unit there"));
+    crop_->setToolTip(tr("Show only the unit's receptive field"));
+    input_->setFixedSize(128, 128);
     input_->setAlignment(Qt::AlignCenter);
     input_->setFrameShape(QFrame::StyledPanel);
     inputCaption_->setWordWrap(true);
-    overlay_->setFixedSize(160, 160);
+    overlay_->setFixedSize(150, 150);
     overlay_->setAlignment(Qt::AlignCenter);
     overlay_->setFrameShape(QFrame::StyledPanel);
     predictions_->setHorizontalHeaderLabels({tr("Class"), tr("Probability")});
@@ -64,9 +82,17 @@ ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
     side->addWidget(open);
     side->addWidget(heading(tr("Top-5 predictions")));
     side->addWidget(predictions_);
-    side->addWidget(heading(tr("Channel over the input")));
-    side->addWidget(overlay_);
-    side->addWidget(opacity_);
+    // The clicked channel: its map over the input beside its unit projected back to the input.
+    auto *pair = new QGridLayout;
+    pair->addWidget(heading(tr("Channel over the input")), 0, 0);
+    pair->addWidget(heading(tr("Projected to the input")), 0, 1);
+    pair->addWidget(overlay_, 1, 0);
+    pair->addWidget(recon_, 1, 1);
+    pair->addWidget(opacity_, 2, 0);
+    pair->addWidget(reconMethod_, 2, 1);
+    pair->addWidget(crop_, 3, 1);
+    side->addLayout(pair);
+    side->addWidget(reconCaption_);
     side->addStretch();
     auto *sideWidget = new QWidget;
     sideWidget->setLayout(side);
@@ -75,7 +101,7 @@ ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
     sideScroll->setWidgetResizable(true);
     sideScroll->setFrameShape(QFrame::NoFrame);
     sideScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    sideScroll->setFixedWidth(230);
+    sideScroll->setFixedWidth(340);
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(order_);
@@ -98,6 +124,8 @@ ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
     connect(scaling_, &QComboBox::currentIndexChanged, this, &ActivationsPanel::refreshMaps);
     connect(grid_, &TileGridView::tileClicked, this, &ActivationsPanel::showChannel);
     connect(opacity_, &QSlider::valueChanged, this, [this] { showChannel(-2); });
+    connect(reconMethod_, qOverload<int>(&QComboBox::currentIndexChanged), this, &ActivationsPanel::refreshProjection);
+    connect(crop_, &QCheckBox::toggled, this, &ActivationsPanel::refreshProjection);
     refreshInput();
 }
 
@@ -172,15 +200,120 @@ void ActivationsPanel::showChannel(int tile)
     const int layer = workspace_->layer();
     if (!in || layer < 0 || !grid_->tiles().count())
         return;
-    if (tile >= 0) // a tile index; -2 = redraw the current channel
+    if (tile >= 0) { // a tile index; -2 = redraw the current channel
         channel_ = std::stoi(grid_->tiles().captions.at(static_cast<size_t>(tile)));
+        atY_ = atX_ = -1;
+    }
     if (channel_ < 0)
         return;
+    if (tile != -2)
+        refreshProjection();
     torch::Tensor a = in->activations.at(layer);
     a = a.dim() == 4 ? a[0][channel_] : torch::Tensor();
     overlay_->setPixmap(QPixmap::fromImage(OverlayRenderer::render(in->seen, a, opacity_->value() / 100.0f,
                                                                    overlay_->width() - 4)));
-    overlay_->setToolTip(tr("channel %1").arg(channel_));
+    overlay_->setToolTip(tr("Channel %1 — click a position to project the unit there").arg(channel_));
+}
+
+bool ActivationsPanel::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == overlay_ && event->type() == QEvent::MouseButtonPress) {
+        // The click's position in the enlarged map -> the unit at that position of the layer's map.
+        const InputResult *in = workspace_->input();
+        const int layer = workspace_->layer();
+        const QPixmap pm = overlay_->pixmap();
+        if (in && layer >= 0 && channel_ >= 0 && !pm.isNull() && in->activations.at(layer).dim() == 4) {
+            const QPoint p = static_cast<QMouseEvent *>(event)->position().toPoint();
+            const QRect shown = QStyle::alignedRect(Qt::LeftToRight, Qt::AlignCenter, pm.size(), overlay_->rect());
+            if (shown.contains(p)) {
+                const auto &a = in->activations.at(layer);
+                const int y = static_cast<int>((p.y() - shown.top()) * a.size(2) / std::max(1, shown.height()));
+                const int x = static_cast<int>((p.x() - shown.left()) * a.size(3) / std::max(1, shown.width()));
+                projectAt(std::clamp<int>(y, 0, static_cast<int>(a.size(2)) - 1),
+                          std::clamp<int>(x, 0, static_cast<int>(a.size(3)) - 1));
+            }
+        }
+        return true;
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+void ActivationsPanel::projectAt(int y, int x)
+{
+    atY_ = y;
+    atX_ = x;
+    refreshProjection();
+}
+
+void ActivationsPanel::refreshProjection()
+{
+    const InputResult *in = workspace_->input();
+    auto model = workspace_->model();
+    const int layer = workspace_->layer();
+    if (model && (!reconstructor_ || &reconstructor_->model() != model.get()))
+        reconstructor_ = std::make_shared<Reconstructor>(model); // graphs are built once per model
+    if (!in || !model || layer < 0 || channel_ < 0 || !in->tensor.defined() ||
+        !in->activations.at(layer).defined()) {
+        recon_->clear();
+        reconCaption_->clear();
+        return;
+    }
+    const int dims = static_cast<int>(in->activations.at(layer).dim());
+    if (dims != 4 && dims != 2) {
+        recon_->clear();
+        reconCaption_->setText(tr("This layer's output has no units to project."));
+        return;
+    }
+    auto rec = reconstructor_;
+    const torch::Tensor input = in->tensor, rgb = in->rgb;
+    const UnitTarget target{channel_, atY_, atX_};
+    const BackpropRule rule = reconMethod_->currentIndex() == 0   ? BackpropRule::Deconvnet
+                              : reconMethod_->currentIndex() == 1 ? BackpropRule::Guided
+                                                                  : BackpropRule::Gradient;
+    const bool crop = crop_->isChecked() && dims == 4;
+    const ReceptiveField field = model->layers()[static_cast<size_t>(layer)].field;
+    const QString path = QString::fromStdString(model->layers()[static_cast<size_t>(layer)].path);
+    struct Result {
+        QImage image;
+        QString caption;
+    };
+    reconCaption_->setText(tr("Projecting…"));
+    jobs_->run<Result>(
+        reconGeneration_,
+        [=]() {
+            const UnitReconstruction r = rec->unit(input, layer, target, rule);
+            torch::Tensor shown = ReconstructionDisplay::render(r.map, ReconstructionDisplay::Style::Auto);
+            if (crop)
+                shown = PatchExtractor::cropOf(shown, field.at(r.y, r.x));
+            TileSet one;
+            one.kind = TileValues::Color;
+            one.values = shown.unsqueeze(0);
+            Result out;
+            out.image = TileGridRenderer::tileImage(one, 0);
+            out.caption = tr("%1 unit %2 at %3,%4 = %5 (%6)")
+                              .arg(path)
+                              .arg(target.channel)
+                              .arg(r.y)
+                              .arg(r.x)
+                              .arg(static_cast<double>(r.value), 0, 'g', 3)
+                              .arg(backpropRuleName(rule));
+            const auto uncovered = rec->uncovered(rule, layer);
+            if (!uncovered.empty())
+                out.caption += tr("; ordinary gradient through %1").arg(QString::fromStdString(uncovered.front()));
+            return out;
+        },
+        [this](Result &r) {
+            const QSize room = recon_->size() - QSize(4, 4);
+            recon_->setPixmap(QPixmap::fromImage(r.image.scaled(
+                room, Qt::KeepAspectRatio, r.image.width() < 96 ? Qt::FastTransformation : Qt::SmoothTransformation)));
+            reconCaption_->setText(r.caption);
+            Q_EMIT projected();
+        },
+        [this](const QString &message) {
+            recon_->clear();
+            reconCaption_->setText(message);
+            Q_EMIT projected();
+        });
 }
 
 void ActivationsPanel::exportTo(const QString &path, int width) const

@@ -16,6 +16,7 @@ struct TileGridRenderer::Layout {
     int tileW = 1, tileH = 1;   ///< drawn tile size in pixels
     int captionH = 0, titleH = 0;
     int width = 1, height = 1;
+    bool smooth = false;        ///< tiles are drawn smaller than their data
 };
 
 TileGridRenderer::Layout TileGridRenderer::layout(const TileSet &tiles) const
@@ -26,13 +27,16 @@ TileGridRenderer::Layout TileGridRenderer::layout(const TileSet &tiles) const
     l.rows = static_cast<int>((n + l.columns - 1) / l.columns);
     const int h = tiles.count() ? static_cast<int>(tiles.values.size(2)) : 1;
     const int w = tiles.count() ? static_cast<int>(tiles.values.size(3)) : 1;
-    int scale;
+    // Whole multiples keep small tiles crisp; tiles larger than the room are shrunk smoothly instead.
+    double scale;
     if (options_.width > 0)
-        scale = std::max(1, (options_.width - options_.gap * (l.columns + 1)) / (l.columns * w));
+        scale = static_cast<double>(options_.width - options_.gap * (l.columns + 1)) / (l.columns * w);
     else
-        scale = std::max(1, 64 / std::max(w, h));
-    l.tileW = w * scale;
-    l.tileH = h * scale;
+        scale = 64.0 / std::max(w, h);
+    scale = scale >= 1 || options_.width <= 0 ? std::max(1.0, std::floor(scale)) : std::max(scale, 1.0 / 64);
+    l.tileW = std::max(1, static_cast<int>(w * scale));
+    l.tileH = std::max(1, static_cast<int>(h * scale));
+    l.smooth = scale < 1;
     l.captionH = options_.captions && l.tileW >= 24 && !tiles.captions.empty() ? 14 : 0;
     l.titleH = tiles.title.empty() ? 0 : 24;
     l.width = options_.width > 0 ? options_.width : options_.gap + l.columns * (l.tileW + options_.gap);
@@ -98,7 +102,7 @@ void TileGridRenderer::paint(QPainter &painter, const TileSet &tiles, const Layo
     QFont small = painter.font();
     small.setPixelSize(10);
     painter.setFont(small);
-    painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
+    painter.setRenderHint(QPainter::SmoothPixmapTransform, l.smooth);
     for (int64_t i = 0; i < tiles.count(); ++i) {
         const int col = static_cast<int>(i % l.columns), row = static_cast<int>(i / l.columns);
         const int x = options_.gap + col * (l.tileW + options_.gap);

@@ -28,9 +28,8 @@ TileGridRenderer::Options TileGridView::renderOptions() const
 {
     TileGridRenderer::Options o;
     if (fitWidth_ > 0 && tiles_.count()) {
-        const int tileW = static_cast<int>(tiles_.values.size(3)), tileH = static_cast<int>(tiles_.values.size(2));
-        const int scale = std::max(1, static_cast<int>(fitWidth_ / std::max(tileW, tileH) * zoom_));
-        o.width = tiles_.columns * (tileW * scale + o.gap) + o.gap;
+        const int tileW = static_cast<int>(tiles_.values.size(3));
+        o.width = static_cast<int>(tiles_.columns * (tileW * fitScale() + o.gap) + o.gap);
         return o;
     }
     const int64_t n = std::max<int64_t>(1, tiles_.count());
@@ -40,11 +39,23 @@ TileGridRenderer::Options TileGridView::renderOptions() const
     const int tileH = tiles_.count() ? static_cast<int>(tiles_.values.size(2)) : 1;
     // At zoom 1 the whole grid fits the viewport (captions take 14 px a row); never below 1 px per value.
     const QSize room = viewport()->size() - QSize(8, 8);
-    const int byWidth = (room.width() - o.gap * (columns + 1)) / (columns * tileW);
-    const int byHeight = (room.height() - o.gap * (rows + 1) - 14 * rows) / (rows * tileH);
-    const int scale = std::max(1, static_cast<int>(std::max(1, std::min(byWidth, byHeight)) * zoom_));
-    o.width = columns * (tileW * scale + o.gap) + o.gap;
+    const double byWidth = static_cast<double>(room.width() - o.gap * (columns + 1)) / (columns * tileW);
+    const double byHeight = static_cast<double>(room.height() - o.gap * (rows + 1) - 14 * rows) / (rows * tileH);
+    const double scale = wholeOrSmaller(std::min(byWidth, byHeight) * zoom_);
+    o.width = static_cast<int>(columns * (tileW * scale + o.gap) + o.gap);
     return o;
+}
+
+double TileGridView::wholeOrSmaller(double scale)
+{
+    // Small tiles grow by whole multiples (crisp pixels); large ones shrink to fit (never below 1/16).
+    return scale >= 1 ? std::floor(scale) : std::max(scale, 1.0 / 16);
+}
+
+double TileGridView::fitScale() const
+{
+    const int tileW = static_cast<int>(tiles_.values.size(3)), tileH = static_cast<int>(tiles_.values.size(2));
+    return wholeOrSmaller(static_cast<double>(fitWidth_) / std::max(tileW, tileH) * zoom_);
 }
 
 void TileGridView::setTiles(TileSet tiles)
@@ -79,10 +90,9 @@ void TileGridView::render()
     }
     const quint64 generation = ++generation_;
     if (fitWidth_ > 0) { // as many columns as the width takes at the chosen tile size
-        const int tileW = static_cast<int>(tiles_.values.size(3)), tileH = static_cast<int>(tiles_.values.size(2));
-        const int scale = std::max(1, static_cast<int>(fitWidth_ / std::max(tileW, tileH) * zoom_));
+        const int tileW = static_cast<int>(tiles_.values.size(3));
         const int room = viewport()->width() - 8 - verticalScrollBar()->sizeHint().width();
-        tiles_.columns = std::max(1, (room - 2) / (tileW * scale + 2));
+        tiles_.columns = std::max(1, static_cast<int>((room - 2) / (tileW * fitScale() + 2)));
     } else {
         tiles_.columns = requestedColumns_;
     }

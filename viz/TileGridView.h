@@ -38,6 +38,8 @@ protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
+    static double wholeOrSmaller(double scale);
+    double fitScale() const; ///< tile scale in fit-width mode
     void render();
     QLabel *canvas_;
     TileSet tiles_;

@@ -1,5 +1,8 @@
 #include "UnitsPanel.h"
 
+#include "PatchReconstructions.h"
+#include "QueuedProgress.h"
+#include "Reconstructor.h"
 #include "TileGridView.h"
 #include "Workspace.h"
 
@@ -39,8 +42,18 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
       scanButton_(new QPushButton(tr("Scan dataset"))), progress_(new QProgressBar), cancel_(new QToolButton),
       status_(new QLabel), count_(new QLabel), unitTitle_(new QLabel), layer_(new QComboBox), sort_(new QComboBox),
       hideDead_(new QCheckBox(tr("Hide dead units"))), grid_(new TileGridView), patches_(new TileGridView),
-      images_(new TileGridView)
+      images_(new TileGridView), projection_(new QComboBox), projectProgress_(new QProgressBar),
+      projectStop_(new QToolButton)
 {
+    projection_->addItems({tr("Patches only"), tr("+ Deconvnet"), tr("+ Guided backprop"), tr("+ Gradient")});
+    projection_->setToolTip(tr("Show each patch beside its unit projected back to the input (Zeiler & Fergus); "
+                               "the whole layer is projected in the background and cached in the project"));
+    projectProgress_->setMaximumWidth(180);
+    projectProgress_->setFormat(tr("projecting %v/%m"));
+    projectProgress_->hide();
+    projectStop_->setText(tr("Stop"));
+    projectStop_->setToolTip(tr("Stop projecting the layer (units done so far stay cached)"));
+    projectStop_->hide();
     scanButton_->setToolTip(tr("Find every unit's top 9 patches and max-response images over the dataset. "
                                "Stopped scans resume where they stopped; finished ones are reused."));
     cancel_->setText(tr("Stop"));
@@ -66,6 +79,10 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
     controls->addWidget(new QLabel(tr("Sort")));
     controls->addWidget(sort_);
     controls->addWidget(hideDead_);
+    controls->addSpacing(12);
+    controls->addWidget(projection_);
+    controls->addWidget(projectProgress_);
+    controls->addWidget(projectStop_);
     controls->addStretch(1);
     controls->addWidget(count_);
 
@@ -122,6 +139,14 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
     });
     connect(sort_, qOverload<int>(&QComboBox::currentIndexChanged), this, &UnitsPanel::applyOrder);
     connect(hideDead_, &QCheckBox::toggled, this, &UnitsPanel::applyOrder);
+    connect(projection_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
+        stopProjection();
+        applyOrder();
+        projectLayer();
+        if (unitData_)
+            showUnit(unitData_->unit);
+    });
+    connect(projectStop_, &QToolButton::clicked, this, &UnitsPanel::stopProjection);
     connect(grid_, &TileGridView::tileClicked, this, [this](int i) {
         if (i >= 0 && i < static_cast<int>(shown_.size()))
             showUnit(shown_[static_cast<size_t>(i)]);
@@ -130,6 +155,8 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
         if (!layerData_ || !unitData_ || unitData_->unit < 0)
             return;
         const auto &rank = (byMean ? layerData_->byMean : layerData_->byMax)[static_cast<size_t>(unitData_->unit)];
+        if (!byMean && projectionRule())
+            i /= 2; // pairs: patch, projection
         if (i >= 0 && i < static_cast<int>(rank.size()))
             Q_EMIT openImage(workspace_->datasetPath() + "#" + QString::number(rank[static_cast<size_t>(i)].image));
     };
@@ -150,19 +177,21 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
 
 UnitsPanel::~UnitsPanel()
 {
+    stopProjection();
     scans_->cancel();
     scans_->wait();
     waitForIdle();
 }
 
 template <class T>
-void UnitsPanel::runJob(quint64 &generation, std::function<T()> work, std::function<void(T &)> done)
+void UnitsPanel::runJob(quint64 &generation, std::function<T()> work, std::function<void(T &)> done,
+                        std::function<void(const QString &)> failed)
 {
     using Result = std::pair<std::shared_ptr<T>, QString>;
     const quint64 mine = ++generation;
     ++pending_;
     auto *watcher = new QFutureWatcher<Result>(this);
-    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, &generation, mine, done] {
+    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, &generation, mine, done, failed] {
         Result r = watcher->result();
         watcher->deleteLater();
         --pending_;
@@ -170,6 +199,8 @@ void UnitsPanel::runJob(quint64 &generation, std::function<T()> work, std::funct
             return;
         if (r.first)
             done(*r.first);
+        else if (failed)
+            failed(r.second);
         else
             status_->setText(r.second);
         Q_EMIT loaded();
@@ -200,6 +231,7 @@ void UnitsPanel::setBusy(bool busy, const QString &text)
 
 void UnitsPanel::reset()
 {
+    stopProjection();
     ++lookGeneration_;
     ++layerGeneration_;
     ++unitGeneration_;
@@ -321,6 +353,7 @@ void UnitsPanel::showLayer(int slot)
     auto dataset = workspace_->dataset();
     const QString project = project_;
     const qint64 id = scanId_;
+    stopProjection();
     grid_->clear(tr("Cropping patches…"));
     patches_->clear();
     images_->clear();
@@ -342,6 +375,7 @@ void UnitsPanel::showLayer(int slot)
             layerData_ = std::make_shared<LayerData>(std::move(d));
             applyOrder();
             showUnit(shown_.empty() ? -1 : shown_.front());
+            projectLayer();
         });
 }
 
@@ -367,7 +401,10 @@ void UnitsPanel::applyOrder()
     else if (how == DeadFirst)
         std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return key(a).dead && !key(b).dead; });
     shown_ = order;
-    const TileSet &poster = layerData_->poster;
+    const auto rule = projectionRule();
+    const auto projected = rule ? layerData_->projected.find(static_cast<int>(*rule)) : layerData_->projected.end();
+    const TileSet &poster = projected != layerData_->projected.end() ? projected->second : layerData_->poster;
+    grid_->setFitWidth(projected != layerData_->projected.end() ? 192 : 96); // two mosaics side by side
     TileSet view; // no title: the layer box and the count line say what this is
     view.kind = poster.kind;
     if (!order.empty()) {
@@ -404,6 +441,10 @@ void UnitsPanel::showUnit(std::int64_t unit)
     const qint64 id = scanId_;
     const int slot = layerData_->slot;
     const auto summary = layerData_->summaries[static_cast<size_t>(unit)];
+    const auto rule = projectionRule();
+    if (rule && (!reconstructor_ || &reconstructor_->model() != model.get()))
+        reconstructor_ = std::make_shared<Reconstructor>(model);
+    auto reconstructor = reconstructor_;
     QString title = tr("<b>Unit %1</b> of %2 · strongest response %3")
                         .arg(unit)
                         .arg(layer_->currentText())
@@ -417,12 +458,18 @@ void UnitsPanel::showUnit(std::int64_t unit)
     unitTitle_->setText(title);
     runJob<UnitData>(
         unitGeneration_,
-        [model, dataset, project, id, slot, unit]() {
+        [model, dataset, project, id, slot, unit, rule, reconstructor]() {
             ProjectStore store(project.toStdString());
             TopPatchSheets sheets(model, *dataset, store, id);
             UnitData d;
             d.unit = unit;
-            d.patches = sheets.unitPatches(slot, unit);
+            if (rule) {
+                PatchReconstructions::Options o;
+                o.rule = *rule;
+                d.patches = PatchReconstructions(sheets, *reconstructor, o).unitSheet(slot, unit);
+            } else {
+                d.patches = sheets.unitPatches(slot, unit);
+            }
             d.images = sheets.unitImages(slot, unit, true);
             return d;
         },
@@ -432,6 +479,80 @@ void UnitsPanel::showUnit(std::int64_t unit)
             unitData_ = std::make_shared<UnitData>(std::move(d));
             patches_->setTiles(unitData_->patches);
             images_->setTiles(unitData_->images);
+        });
+}
+
+std::optional<BackpropRule> UnitsPanel::projectionRule() const
+{
+    switch (projection_->currentIndex()) {
+    case 1: return BackpropRule::Deconvnet;
+    case 2: return BackpropRule::Guided;
+    case 3: return BackpropRule::Gradient;
+    default: return std::nullopt;
+    }
+}
+
+bool UnitsPanel::layerProjected() const
+{
+    const auto rule = projectionRule();
+    return rule && layerData_ && layerData_->projected.count(static_cast<int>(*rule)) > 0;
+}
+
+void UnitsPanel::stopProjection()
+{
+    if (projectJob_)
+        projectJob_->cancel();
+    projectJob_.reset();
+    ++projectGeneration_; // a result still on its way is dropped
+    projectProgress_->hide();
+    projectStop_->hide();
+}
+
+void UnitsPanel::projectLayer()
+{
+    const auto rule = projectionRule();
+    auto model = workspace_->model();
+    auto dataset = workspace_->dataset();
+    if (!rule || !layerData_ || !model || !dataset || layerProjected())
+        return;
+    if (!reconstructor_ || &reconstructor_->model() != model.get())
+        reconstructor_ = std::make_shared<Reconstructor>(model);
+    auto reconstructor = reconstructor_;
+    const QString project = project_;
+    const qint64 id = scanId_;
+    const int slot = layerData_->slot;
+    auto job = std::make_shared<QueuedProgress>(this, [this](std::int64_t done, std::int64_t total) {
+        projectProgress_->setRange(0, static_cast<int>(total));
+        projectProgress_->setValue(static_cast<int>(done));
+    });
+    projectJob_ = job;
+    projectProgress_->setRange(0, static_cast<int>(layerData_->summaries.size()));
+    projectProgress_->setValue(0);
+    projectProgress_->show();
+    projectStop_->show();
+    auto layer = layerData_;
+    runJob<TileSet>(
+        projectGeneration_,
+        [model, dataset, project, id, slot, rule, reconstructor, job]() {
+            ProjectStore store(project.toStdString());
+            TopPatchSheets sheets(model, *dataset, store, id);
+            PatchReconstructions::Options o;
+            o.rule = *rule;
+            return PatchReconstructions(sheets, *reconstructor, o).poster(slot, {}, job.get());
+        },
+        [this, layer, rule](TileSet &poster) {
+            projectProgress_->hide();
+            projectStop_->hide();
+            projectJob_.reset();
+            layer->projected[static_cast<int>(*rule)] = std::move(poster);
+            if (layer == layerData_)
+                applyOrder();
+        },
+        [this](const QString &message) {
+            projectProgress_->hide();
+            projectStop_->hide();
+            projectJob_.reset();
+            status_->setText(tr("Projecting the layer failed: %1").arg(message));
         });
 }
 

@@ -3,13 +3,20 @@
 // figure), sortable (unit, strongest, most class-selective, dead first) and filterable (hide dead units); click a
 // unit for its patches large with image, label, value and position, and its max-response images with the unit's
 // response overlaid; click any of those to open that image as the input of the activations panel.
+// "Projections" adds each patch's deconvnet / guided-backprop / gradient projection beside it (Zeiler & Fergus's
+// two-column figure), for the unit and — in the background, with progress and Stop — for the whole layer; projections
+// are cached in the project.
 // Scans run from here (ScanController: progress, cancel, resume); finished scans of the current model and dataset
 // are found and shown when they are opened. All loading and rendering runs on worker threads.
+#include "BackpropRule.h"
 #include "ScanController.h"
 #include "TileSet.h"
 #include "TopPatchSheets.h"
 
 #include <QWidget>
+
+#include <map>
+#include <optional>
 
 class QCheckBox;
 class QComboBox;
@@ -20,6 +27,8 @@ class QToolButton;
 
 namespace convscope {
 
+class QueuedProgress;
+class Reconstructor;
 class TileGridView;
 class Workspace;
 
@@ -45,6 +54,10 @@ public:
     TileGridView *images() const { return images_; }
     QComboBox *layerBox() const { return layer_; }
     QComboBox *sortBox() const { return sort_; }
+    /// 0 = patches only, 1 = + deconvnet, 2 = + guided backprop, 3 = + gradient.
+    QComboBox *projectionBox() const { return projection_; }
+    /// True once the layer's projections (for the chosen method) are shown in the grid.
+    bool layerProjected() const;
     QLabel *statusLabel() const { return status_; }
     /// The unit shown in each grid tile, in order.
     const std::vector<std::int64_t> &shownUnits() const { return shown_; }
@@ -61,6 +74,7 @@ private:
         TileSet poster; ///< every unit, index order
         std::vector<TopPatchSheets::UnitSummary> summaries;
         std::vector<std::vector<TopKTracker::Entry>> byMax, byMean;
+        std::map<int, TileSet> projected; ///< by BackpropRule: every unit, [projections | patches]
     };
     struct UnitData {
         std::int64_t unit = -1;
@@ -72,8 +86,13 @@ private:
     void showScan(const QString &project, const ProjectStore::ScanInfo &info);
     void applyOrder();
     void setBusy(bool busy, const QString &text);
+    /// The rule chosen in the projection box, or nothing for "patches only".
+    std::optional<BackpropRule> projectionRule() const;
+    void projectLayer();
+    void stopProjection();
     template <class T>
-    void runJob(quint64 &generation, std::function<T()> work, std::function<void(T &)> done);
+    void runJob(quint64 &generation, std::function<T()> work, std::function<void(T &)> done,
+                std::function<void(const QString &)> failed = nullptr);
 
     Workspace *workspace_;
     ScanController *scans_;
@@ -81,7 +100,11 @@ private:
     QProgressBar *progress_;
     QToolButton *cancel_;
     QLabel *status_, *count_, *unitTitle_;
-    QComboBox *layer_, *sort_;
+    QComboBox *layer_, *sort_, *projection_;
+    QProgressBar *projectProgress_;
+    QToolButton *projectStop_;
+    std::shared_ptr<const Reconstructor> reconstructor_;
+    std::shared_ptr<QueuedProgress> projectJob_;
     QCheckBox *hideDead_;
     TileGridView *grid_, *patches_, *images_;
 
@@ -91,7 +114,7 @@ private:
     std::shared_ptr<LayerData> layerData_;
     std::vector<std::int64_t> shown_;
     std::shared_ptr<UnitData> unitData_;
-    quint64 lookGeneration_ = 0, layerGeneration_ = 0, unitGeneration_ = 0;
+    quint64 lookGeneration_ = 0, layerGeneration_ = 0, unitGeneration_ = 0, projectGeneration_ = 0;
     int pending_ = 0;
 };
 

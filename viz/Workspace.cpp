@@ -194,6 +194,8 @@ void Workspace::runInput(std::function<ImageReference()> load)
             result->name = QString::fromStdString(ref.name);
             result->label = ref.label;
             result->seen = toQImage(fitted);
+            result->rgb = Preprocessor::rgb(fitted);
+            result->tensor = x;
             const auto which = model->probe().capturable();
             Probe::Output out = model->probe().run(x, which);
             result->activations.resize(model->layers().size());

@@ -24,6 +24,8 @@ struct InputResult {
     QString name;                           ///< file name or DATASET#INDEX
     int label = -1;                         ///< dataset label when known
     QImage seen;                            ///< the preprocessed input before normalisation (model size)
+    torch::Tensor rgb;                      ///< the same as 3×H×W float in [0, 1] (grey repeated)
+    torch::Tensor tensor;                   ///< the model's input, 1×C×H×W, normalised
     std::vector<Prediction> predictions;    ///< top-5 (empty when the model has no class output)
     std::vector<torch::Tensor> activations; ///< by layer index (undefined for calls that cannot be captured)
 };

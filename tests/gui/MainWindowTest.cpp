@@ -32,32 +32,9 @@
 
 using namespace convscope;
 
-namespace {
+#include "GuiTestSupport.h"
 
-QString demo() { return QString::fromStdString(testpaths::demoModel()); }
-QString testImage(int i)
-{
-    return QString::fromStdString(testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz#" + std::to_string(i));
-}
-
-/// Fraction of distinct colours, to tell a drawn grid from a blank one.
-size_t colours(const QImage &img)
-{
-    std::set<QRgb> c;
-    for (int y = 0; y < img.height(); y += 2)
-        for (int x = 0; x < img.width(); x += 2)
-            c.insert(img.pixel(x, y));
-    return c.size();
-}
-
-void saveArtifact(QWidget &w, const QString &name)
-{
-    const QString dir = QString::fromStdString(testpaths::fixtures()) + "/../test-artifacts";
-    QDir().mkpath(dir);
-    REQUIRE(w.grab().save(dir + "/" + name));
-}
-
-} // namespace
+using namespace guitest;
 
 TEST_CASE("main window on the demo: layer, filters, input, activations, predictions, export", "[gui]")
 {

@@ -64,7 +64,7 @@ TEST_CASE("cli reconstruct: .npy equals PyTorch, PNG shows image and projection"
                dir.filePath("x.png")}).code == 2);
 }
 
-TEST_CASE("cli saliency: Grad-CAM equals PyTorch; uncovered activations are reported", "[cli][reconstruct]")
+TEST_CASE("cli saliency: Grad-CAM equals PyTorch, uncovered activations are reported", "[cli][reconstruct]")
 {
     QTemporaryDir dir;
     Run cam = cli({"saliency", demo(), testSet() + "#0", "--method", "gradcam", "--layer", "features.relu4", "-o",

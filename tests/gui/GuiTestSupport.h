@@ -1,0 +1,38 @@
+#pragma once
+// Shared helpers of the GUI tests (offscreen windows; screenshots kept in the build tree as artifacts).
+#include "CatchTorch.h"
+#include "TestPaths.h"
+
+#include <QDir>
+#include <QImage>
+#include <QString>
+#include <QWidget>
+
+#include <set>
+
+namespace guitest {
+
+inline QString demo() { return QString::fromStdString(testpaths::demoModel()); }
+inline QString testImage(int i)
+{
+    return QString::fromStdString(testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz#" + std::to_string(i));
+}
+
+/// Fraction of distinct colours, to tell a drawn grid from a blank one.
+inline size_t colours(const QImage &img)
+{
+    std::set<QRgb> c;
+    for (int y = 0; y < img.height(); y += 2)
+        for (int x = 0; x < img.width(); x += 2)
+            c.insert(img.pixel(x, y));
+    return c.size();
+}
+
+inline void saveArtifact(QWidget &w, const QString &name)
+{
+    const QString dir = QString::fromStdString(testpaths::fixtures()) + "/../test-artifacts";
+    QDir().mkpath(dir);
+    REQUIRE(w.grab().save(dir + "/" + name));
+}
+
+} // namespace guitest
