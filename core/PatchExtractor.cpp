@@ -72,6 +72,19 @@ torch::Tensor PatchExtractor::cropOf(const torch::Tensor &img, const ReceptiveFi
     return out;
 }
 
+torch::Tensor PatchExtractor::stackPadded(const std::vector<torch::Tensor> &tiles)
+{
+    std::int64_t h = 1, w = 1;
+    for (const auto &t : tiles) {
+        h = std::max(h, t.size(1));
+        w = std::max(w, t.size(2));
+    }
+    torch::Tensor out = torch::full({static_cast<std::int64_t>(tiles.size()), 3, h, w}, 0.06f);
+    for (size_t i = 0; i < tiles.size(); ++i)
+        out[static_cast<std::int64_t>(i)].narrow(1, 0, tiles[i].size(1)).narrow(2, 0, tiles[i].size(2)).copy_(tiles[i]);
+    return out;
+}
+
 torch::Tensor PatchExtractor::mosaic(const std::vector<torch::Tensor> &patches, int columns, int slots)
 {
     if (patches.empty() && slots <= 0)

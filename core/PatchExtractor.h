@@ -31,6 +31,9 @@ public:
     /// Patches (each 3×h×w, same size) in a `columns`-wide mosaic with 1-pixel dark gaps; `slots` cells (empty
     /// ones dark) so units with fewer than k images keep the same layout.
     static torch::Tensor mosaic(const std::vector<torch::Tensor> &patches, int columns, int slots);
+    /// Stacks 3×h×w tiles of possibly different sizes into N×3×H×W, padding each to the largest with the mosaic's
+    /// dark gap colour at the bottom and right.
+    static torch::Tensor stackPadded(const std::vector<torch::Tensor> &tiles);
     /// The padding pattern at (y, x) of a crop: two dark blues in 2-pixel checks.
     static void paddingColor(std::int64_t y, std::int64_t x, float rgb[3]);
 

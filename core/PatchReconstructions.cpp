@@ -167,16 +167,7 @@ TileSet PatchReconstructions::poster(int slot, const std::vector<std::int64_t> &
         both.narrow(1, 0, right.size(1)).narrow(2, left.size(2) + 3, right.size(2)).copy_(right);
         tilesOut.push_back(both);
     }
-    std::int64_t h = 1, w = 1;
-    for (const auto &t : tilesOut)
-        h = std::max(h, t.size(1)), w = std::max(w, t.size(2));
-    for (auto &t : tilesOut)
-        if (t.size(1) != h || t.size(2) != w) {
-            torch::Tensor padded = torch::full({3, h, w}, 0.06f);
-            padded.narrow(1, 0, t.size(1)).narrow(2, 0, t.size(2)).copy_(t);
-            t = padded;
-        }
-    patches.values = torch::stack(tilesOut);
+    patches.values = PatchExtractor::stackPadded(tilesOut);
     patches.title = sheets_.layer(slot).path + " — " + backpropRuleLabel(options_.rule) + " | top " +
                     std::to_string(k) + " patches per unit";
     return patches;

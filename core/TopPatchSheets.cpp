@@ -97,19 +97,7 @@ TileSet TopPatchSheets::poster(int slot, const std::vector<std::int64_t> &units)
                                                                                        : rank[static_cast<size_t>(c)][0].value);
         set.captions.push_back(std::to_string(c) + " · " + value);
     }
-    // Mosaics of one layer share a size, except an empty unit: pad to the largest.
-    std::int64_t h = 1, w = 1;
-    for (const auto &t : tiles) {
-        h = std::max(h, t.size(1));
-        w = std::max(w, t.size(2));
-    }
-    for (auto &t : tiles)
-        if (t.size(1) != h || t.size(2) != w) {
-            torch::Tensor padded = torch::full({3, h, w}, 0.06f);
-            padded.narrow(1, 0, t.size(1)).narrow(2, 0, t.size(2)).copy_(t);
-            t = padded;
-        }
-    set.values = torch::stack(tiles);
+    set.values = PatchExtractor::stackPadded(tiles); // mosaics share a size, except an empty unit's
     set.title = layer(slot).path + " — top " + std::to_string(info_.k) + " patches per unit (" +
                 layer(slot).field.describe() + ")";
     return set;

@@ -31,4 +31,12 @@ echo
 "$bin" top "$out/project" --layer "conv 2" -o "$out/conv2-top9-poster.png" --width 1600
 "$bin" top "$out/project" --layer "conv 4" --units 0-3 -o "$out/conv4-unit.png" --width 800
 echo
+"$bin" top "$out/project" --layer "conv 3" --with-reconstructions -o "$out/conv3-deconvnet-poster.png" --width 2000
+"$bin" top "$out/project" --layer "conv 3" --units 5 --with-reconstructions --method guided \
+  -o "$out/conv3-unit5-guided.png" --width 900
+"$bin" reconstruct "$model" "$data#0" --layer "conv 3" --unit 5 --crop -o "$out/conv3-unit5-deconvnet.png" --width 400
+"$bin" saliency "$model" "$data#0" --top 5 -o "$out/gradcam-top5.png" --width 1000
+"$bin" saliency "$model" "$data#0" --method guided-gradcam -o "$out/guided-gradcam.png" --width 400
+"$bin" sanity "$model" "$data#0" -o "$out/sanity-check.png" --csv "$out/sanity-check.csv" --width 1600
+echo
 echo "Pictures and data are in $out/. Try: $bin --help"

@@ -43,8 +43,9 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
       status_(new QLabel), count_(new QLabel), unitTitle_(new QLabel), layer_(new QComboBox), sort_(new QComboBox),
       hideDead_(new QCheckBox(tr("Hide dead units"))), grid_(new TileGridView), patches_(new TileGridView),
       images_(new TileGridView), projection_(new QComboBox), projectProgress_(new QProgressBar),
-      projectStop_(new QToolButton)
+      projectStop_(new QToolButton), jobs_(new JobRunner(this))
 {
+    connect(jobs_, &JobRunner::finished, this, &UnitsPanel::loaded);
     projection_->addItems({tr("Patches only"), tr("+ Deconvnet"), tr("+ Guided backprop"), tr("+ Gradient")});
     projection_->setToolTip(tr("Show each patch beside its unit projected back to the input (Zeiler & Fergus); "
                                "the whole layer is projected in the background and cached in the project"));
@@ -187,37 +188,13 @@ template <class T>
 void UnitsPanel::runJob(quint64 &generation, std::function<T()> work, std::function<void(T &)> done,
                         std::function<void(const QString &)> failed)
 {
-    using Result = std::pair<std::shared_ptr<T>, QString>;
-    const quint64 mine = ++generation;
-    ++pending_;
-    auto *watcher = new QFutureWatcher<Result>(this);
-    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, &generation, mine, done, failed] {
-        Result r = watcher->result();
-        watcher->deleteLater();
-        --pending_;
-        if (mine != generation)
-            return;
-        if (r.first)
-            done(*r.first);
-        else if (failed)
-            failed(r.second);
-        else
-            status_->setText(r.second);
-        Q_EMIT loaded();
-    });
-    watcher->setFuture(QtConcurrent::run([work]() -> Result {
-        try {
-            return {std::make_shared<T>(work()), QString()};
-        } catch (const std::exception &e) {
-            return {nullptr, QString::fromStdString(e.what())};
-        }
-    }));
+    jobs_->run<T>(generation, std::move(work), std::move(done),
+                  failed ? failed : [this](const QString &message) { status_->setText(message); });
 }
 
 void UnitsPanel::waitForIdle()
 {
-    while (pending_ > 0)
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    jobs_->waitForIdle();
 }
 
 void UnitsPanel::setBusy(bool busy, const QString &text)

@@ -9,6 +9,7 @@
 // Scans run from here (ScanController: progress, cancel, resume); finished scans of the current model and dataset
 // are found and shown when they are opened. All loading and rendering runs on worker threads.
 #include "BackpropRule.h"
+#include "JobRunner.h"
 #include "ScanController.h"
 #include "TileSet.h"
 #include "TopPatchSheets.h"
@@ -47,7 +48,7 @@ public:
     /// Blocks until loading work is done (tests).
     void waitForIdle();
     /// True while a scan or a load runs.
-    bool busy() const { return pending_ > 0 || scans_->running(); }
+    bool busy() const { return jobs_->pending() > 0 || scans_->running(); }
 
     TileGridView *grid() const { return grid_; }
     TileGridView *patches() const { return patches_; }
@@ -100,13 +101,14 @@ private:
     QProgressBar *progress_;
     QToolButton *cancel_;
     QLabel *status_, *count_, *unitTitle_;
-    QComboBox *layer_, *sort_, *projection_;
+    QComboBox *layer_, *sort_;
+    QCheckBox *hideDead_;
+    TileGridView *grid_, *patches_, *images_;
+    QComboBox *projection_;
     QProgressBar *projectProgress_;
     QToolButton *projectStop_;
     std::shared_ptr<const Reconstructor> reconstructor_;
     std::shared_ptr<QueuedProgress> projectJob_;
-    QCheckBox *hideDead_;
-    TileGridView *grid_, *patches_, *images_;
 
     QString project_;
     qint64 scanId_ = -1;
@@ -115,7 +117,7 @@ private:
     std::vector<std::int64_t> shown_;
     std::shared_ptr<UnitData> unitData_;
     quint64 lookGeneration_ = 0, layerGeneration_ = 0, unitGeneration_ = 0, projectGeneration_ = 0;
-    int pending_ = 0;
+    JobRunner *jobs_;
 };
 
 } // namespace convscope

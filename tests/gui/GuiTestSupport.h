@@ -5,6 +5,7 @@
 
 #include <QDir>
 #include <QImage>
+#include <QSize>
 #include <QString>
 #include <QWidget>
 
@@ -33,6 +34,16 @@ inline void saveArtifact(QWidget &w, const QString &name)
     const QString dir = QString::fromStdString(testpaths::fixtures()) + "/../test-artifacts";
     QDir().mkpath(dir);
     REQUIRE(w.grab().save(dir + "/" + name));
+}
+
+/// Shows `window` at `size`, opens `model` (and `dataset`) and waits until everything is loaded.
+template <class Window>
+void openAndSettle(Window &window, const QString &model, const QString &dataset = {}, QSize size = {1400, 900})
+{
+    window.resize(size);
+    window.show();
+    window.open(model, dataset);
+    window.waitUntilSettled(30000);
 }
 
 } // namespace guitest

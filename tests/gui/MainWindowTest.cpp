@@ -41,10 +41,7 @@ TEST_CASE("main window on the demo: layer, filters, input, activations, predicti
     QTemporaryDir dir;
     QSettings settings(dir.filePath("settings.ini"), QSettings::IniFormat);
     MainWindow window(&settings);
-    window.resize(1280, 800);
-    window.show();
-    window.open(demo());
-    window.waitUntilSettled(30000);
+    openAndSettle(window, demo(), {}, {1280, 800});
     Workspace *ws = window.workspace();
     REQUIRE(ws->model());
     REQUIRE(ws->dataset()); // the sidecar names the Fashion-MNIST test set

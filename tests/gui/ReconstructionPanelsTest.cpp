@@ -28,10 +28,7 @@ TEST_CASE("explain tab: top-5 Grad-CAM equals PyTorch, other methods, sanity che
     QTemporaryDir dir;
     QSettings settings(dir.filePath("settings.ini"), QSettings::IniFormat);
     MainWindow window(&settings);
-    window.resize(1400, 900);
-    window.show();
-    window.open(demo());
-    window.waitUntilSettled(30000);
+    openAndSettle(window, demo());
     window.workspace()->setInput(testImage(0));
     window.showTab("explain");
     window.waitUntilSettled(30000);
@@ -70,10 +67,7 @@ TEST_CASE("activations panel projects the clicked channel, at a clicked position
     QTemporaryDir dir;
     QSettings settings(dir.filePath("settings.ini"), QSettings::IniFormat);
     MainWindow window(&settings);
-    window.resize(1400, 900);
-    window.show();
-    window.open(demo());
-    window.waitUntilSettled(30000);
+    openAndSettle(window, demo());
     Workspace *ws = window.workspace();
     ws->selectLayer(ws->model()->layer("features.conv3").index);
     ws->setInput(testImage(0));
@@ -109,11 +103,8 @@ TEST_CASE("units panel: a ResNet-18 layer's patches with deconvnet projections, 
     qputenv("XDG_DATA_HOME", dir.filePath("data").toUtf8());
     QSettings settings(dir.filePath("settings.ini"), QSettings::IniFormat);
     MainWindow window(&settings);
-    window.resize(1400, 900);
-    window.show();
-    window.open(QString::fromStdString(testpaths::fixtures() + "/resnet18.traced.pt"),
-                "/usr/lib/python3/dist-packages/skimage/data");
-    window.waitUntilSettled(30000);
+    openAndSettle(window, QString::fromStdString(testpaths::fixtures() + "/recon/resnet18.traced.pt"),
+                  "/usr/lib/python3/dist-packages/skimage/data");
     window.showTab("units");
     UnitsPanel *units = window.units();
     units->startScan();
@@ -129,7 +120,7 @@ TEST_CASE("units panel: a ResNet-18 layer's patches with deconvnet projections, 
     REQUIRE(units->grid()->tiles().count() == 128);
     const auto plainWidth = units->grid()->tiles().values.size(3);
 
-    // While the layer is projected, the GUI thread keeps serving its event loop.
+    // While the layer is projected (ResNet-18 at 64×64 here: its sidecar), the GUI thread keeps serving its event loop.
     QElapsedTimer clock;
     clock.start();
     qint64 last = 0, worstGap = 0;
