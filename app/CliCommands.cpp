@@ -4,6 +4,7 @@
 #include "CliProgressBar.h"
 #include "CliSupport.h"
 #include "ReconstructCommands.h"
+#include "SearchCommands.h"
 #include "Error.h"
 #include "Evaluator.h"
 #include "FilterWeights.h"
@@ -514,6 +515,8 @@ const std::vector<CliCommand> &CliCommands::all()
         {"top", "top-k patch posters and contact sheets of a scanned layer (PNG/SVG)", cmdTop},
     };
     for (const CliCommand &c : ReconstructCommands::all())
+        list.push_back(c);
+    for (const CliCommand &c : SearchCommands::all())
         list.push_back(c);
     return list;
     }();

@@ -13,6 +13,8 @@ PACKAGES=(
   libtorch-dev libopencv-dev zlib1g-dev
   # fast BLAS for fully connected layers (switches libblas.so.3 via alternatives)
   libopenblas0-pthread
+  # similar-image search: FAISS (HNSW, IVF-PQ; static library with its BLAS/LAPACK dev links)
+  libfaiss-dev libblas-dev liblapack-dev
   # tests and fixtures
   catch2 python3-torch python3-torchvision python3-numpy python3-pil
   # real photos for tests (a flat folder of sample images)
