@@ -3,6 +3,7 @@
 #include "ActivationsPanel.h"
 #include "DatasetBrowser.h"
 #include "ExplainPanel.h"
+#include "SearchPanel.h"
 #include "Error.h"
 #include "FiltersPanel.h"
 #include "LayerTreePanel.h"
@@ -42,7 +43,8 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     : QMainWindow(parent), settings_(settings), workspace_(new Workspace(this)), messages_(new MessageBar),
       layers_(new LayerTreePanel(workspace_)), filters_(new FiltersPanel(workspace_)),
       activations_(new ActivationsPanel(workspace_)), datasets_(new DatasetBrowser(workspace_)),
-      units_(new UnitsPanel(workspace_)), explain_(new ExplainPanel(workspace_)), tabs_(new QTabWidget)
+      units_(new UnitsPanel(workspace_)), explain_(new ExplainPanel(workspace_)), search_(new SearchPanel(workspace_)),
+      tabs_(new QTabWidget)
 {
     initResources();
     setWindowTitle("Convscope");
@@ -55,6 +57,17 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     tabs->setTabToolTip(2, tr("Top-9 patches of every unit over the dataset (needs a scan)"));
     tabs->addTab(explain_, tr("Explain"));
     tabs->setTabToolTip(3, tr("Saliency, Grad-CAM and the sanity check for the current input's top classes"));
+    tabs->addTab(search_, tr("Search"));
+    tabs->setTabToolTip(4, tr("Similar images by neural descriptors, and which layer describes best"));
+    connect(search_, &SearchPanel::openImage, this, [this](const QString &reference) {
+        workspace_->setInput(reference);
+    });
+    connect(search_, &SearchPanel::showUnit, this, [this](const QString &layer, int channel) {
+        if (units_->showLayerUnit(layer.toStdString(), channel))
+            showTab("units");
+        else
+            messages_->showError(tr("Layer %1 was not scanned: its units have no top-9 patches yet.").arg(layer));
+    });
     connect(units_, &UnitsPanel::openImage, this, [this](const QString &reference) {
         workspace_->setInput(reference);
         showTab("activations");
@@ -238,7 +251,9 @@ void MainWindow::waitUntilSettled(int timeoutMs)
     while (clock.elapsed() < timeoutMs && quiet < 10) {
         QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
         QThreadPool::globalInstance()->waitForDone(20);
-        quiet = workspace_->busy() || units_->busy() || explain_->busy() || activations_->busy() ? 0 : quiet + 1;
+        quiet = workspace_->busy() || units_->busy() || explain_->busy() || activations_->busy() || search_->busy()
+                    ? 0
+                    : quiet + 1;
     }
     QCoreApplication::processEvents();
 }
@@ -246,7 +261,7 @@ void MainWindow::waitUntilSettled(int timeoutMs)
 void MainWindow::showTab(const QString &name)
 {
     const std::map<QString, QWidget *> tabs = {{"filters", filters_}, {"activations", activations_}, {"units", units_},
-                                               {"explain", explain_}};
+                                               {"explain", explain_}, {"search", search_}};
     if (auto it = tabs.find(name.toLower()); it != tabs.end())
         tabs_->setCurrentWidget(it->second);
 }

@@ -14,6 +14,7 @@ class ExplainPanel;
 class FiltersPanel;
 class LayerTreePanel;
 class MessageBar;
+class SearchPanel;
 class UnitsPanel;
 class Workspace;
 
@@ -31,7 +32,8 @@ public:
     LayerTreePanel *layers() const { return layers_; }
     UnitsPanel *units() const { return units_; }
     ExplainPanel *explain() const { return explain_; }
-    /// Shows a centre tab by name: "filters", "activations", "units", "explain".
+    SearchPanel *search() const { return search_; }
+    /// Shows a centre tab by name: "filters", "activations", "units", "explain", "search".
     void showTab(const QString &name);
     MessageBar *messages() const { return messages_; }
 
@@ -64,6 +66,7 @@ private:
     DatasetBrowser *datasets_;
     UnitsPanel *units_;
     ExplainPanel *explain_;
+    SearchPanel *search_;
     class QTabWidget *tabs_;
     QString pendingLayer_;
 };

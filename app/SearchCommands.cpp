@@ -186,78 +186,38 @@ int cmdEvalRetrieval(const QStringList &args)
                         "PROJECT", 1, 1))
         return *rc;
     const std::string project = p.positionalArguments()[1].toStdString();
-    ProjectStore store(project);
-    const auto newest = store.latestComplete();
-    if (!newest)
-        throw DataError("project '" + project + "' holds no complete scan; run `convscope scan` first");
-    auto model = Model::load(newest->modelPath);
-    auto source = ImageSource::open(newest->dataset);
-    std::vector<int> labels(static_cast<size_t>(source->size()));
-    for (std::int64_t i = 0; i < source->size(); ++i)
-        labels[static_cast<size_t>(i)] = source->label(i);
-    if (std::all_of(labels.begin(), labels.end(), [](int l) { return l < 0; }))
-        throw DataError("the dataset has no labels: retrieval is scored with classes as relevance");
-    std::vector<int> sizes;
-    for (const QString &s : (p.isSet("pca") ? p.value("pca") : QString("0,32,128")).split(',', Qt::SkipEmptyParts))
-        sizes.push_back(s.trimmed().toInt());
-    QStringList wanted = p.isSet("descriptors") ? p.value("descriptors").split(',') : QStringList{"spoc", "mac"};
-    QStringList layers = p.isSet("layers") ? p.value("layers").split(',') : QStringList();
+    RetrievalEvaluator::Comparison c;
+    if (p.isSet("pca")) {
+        c.pcaSizes.clear();
+        for (const QString &s : p.value("pca").split(',', Qt::SkipEmptyParts))
+            c.pcaSizes.push_back(s.trimmed().toInt());
+    }
+    if (p.isSet("descriptors")) {
+        c.descriptors.clear();
+        for (const QString &d : p.value("descriptors").split(',', Qt::SkipEmptyParts))
+            c.descriptors.push_back(d.trimmed().toStdString());
+    }
+    if (p.isSet("layers"))
+        for (const QString &l : p.value("layers").split(',', Qt::SkipEmptyParts))
+            c.layers.push_back(l.trimmed().toStdString());
+    c.whiten = p.isSet("whiten");
     RetrievalEvaluator::Options eo;
     eo.queries = intOption(p, "queries", 1000, 1, 10000000);
     if (p.isSet("metric"))
         eo.metric = SearchIndex::parseMetric(p.value("metric").toStdString());
-
-    // Every (layer, feature) the newest complete scans of this model and dataset kept.
-    struct Row {
-        std::string layer, descriptor, file;
-    };
-    std::vector<Row> rows;
-    for (const auto &s : store.scans()) {
-        if (!s.complete || s.modelSha256 != newest->modelSha256 || s.dataset != newest->dataset)
-            continue;
-        for (const auto &f : s.features) {
-            const bool avg = f.name.size() > 4 && f.name.substr(f.name.size() - 4) == ":avg";
-            const bool max = f.name.size() > 4 && f.name.substr(f.name.size() - 4) == ":max";
-            const std::string descriptor = avg ? "spoc" : max ? "mac" : "fc";
-            if ((avg || max) && !wanted.contains(q(descriptor)))
-                continue;
-            if (!layers.isEmpty() && !layers.contains(q(f.layer)) &&
-                !layers.contains(q(model->layer(f.layer).displayName)))
-                continue;
-            if (std::none_of(rows.begin(), rows.end(),
-                             [&](const Row &r) { return r.layer == f.layer && r.descriptor == descriptor; }))
-                rows.push_back({f.layer, descriptor, f.file});
-        }
-    }
-    for (const QString &l : layers)
-        if (std::none_of(rows.begin(), rows.end(), [&](const Row &r) { return q(r.layer) == l; }))
-            throw UsageError("no features of layer '" + l.toStdString() + "' in the project: run `convscope index "
-                             "PROJECT --layer " + l.toStdString() + "` (it computes them) or scan with --features");
-    if (rows.empty())
-        throw DataError("the project's scans kept no features; scan without --features none");
     std::printf("%-22s %-5s %5s %6s  %7s  %6s\n", "layer", "desc", "pca", "dims", "mAP", "P@10");
     QString csv = "layer,descriptor,pca,dims,map,precision_at_10,queries\n";
-    for (const Row &r : rows) {
-        const torch::Tensor raw = NpyFile::read(r.file).to(torch::kFloat32);
-        // A scan with --limit has rows for the first images only.
-        const RetrievalEvaluator evaluator(
-            std::vector<int>(labels.begin(), labels.begin() + std::min<std::int64_t>(raw.size(0), source->size())),
-            eo);
-        for (int size : sizes) {
-            DescriptorPipeline pipeline(pipelineOptions(p, size));
-            pipeline.fit(raw);
-            const auto result = evaluator.evaluate(pipeline.transform(raw));
-            std::printf("%-22s %-5s %5s %6lld  %7.4f  %6.4f\n", r.layer.c_str(), r.descriptor.c_str(),
-                        size > 0 ? std::to_string(size).c_str() : "-",
-                        static_cast<long long>(pipeline.outputDims()), result.map, result.precisionAtK);
-            csv += QString("%1,%2,%3,%4,%5,%6,%7\n")
-                       .arg(q(r.layer), q(r.descriptor))
-                       .arg(size)
-                       .arg(pipeline.outputDims())
-                       .arg(result.map, 0, 'f', 6)
-                       .arg(result.precisionAtK, 0, 'f', 6)
-                       .arg(result.queries);
-        }
+    for (const auto &r : RetrievalEvaluator::compare(project, c, eo)) {
+        std::printf("%-22s %-5s %5s %6lld  %7.4f  %6.4f\n", r.layer.c_str(), r.descriptor.c_str(),
+                    r.pca > 0 ? std::to_string(r.pca).c_str() : "-", static_cast<long long>(r.dims), r.result.map,
+                    r.result.precisionAtK);
+        csv += QString("%1,%2,%3,%4,%5,%6,%7\n")
+                   .arg(q(r.layer), q(r.descriptor))
+                   .arg(r.pca)
+                   .arg(r.dims)
+                   .arg(r.result.map, 0, 'f', 6)
+                   .arg(r.result.precisionAtK, 0, 'f', 6)
+                   .arg(r.result.queries);
     }
     if (p.isSet("csv")) {
         QFile f(p.value("csv"));

@@ -1,7 +1,13 @@
 #include "RetrievalEvaluator.h"
 
+#include "DescriptorPipeline.h"
 #include "Error.h"
 #include "ExactIndex.h"
+#include "ImageSource.h"
+#include "Model.h"
+#include "NpyFile.h"
+#include "Progress.h"
+#include "ProjectStore.h"
 
 #include <torch/torch.h>
 
@@ -91,6 +97,82 @@ RetrievalEvaluator::Result RetrievalEvaluator::evaluate(const torch::Tensor &des
     r.map = apSum / static_cast<double>(r.queries);
     r.precisionAtK = pSum / static_cast<double>(r.queries);
     return r;
+}
+
+std::vector<RetrievalEvaluator::Row> RetrievalEvaluator::compare(const std::string &project,
+                                                                 const Comparison &comparison, Options options,
+                                                                 Progress *progress)
+{
+    ProjectStore store(project);
+    const auto newest = store.latestComplete();
+    if (!newest)
+        throw DataError("project '" + project + "' holds no complete scan; run `convscope scan` first");
+    auto model = Model::load(newest->modelPath);
+    auto source = ImageSource::open(newest->dataset);
+    std::vector<int> labels(static_cast<size_t>(source->size()));
+    for (std::int64_t i = 0; i < source->size(); ++i)
+        labels[static_cast<size_t>(i)] = source->label(i);
+    if (std::all_of(labels.begin(), labels.end(), [](int l) { return l < 0; }))
+        throw DataError("the dataset has no labels: retrieval is scored with classes as relevance");
+    auto wanted = [&](const std::string &layer) {
+        if (comparison.layers.empty())
+            return true;
+        for (const auto &l : comparison.layers)
+            if (l == layer || model->layer(layer).displayName == l)
+                return true;
+        return false;
+    };
+    struct Source {
+        std::string layer, descriptor, file;
+    };
+    std::vector<Source> sources;
+    for (const auto &s : store.scans()) {
+        if (!s.complete || s.modelSha256 != newest->modelSha256 || s.dataset != newest->dataset)
+            continue;
+        for (const auto &f : s.features) {
+            const std::string tail = f.name.size() > 4 ? f.name.substr(f.name.size() - 4) : "";
+            const std::string descriptor = tail == ":avg" ? "spoc" : tail == ":max" ? "mac" : "fc";
+            if (descriptor != "fc" && std::find(comparison.descriptors.begin(), comparison.descriptors.end(),
+                                                descriptor) == comparison.descriptors.end())
+                continue;
+            if (!wanted(f.layer))
+                continue;
+            if (std::none_of(sources.begin(), sources.end(),
+                             [&](const Source &r) { return r.layer == f.layer && r.descriptor == descriptor; }))
+                sources.push_back({f.layer, descriptor, f.file});
+        }
+    }
+    for (const auto &l : comparison.layers) {
+        const std::string path = model->layer(l).path;
+        if (std::none_of(sources.begin(), sources.end(), [&](const Source &r) { return r.layer == path; }))
+            throw UsageError("no features of layer '" + l + "' in the project: run `convscope index PROJECT --layer " +
+                             l + "` (it computes them) or scan with --features");
+    }
+    if (sources.empty())
+        throw DataError("the project's scans kept no features; scan without --features none");
+    std::vector<Row> rows;
+    const auto total = static_cast<std::int64_t>(sources.size() * comparison.pcaSizes.size());
+    for (const Source &src : sources) {
+        const torch::Tensor raw = NpyFile::read(src.file).to(torch::kFloat32);
+        // A scan with a limit has rows for the first images only.
+        const RetrievalEvaluator evaluator(
+            std::vector<int>(labels.begin(), labels.begin() + std::min<std::int64_t>(raw.size(0), source->size())),
+            options);
+        for (int size : comparison.pcaSizes) {
+            if (progress && progress->cancelled())
+                throw CancelledError();
+            DescriptorPipeline::Options po;
+            po.pca = size;
+            po.whiten = comparison.whiten;
+            DescriptorPipeline pipeline(po);
+            pipeline.fit(raw);
+            rows.push_back({src.layer, src.descriptor, size, pipeline.outputDims(),
+                            evaluator.evaluate(pipeline.transform(raw))});
+            if (progress)
+                progress->report(static_cast<std::int64_t>(rows.size()), total, "evaluating descriptors");
+        }
+    }
+    return rows;
 }
 
 } // namespace convscope

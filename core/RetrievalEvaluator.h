@@ -38,6 +38,25 @@ public:
     /// fewer than 2 labelled images have descriptors.
     Result evaluate(const torch::Tensor &descriptors) const;
 
+    /// "Which layer describes best" over a project: every feature the newest complete scans of its model and
+    /// dataset kept (fc as is; maps as spoc and/or mac), each at every PCA size, scored with `options`.
+    struct Comparison {
+        std::vector<std::string> layers;      ///< layer paths to compare (empty = all with features)
+        std::vector<std::string> descriptors{"spoc", "mac"}; ///< for map layers
+        std::vector<int> pcaSizes{0, 32, 128}; ///< 0 = no PCA
+        bool whiten = false;
+    };
+    struct Row {
+        std::string layer, descriptor;
+        int pca = 0;
+        std::int64_t dims = 0;
+        Result result;
+    };
+    /// Throws DataError (no complete scan, no labels, no features) or UsageError (a layer without features).
+    /// Reports one step per row to `progress` and stops with CancelledError when asked.
+    static std::vector<Row> compare(const std::string &project, const Comparison &comparison, Options options,
+                                    class Progress *progress = nullptr);
+
 private:
     std::vector<int> labels_;
     Options options_;

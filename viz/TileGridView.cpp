@@ -93,8 +93,22 @@ void TileGridView::render()
         const int tileW = static_cast<int>(tiles_.values.size(3));
         const int room = viewport()->width() - 8 - verticalScrollBar()->sizeHint().width();
         tiles_.columns = std::max(1, static_cast<int>((room - 2) / (tileW * fitScale() + 2)));
-    } else {
+    } else if (requestedColumns_ > 0) {
         tiles_.columns = requestedColumns_;
+    } else { // the column count whose grid fills the view at the largest tile size
+        const QSize room = viewport()->size() - QSize(8, 8);
+        const double tileW = static_cast<double>(tiles_.values.size(3)), tileH = static_cast<double>(tiles_.values.size(2));
+        const auto n = static_cast<int>(tiles_.count());
+        double best = -1;
+        for (int c = 1; c <= n; ++c) {
+            const int rows = (n + c - 1) / c;
+            const double scale = std::min((room.width() - 2.0 * (c + 1)) / (c * tileW),
+                                          (room.height() - 2.0 * (rows + 1) - 14.0 * rows) / (rows * tileH));
+            if (scale > best + 1e-9) {
+                best = scale;
+                tiles_.columns = c;
+            }
+        }
     }
     const TileSet tiles = tiles_;
     const TileGridRenderer renderer(renderOptions());

@@ -351,7 +351,9 @@ void UnitsPanel::showLayer(int slot)
         [this](LayerData &d) {
             layerData_ = std::make_shared<LayerData>(std::move(d));
             applyOrder();
-            showUnit(shown_.empty() ? -1 : shown_.front());
+            const std::int64_t wanted = pendingUnit_;
+            pendingUnit_ = -1;
+            showUnit(wanted >= 0 ? wanted : shown_.empty() ? -1 : shown_.front());
             projectLayer();
         });
 }
@@ -457,6 +459,21 @@ void UnitsPanel::showUnit(std::int64_t unit)
             patches_->setTiles(unitData_->patches);
             images_->setTiles(unitData_->images);
         });
+}
+
+bool UnitsPanel::showLayerUnit(const std::string &layerPath, std::int64_t unit)
+{
+    auto it = std::find(scannedLayers_.begin(), scannedLayers_.end(), layerPath);
+    if (it == scannedLayers_.end())
+        return false;
+    const int slot = static_cast<int>(it - scannedLayers_.begin());
+    if (layerData_ && layerData_->slot == slot) {
+        showUnit(unit);
+        return true;
+    }
+    pendingUnit_ = unit;
+    layer_->setCurrentIndex(slot); // loads the layer, then shows the unit
+    return true;
 }
 
 std::optional<BackpropRule> UnitsPanel::projectionRule() const

@@ -45,6 +45,8 @@ public:
     /// Shows a scanned layer by its position in the scan; unit -1 clears the detail.
     void showLayer(int slot);
     void showUnit(std::int64_t unit);
+    /// Shows a unit of a scanned layer by the layer's path (linked views: search, map). False if not scanned.
+    bool showLayerUnit(const std::string &layerPath, std::int64_t unit);
     /// Blocks until loading work is done (tests).
     void waitForIdle();
     /// True while a scan or a load runs.
@@ -116,6 +118,7 @@ private:
     std::shared_ptr<LayerData> layerData_;
     std::vector<std::int64_t> shown_;
     std::shared_ptr<UnitData> unitData_;
+    std::int64_t pendingUnit_ = -1; ///< unit to show once the layer being loaded arrives
     quint64 lookGeneration_ = 0, layerGeneration_ = 0, unitGeneration_ = 0, projectGeneration_ = 0;
     JobRunner *jobs_;
 };
