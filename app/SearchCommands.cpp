@@ -45,11 +45,32 @@ int cmdIndex(const QStringList &args)
     p.addOption({"metric", "l2 (default), cosine or l1 (l1: exact search only).", "metric"});
     p.addOption({"ann", "Approximate search: hnsw or ivfpq (default: exact search).", "kind"});
     p.addOption({"name", "Index name (default: LAYER-DESCRIPTOR-PCA[-ANN]).", "name"});
+    p.addOption({"add", "Add image files to an existing index (--name, or the newest) without rebuilding it; the "
+                        "files follow the project.", ""});
     if (auto rc = parse(p, args, "Builds a similar-image search index in a project: descriptors of every dataset "
                                  "image from a layer (from the scan's features, or a features scan run now), "
                                  "L2-normalised, PCA-compressed, re-normalised.",
-                        "PROJECT --layer L [--descriptor fc|spoc|mac] [--pca 128] [--ann hnsw|ivfpq]", 1, 1))
+                        "PROJECT --layer L [--descriptor fc|spoc|mac] [--pca 128] [--ann hnsw|ivfpq] | PROJECT --add "
+                        "FILE...", 1))
         return *rc;
+    if (p.isSet("add")) {
+        const QStringList pos = p.positionalArguments();
+        if (pos.size() < 3)
+            throw UsageError("--add needs image files after the project");
+        DescriptorIndex index = DescriptorIndex::open(pos[1].toStdString(), p.value("name").toStdString());
+        auto model = Model::load(index.modelPath());
+        std::vector<std::string> files, skipped;
+        for (int i = 2; i < pos.size(); ++i)
+            files.push_back(pos[i].toStdString());
+        const auto ids = index.addFiles(*model, files, &skipped);
+        for (const auto &s : skipped)
+            std::fprintf(stderr, "skipped %s\n", s.c_str());
+        std::printf("index '%s': added %zu images, %lld in all\n", index.name().c_str(), ids.size(),
+                    static_cast<long long>(index.size()));
+        return skipped.empty() ? 0 : 1;
+    }
+    if (p.positionalArguments().size() != 2)
+        throw UsageError("expected PROJECT (image files go with --add)");
     if (!p.isSet("layer"))
         throw UsageError("--layer is required");
     const std::string project = p.positionalArguments()[1].toStdString();
@@ -141,12 +162,14 @@ int cmdSearch(const QStringList &args)
             std::printf("%s%s\n", ref.name.c_str(), p.isSet("region") ? (" region " + p.value("region").toStdString()).c_str() : "");
         int rank = 0;
         for (const auto &h : hits) {
-            const int label = source->label(h.image);
+            const bool added = h.image >= DescriptorIndex::firstAddedId();
+            const int label = added ? -1 : source->label(h.image);
+            const std::string name = added ? index.addedPath(h.image) : source->name(h.image);
             QJsonObject r{{"rank", ++rank}, {"image", static_cast<qint64>(h.image)},
-                          {"name", q(source->name(h.image))}, {"distance", static_cast<double>(h.distance)},
+                          {"name", q(name)}, {"distance", static_cast<double>(h.distance)},
                           {"label", label}, {"class", label >= 0 ? q(model->label(label)) : QString()}};
             std::string why;
-            if (stored.defined()) {
+            if (stored.defined() && !added) {
                 QJsonArray channels;
                 for (const auto &c : index.whySimilar(raw[0], stored[h.image], 3)) {
                     channels.append(QJsonObject{{"channel", c.channel}, {"share", static_cast<double>(c.share)}});
@@ -160,7 +183,7 @@ int cmdSearch(const QStringList &args)
             results.append(r);
             if (!p.isSet("json"))
                 std::printf("%4d  %8.4f  %-12s %s%s\n", rank, static_cast<double>(h.distance),
-                            label >= 0 ? model->label(label).c_str() : "-", source->name(h.image).c_str(),
+                            label >= 0 ? model->label(label).c_str() : "-", name.c_str(),
                             why.empty() ? "" : ("  channels " + why).c_str());
         }
         all.append(QJsonObject{{"query", pos[qi]}, {"index", q(index.name())}, {"results", results}});

@@ -2,7 +2,9 @@
 
 #include "Error.h"
 #include "ExactIndex.h"
+#include "ImageReference.h"
 #include "ImageSource.h"
+#include "Preprocessor.h"
 #include "NpyFile.h"
 #include "StoredScan.h"
 
@@ -10,6 +12,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -163,7 +166,13 @@ void DescriptorIndex::save() const
                            {"index", q(index_->kind())},
                            {"size", static_cast<qint64>(index_->size())},
                            {"dims", static_cast<qint64>(index_->dims())},
-                           {"created", QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}};
+                           {"created", QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
+                           {"added", [this] {
+                                QJsonArray a;
+                                for (const auto &p : added_)
+                                    a.append(q(p));
+                                return a;
+                            }()}};
     QFile f(q(dir_ + "/meta.json"));
     if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(QJsonDocument(meta).toJson()) < 0)
         throw IoError("cannot write '" + dir_ + "/meta.json': " + f.errorString().toStdString());
@@ -212,6 +221,8 @@ DescriptorIndex DescriptorIndex::open(const std::string &project, const std::str
     d.featureFile_ = meta["features"].toString().toStdString();
     d.modelPath_ = meta["model"].toString().toStdString();
     d.dataset_ = meta["dataset"].toString().toStdString();
+    for (const auto &a : meta["added"].toArray())
+        d.added_.push_back(a.toString().toStdString());
     d.pipeline_ = DescriptorPipeline::load(d.dir_);
     d.index_ = std::shared_ptr<SearchIndex>(SearchIndex::load(d.dir_ + "/index.bin"));
     return d;
@@ -267,6 +278,37 @@ std::vector<DescriptorIndex::Contribution> DescriptorIndex::whySimilar(const tor
             out.push_back({static_cast<int>(order[i].item<std::int64_t>()),
                            positive > 0 ? values[i].item<float>() / positive : 0.0f});
     return out;
+}
+
+std::vector<std::int64_t> DescriptorIndex::addFiles(const Model &model, const std::vector<std::string> &paths,
+                                                    std::vector<std::string> *skipped)
+{
+    const Preprocessor pre(model.input());
+    std::vector<torch::Tensor> inputs;
+    std::vector<std::int64_t> ids;
+    std::vector<std::string> kept;
+    for (const auto &path : paths) {
+        try {
+            inputs.push_back(pre.tensor(ImageReference::load(path).image));
+            kept.push_back(QFileInfo(q(path)).absoluteFilePath().toStdString());
+            ids.push_back(firstAddedId() + static_cast<std::int64_t>(added_.size() + kept.size() - 1));
+        } catch (const Error &e) {
+            if (skipped)
+                skipped->push_back(path + ": " + e.what());
+        }
+    }
+    if (inputs.empty())
+        return {};
+    const torch::Tensor raw = rawFeatures(model, torch::stack(inputs));
+    added_.insert(added_.end(), kept.begin(), kept.end());
+    add(raw, ids);
+    return ids;
+}
+
+std::string DescriptorIndex::addedPath(std::int64_t id) const
+{
+    const std::int64_t i = id - firstAddedId();
+    return i >= 0 && i < static_cast<std::int64_t>(added_.size()) ? added_[static_cast<size_t>(i)] : std::string();
 }
 
 void DescriptorIndex::add(const torch::Tensor &raw, const std::vector<std::int64_t> &ids)

@@ -79,6 +79,14 @@ public:
 
     /// Adds images (raw features N×D with their dataset ids) without rebuilding; saves the index.
     void add(const torch::Tensor &raw, const std::vector<std::int64_t> &ids);
+    /// Adds image files that are not in the dataset (they get ids from `firstAddedId()` on, remembered with their
+    /// paths in the index); returns the ids. Unreadable files are skipped and listed in `skipped`. Saves the index.
+    std::vector<std::int64_t> addFiles(const Model &model, const std::vector<std::string> &paths,
+                                       std::vector<std::string> *skipped = nullptr);
+    /// Ids from here on name added files, not dataset images.
+    static constexpr std::int64_t firstAddedId() { return std::int64_t(1) << 40; }
+    /// The path of an added file (empty for dataset ids or unknown ids).
+    std::string addedPath(std::int64_t id) const;
 
 private:
     void save() const;
@@ -88,6 +96,7 @@ private:
     std::int64_t scanId_ = -1;
     DescriptorPipeline pipeline_;
     std::shared_ptr<SearchIndex> index_;
+    std::vector<std::string> added_; ///< paths of added files: id = firstAddedId() + position
 };
 
 } // namespace convscope

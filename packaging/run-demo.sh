@@ -39,4 +39,10 @@ echo
 "$bin" saliency "$model" "$data#0" --method guided-gradcam -o "$out/guided-gradcam.png" --width 400
 "$bin" sanity "$model" "$data#0" -o "$out/sanity-check.png" --csv "$out/sanity-check.csv" --width 1600
 echo
+"$bin" index "$out/project" --layer "fc 1"
+"$bin" index "$out/project" --layer features --descriptor mac
+"$bin" search "$out/project" "$data#0" -k 8 --why
+"$bin" search "$out/project" "$data#0" -k 8 --index classifier.fc1-fc-128
+"$bin" eval-retrieval "$out/project" --csv "$out/which-layer.csv"
+echo
 echo "Pictures and data are in $out/. Try: $bin --help"

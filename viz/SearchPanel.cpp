@@ -2,6 +2,7 @@
 
 #include "DescriptorIndex.h"
 #include "Error.h"
+#include "ImageReference.h"
 #include "ImageSource.h"
 #include "Preprocessor.h"
 #include "QueuedProgress.h"
@@ -350,18 +351,24 @@ void SearchPanel::search(QRect region)
             std::vector<torch::Tensor> tiles;
             std::vector<std::int64_t> rows;
             for (const auto &h : f.hits) {
-                tiles.push_back(Preprocessor::rgb(pre.fit(dataset->image(h.image))));
-                const int label = dataset->label(h.image);
+                const bool added = h.image >= DescriptorIndex::firstAddedId(); // a file added to the index
+                const std::string name = added ? index->addedPath(h.image) : dataset->name(h.image);
+                tiles.push_back(Preprocessor::rgb(
+                    pre.fit(added ? ImageReference::load(name).image : dataset->image(h.image))));
+                const int label = added ? -1 : dataset->label(h.image);
                 f.tiles.captions.push_back(QString("%1 · %2")
                                                .arg(static_cast<double>(h.distance), 0, 'f', 3)
                                                .arg(label >= 0 ? QString::fromStdString(model->label(label))
-                                                               : shortName(dataset->name(h.image)))
+                                                               : shortName(name))
                                                .toStdString());
-                rows.push_back(h.image < stored.size(0) ? h.image : 0);
+                rows.push_back(!added && h.image < stored.size(0) ? h.image : -1);
             }
             if (tiles.empty())
                 throw DataError("the index returned nothing");
-            f.stored = stored.index_select(0, torch::tensor(rows));
+            f.stored = torch::zeros({static_cast<std::int64_t>(rows.size()), stored.size(1)});
+            for (size_t i = 0; i < rows.size(); ++i)
+                if (rows[i] >= 0) // added files: no stored features, no channel story
+                    f.stored[static_cast<std::int64_t>(i)].copy_(stored[rows[i]]);
             f.tiles.kind = TileValues::Color;
             f.tiles.values = torch::stack(tiles);
             return f;

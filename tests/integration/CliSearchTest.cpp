@@ -80,6 +80,22 @@ TEST_CASE("cli index and search: same-class neighbours, exact and approximate, b
     CHECK(cli({"index", project, "--layer", "features", "--descriptor", "fc"}).code == 2);
     CHECK(cli({"index", project, "--layer", "classifier.fc1", "--metric", "l1", "--ann", "hnsw"}).code == 2);
     CHECK(cli({"search", dir.filePath("empty"), testSet() + "#0"}).code == 6);
+
+    // New images join an index without rebuilding it; unreadable ones are listed and skipped.
+    const QString photo = fixture("photos64/astronaut_centre.png");
+    QFile text(dir.filePath("notes.jpg"));
+    REQUIRE(text.open(QIODevice::WriteOnly));
+    text.write("not an image");
+    text.close();
+    Run add = cli({"index", project, "--add", "--name", "classifier.fc1-fc-128", photo, text.fileName()});
+    CHECK(add.code == 1);
+    CHECK(add.out.contains("added 1 images, 2001 in all"));
+    CHECK(add.err.contains("notes.jpg"));
+    Run found = cli({"search", project, photo, "-k", "1", "--json", "--index", "classifier.fc1-fc-128"});
+    REQUIRE(found.code == 0);
+    const QJsonObject first = results(found.out)[0].toObject();
+    CHECK(first["name"].toString().endsWith("astronaut_centre.png"));
+    CHECK(first["distance"].toDouble() < 1e-4);
 }
 
 TEST_CASE("cli eval-retrieval prints the layer x descriptor x PCA table", "[cli][search]")
