@@ -5,6 +5,7 @@
 #include "CliSupport.h"
 #include "ReconstructCommands.h"
 #include "SearchCommands.h"
+#include "MapCommands.h"
 #include "Error.h"
 #include "Evaluator.h"
 #include "FilterWeights.h"
@@ -517,6 +518,8 @@ const std::vector<CliCommand> &CliCommands::all()
     for (const CliCommand &c : ReconstructCommands::all())
         list.push_back(c);
     for (const CliCommand &c : SearchCommands::all())
+        list.push_back(c);
+    for (const CliCommand &c : MapCommands::all())
         list.push_back(c);
     return list;
     }();

@@ -73,7 +73,8 @@ DescriptorIndex::Pooling DescriptorIndex::parsePooling(const std::string &name)
     throw UsageError("unknown descriptor '" + name + "': choose fc, spoc or mac");
 }
 
-DescriptorIndex DescriptorIndex::build(const std::string &project, Options options, Progress *progress)
+DescriptorIndex::FeatureSource DescriptorIndex::features(const std::string &project, const std::string &layerName,
+                                                         Pooling pooling, Progress *progress)
 {
     ProjectStore store(project);
     const auto newest = store.latestComplete();
@@ -82,40 +83,51 @@ DescriptorIndex DescriptorIndex::build(const std::string &project, Options optio
     if (!QFileInfo::exists(q(newest->modelPath)))
         throw IoError("the scanned model '" + newest->modelPath + "' is gone");
     auto model = Model::load(newest->modelPath);
-    const LayerInfo &layer = model->layer(options.layer);
-    const std::string feature = featureName(layer, options.pooling);
-
+    const LayerInfo &layer = model->layer(layerName);
+    const std::string feature = featureName(layer, pooling);
     // A complete scan of this model and dataset that kept the feature, newest first; else scan for it.
-    std::optional<ProjectStore::ScanInfo> source;
-    std::string file;
+    FeatureSource found;
+    found.layer = layer.path;
+    bool have = false;
     for (const auto &s : store.scans())
         if (s.complete && s.modelSha256 == newest->modelSha256 && s.dataset == newest->dataset)
             for (const auto &f : s.features)
-                if (f.name == feature && (!source || s.id > source->id)) {
-                    source = s;
-                    file = f.file;
+                if (f.name == feature && (!have || s.id > found.scan.id)) {
+                    found.scan = s;
+                    found.file = f.file;
+                    have = true;
                 }
-    if (!source) {
-        StoredScan::Options so;
-        so.project = project;
-        so.scan.layers = {layer.path};
-        so.scan.features = {layer.path};
-        auto images = std::shared_ptr<const ImageSource>(ImageSource::open(newest->dataset));
-        StoredScan scan(model, images, newest->dataset, so);
-        while (scan.run(1)) {
-            if (progress && progress->cancelled())
-                throw CancelledError();
-            if (progress)
-                progress->report(scan.done(), scan.total(), "computing " + feature + " features");
-        }
-        source = scan.info();
-        for (const auto &f : source->features)
-            if (f.name == feature)
-                file = f.file;
-        if (file.empty())
-            throw DataError("the features scan kept no '" + feature + "'");
+    if (have)
+        return found;
+    StoredScan::Options so;
+    so.project = project;
+    so.scan.layers = {layer.path};
+    so.scan.features = {layer.path};
+    auto images = std::shared_ptr<const ImageSource>(ImageSource::open(newest->dataset));
+    StoredScan scan(model, images, newest->dataset, so);
+    while (scan.run(1)) {
+        if (progress && progress->cancelled())
+            throw CancelledError();
+        if (progress)
+            progress->report(scan.done(), scan.total(), "computing " + feature + " features");
     }
+    found.scan = scan.info();
+    for (const auto &f : found.scan.features)
+        if (f.name == feature)
+            found.file = f.file;
+    if (found.file.empty())
+        throw DataError("the features scan kept no '" + feature + "'");
+    return found;
+}
 
+DescriptorIndex DescriptorIndex::build(const std::string &project, Options options, Progress *progress)
+{
+    const FeatureSource src = features(project, options.layer, options.pooling, progress);
+    const std::optional<ProjectStore::ScanInfo> source = src.scan;
+    const std::string file = src.file;
+    struct {
+        std::string path;
+    } layer{src.layer};
     DescriptorIndex d;
     d.layer_ = layer.path;
     d.pooling_ = options.pooling;

@@ -41,6 +41,15 @@ public:
     /// the dataset of the newest complete scan for it first (reporting to `progress`). Saves it in the project.
     /// Throws UsageError (wrong pooling for the layer...), DataError, IoError, CancelledError.
     static DescriptorIndex build(const std::string &project, Options options, Progress *progress = nullptr);
+    /// The stored per-image features for (layer, pooling): from the newest complete scan of the project that kept
+    /// them, or from a features scan of the newest scan's dataset run now. Returns the scan and the .npy path.
+    struct FeatureSource {
+        ProjectStore::ScanInfo scan;
+        std::string file;
+        std::string layer; ///< the layer's path
+    };
+    static FeatureSource features(const std::string &project, const std::string &layer, Pooling pooling,
+                                  Progress *progress = nullptr);
     /// Opens a saved index; `name` empty = the most recently built. Throws DataError when there is none.
     static DescriptorIndex open(const std::string &project, const std::string &name = {});
     /// Names of the indexes saved in a project, newest first.

@@ -1,0 +1,61 @@
+#pragma once
+// t-SNE (van der Maaten & Hinton 2008) of feature vectors to 2-D, for the dataset map.
+//   Affinities: each point's 3·perplexity nearest neighbours (exact search below `exactNeighboursBelow` points,
+//   HNSW above), Gaussian bandwidths found by bisection to the perplexity, symmetrised P = (P + Pᵀ) / 2N.
+//   Gradient: attraction over the sparse P; repulsion exactly (all pairs) for small N, else Barnes-Hut on a
+//   quadtree (θ = `theta`). Optimiser: momentum 0.5 → 0.8, per-coordinate gains (delta-bar-delta), early
+//   exaggeration for the first `exaggerationIterations`, as in the reference implementation and scikit-learn.
+//   Initialisation: the first two principal components, scaled to standard deviation 1e-4 (as openTSNE).
+// Seeded and reproducible for a given thread count; forces are computed in parallel (at::parallel_for).
+//
+// Usage: Tsne t(x, options); while (!t.done()) { t.run(50); draw(t.embedding()); } — chunks for progress,
+// animation and cancel.
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace convscope {
+
+class Tsne {
+public:
+    struct Options {
+        double perplexity = 30;           ///< effective number of neighbours (larger: more global structure)
+        int iterations = 750;             ///< optimisation steps in all
+        double earlyExaggeration = 12;    ///< P is multiplied by this at first (clusters form, then settle)
+        int exaggerationIterations = 250; ///< steps with exaggeration
+        double learningRate = 0;          ///< 0 = max(N / 12, 200) (Belkina et al. 2019)
+        double theta = 0.5;               ///< Barnes-Hut accuracy (0 = exact; larger = faster, coarser)
+        int exactBelow = 1500;            ///< exact O(N²) repulsion below this many points
+        int exactNeighboursBelow = 20000; ///< exact kNN search below this many points, HNSW above
+        std::uint64_t seed = 1;           ///< for the HNSW graph and ties; the PCA start is deterministic
+    };
+
+    /// `x`: N×D features (rows = points; typically PCA-reduced to 50). Throws UsageError for N < 4 or rows of NaN.
+    Tsne(const torch::Tensor &x, Options options);
+
+    /// Advances by up to `steps` iterations.
+    void run(int steps);
+    bool done() const { return iteration_ >= options_.iterations; }
+    int iteration() const { return iteration_; }
+    /// N×2 current positions (a copy).
+    torch::Tensor embedding() const;
+    /// Kullback-Leibler divergence of the current map (exact; O(N²): for tests and small N).
+    double klDivergence() const;
+
+    /// The gradient at the current positions (N×2), exact or Barnes-Hut per `theta` (for tests).
+    std::vector<double> gradient(double theta) const;
+
+private:
+    void affinities(const torch::Tensor &x);
+    void repulsion(double theta, std::vector<double> &force, double &z) const;
+
+    Options options_;
+    std::int64_t n_ = 0;
+    int iteration_ = 0;
+    std::vector<std::int64_t> rowStart_, cols_; ///< CSR of the symmetrised P
+    std::vector<double> values_;
+    std::vector<double> y_, update_, gains_;    ///< N×2 row-major
+};
+
+} // namespace convscope
