@@ -4,6 +4,7 @@
 #include "DatasetBrowser.h"
 #include "ExplainPanel.h"
 #include "SearchPanel.h"
+#include "MapPanel.h"
 #include "Error.h"
 #include "FiltersPanel.h"
 #include "LayerTreePanel.h"
@@ -44,7 +45,7 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
       layers_(new LayerTreePanel(workspace_)), filters_(new FiltersPanel(workspace_)),
       activations_(new ActivationsPanel(workspace_)), datasets_(new DatasetBrowser(workspace_)),
       units_(new UnitsPanel(workspace_)), explain_(new ExplainPanel(workspace_)), search_(new SearchPanel(workspace_)),
-      tabs_(new QTabWidget)
+      map_(new MapPanel(workspace_)), tabs_(new QTabWidget)
 {
     initResources();
     setWindowTitle("Convscope");
@@ -59,6 +60,13 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     tabs->setTabToolTip(3, tr("Saliency, Grad-CAM and the sanity check for the current input's top classes"));
     tabs->addTab(search_, tr("Search"));
     tabs->setTabToolTip(4, tr("Similar images by neural descriptors, and which layer describes best"));
+    tabs->addTab(map_, tr("Map"));
+    tabs->setTabToolTip(5, tr("t-SNE map of the dataset by a layer's features, drawn as thumbnails"));
+    connect(map_, &MapPanel::openImage, this, [this](const QString &reference) {
+        workspace_->setInput(reference);
+        showTab("activations");
+    });
+    connect(units_, &UnitsPanel::unitShown, map_, &MapPanel::highlightImages);
     connect(search_, &SearchPanel::openImage, this, [this](const QString &reference) {
         workspace_->setInput(reference);
     });
@@ -196,6 +204,18 @@ void MainWindow::buildMenus()
     file->addSeparator();
     file->addAction(tr("Export &Filters…"), this, [this] { exportView(false); });
     file->addAction(tr("Export &Activations…"), this, [this] { exportView(true); });
+    file->addAction(tr("Export &Map…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export map"), {}, tr("Coordinates (*.csv);;NumPy array (*.npy);;Poster (*.png)"));
+        if (path.isEmpty())
+            return;
+        try {
+            map_->exportTo(path, 6000);
+            statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+        } catch (const Error &e) {
+            messages_->showError(QString::fromStdString(e.what()));
+        }
+    });
     file->addAction(tr("Export &Explanations…"), this, [this] {
         const QString path = QFileDialog::getSaveFileName(
             this, tr("Export explanations"), {}, tr("PNG image (*.png);;SVG drawing (*.svg);;NumPy array (*.npy)"));
@@ -251,7 +271,7 @@ void MainWindow::waitUntilSettled(int timeoutMs)
     while (clock.elapsed() < timeoutMs && quiet < 10) {
         QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
         QThreadPool::globalInstance()->waitForDone(20);
-        quiet = workspace_->busy() || units_->busy() || explain_->busy() || activations_->busy() || search_->busy()
+        quiet = workspace_->busy() || units_->busy() || explain_->busy() || activations_->busy() || search_->busy() || map_->busy()
                     ? 0
                     : quiet + 1;
     }
@@ -261,7 +281,8 @@ void MainWindow::waitUntilSettled(int timeoutMs)
 void MainWindow::showTab(const QString &name)
 {
     const std::map<QString, QWidget *> tabs = {{"filters", filters_}, {"activations", activations_}, {"units", units_},
-                                               {"explain", explain_}, {"search", search_}};
+                                               {"explain", explain_}, {"search", search_},
+                                               {"map", map_}};
     if (auto it = tabs.find(name.toLower()); it != tabs.end())
         tabs_->setCurrentWidget(it->second);
 }

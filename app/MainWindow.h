@@ -13,6 +13,7 @@ class DatasetBrowser;
 class ExplainPanel;
 class FiltersPanel;
 class LayerTreePanel;
+class MapPanel;
 class MessageBar;
 class SearchPanel;
 class UnitsPanel;
@@ -33,7 +34,8 @@ public:
     UnitsPanel *units() const { return units_; }
     ExplainPanel *explain() const { return explain_; }
     SearchPanel *search() const { return search_; }
-    /// Shows a centre tab by name: "filters", "activations", "units", "explain", "search".
+    MapPanel *map() const { return map_; }
+    /// Shows a centre tab by name: "filters", "activations", "units", "explain", "search", "map".
     void showTab(const QString &name);
     MessageBar *messages() const { return messages_; }
 
@@ -67,6 +69,7 @@ private:
     UnitsPanel *units_;
     ExplainPanel *explain_;
     SearchPanel *search_;
+    MapPanel *map_;
     class QTabWidget *tabs_;
     QString pendingLayer_;
 };

@@ -435,6 +435,11 @@ void UnitsPanel::showUnit(std::int64_t unit)
     if (summary.dead)
         title += tr(" · <b>dead</b>: never above zero on this dataset");
     unitTitle_->setText(title);
+    std::vector<std::int64_t> top;
+    for (const auto &e : layerData_->byMax[static_cast<size_t>(unit)])
+        top.push_back(e.image);
+    std::sort(top.begin(), top.end());
+    Q_EMIT unitShown(top);
     runJob<UnitData>(
         unitGeneration_,
         [model, dataset, project, id, slot, unit, rule, reconstructor]() {

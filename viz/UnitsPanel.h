@@ -70,6 +70,8 @@ Q_SIGNALS:
     void openImage(const QString &reference);
     /// A layer or unit finished loading (tests).
     void loaded();
+    /// A unit is shown: its top images (dataset indices, by maximum) — linked views ring them.
+    void unitShown(const std::vector<std::int64_t> &images);
 
 private:
     struct LayerData {

@@ -1,0 +1,236 @@
+#include "MapView.h"
+
+#include <QElapsedTimer>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QToolTip>
+#include <QWheelEvent>
+
+#include <algorithm>
+#include <cmath>
+
+namespace convscope {
+
+MapView::MapView(QWidget *parent) : QWidget(parent)
+{
+    setMouseTracking(true);
+    setMinimumSize(200, 200);
+    setAttribute(Qt::WA_OpaquePaintEvent);
+}
+
+void MapView::setCoordinates(const torch::Tensor &coords)
+{
+    const torch::Tensor c = coords.to(torch::kFloat64).contiguous();
+    const auto n = static_cast<size_t>(c.size(0));
+    x_.resize(n);
+    y_.resize(n);
+    const double *d = c.data_ptr<double>();
+    for (size_t i = 0; i < n; ++i)
+        x_[i] = d[2 * i], y_[i] = d[2 * i + 1];
+    if (fitted_)
+        fit();
+    update();
+}
+
+void MapView::setPoints(std::vector<QColor> colours, std::vector<QString> captions, std::vector<QImage> thumbnails)
+{
+    colours_ = std::move(colours);
+    captions_ = std::move(captions);
+    thumbnails_ = std::move(thumbnails);
+    update();
+}
+
+void MapView::setLegend(std::vector<std::pair<QString, QColor>> legend)
+{
+    legend_ = std::move(legend);
+    update();
+}
+
+void MapView::setHighlighted(std::vector<std::int64_t> points)
+{
+    highlighted_ = std::move(points);
+    update();
+}
+
+void MapView::fit()
+{
+    fitted_ = true;
+    if (x_.empty())
+        return;
+    const auto [xmin, xmax] = std::minmax_element(x_.begin(), x_.end());
+    const auto [ymin, ymax] = std::minmax_element(y_.begin(), y_.end());
+    worldSpan_ = std::max({*xmax - *xmin, *ymax - *ymin, 1e-12});
+    const double margin = 24;
+    scale_ = std::min(width() - 2 * margin, height() - 2 * margin) / worldSpan_;
+    offsetX_ = width() / 2.0 - (*xmin + *xmax) / 2 * scale_;
+    offsetY_ = height() / 2.0 - (*ymin + *ymax) / 2 * scale_;
+    update();
+}
+
+void MapView::zoom(double factor)
+{
+    const QPointF c(width() / 2.0, height() / 2.0);
+    const QPointF w = toWorld(c);
+    scale_ *= factor;
+    offsetX_ = c.x() - w.x() * scale_;
+    offsetY_ = c.y() - w.y() * scale_;
+    fitted_ = false;
+    update();
+}
+
+QPointF MapView::toScreen(double x, double y) const
+{
+    return {x * scale_ + offsetX_, y * scale_ + offsetY_};
+}
+
+QPointF MapView::toWorld(QPointF p) const
+{
+    return {(p.x() - offsetX_) / scale_, (p.y() - offsetY_) / scale_};
+}
+
+double MapView::thumbnailPixels() const
+{
+    // A thumbnail takes the room of an average point's share of the map at this zoom, capped.
+    const double perPoint = worldSpan_ * scale_ / std::sqrt(std::max<double>(1, static_cast<double>(x_.size())));
+    return std::min(96.0, perPoint * 1.6);
+}
+
+void MapView::paintEvent(QPaintEvent *)
+{
+    QElapsedTimer clock;
+    clock.start();
+    QPainter p(this);
+    p.fillRect(rect(), QColor(24, 25, 28));
+    const double thumb = thumbnailPixels();
+    const bool thumbnails = thumb >= 14 && !thumbnails_.empty();
+    const QRectF visible = QRectF(rect()).adjusted(-thumb, -thumb, thumb, thumb);
+    lastThumbnails_ = 0;
+    const auto n = x_.size();
+    if (thumbnails) {
+        p.setRenderHint(QPainter::SmoothPixmapTransform, thumb < 40);
+        for (size_t i = 0; i < n; ++i) {
+            const QPointF s = toScreen(x_[i], y_[i]);
+            if (!visible.contains(s))
+                continue;
+            const QRectF r(s.x() - thumb / 2, s.y() - thumb / 2, thumb, thumb);
+            p.fillRect(r.adjusted(-1.5, -1.5, 1.5, 1.5), i < colours_.size() ? colours_[i] : Qt::gray);
+            if (i < thumbnails_.size() && !thumbnails_[i].isNull())
+                p.drawImage(r, thumbnails_[i]);
+            ++lastThumbnails_;
+        }
+    } else {
+        const double dot = std::clamp(thumb / 3, 2.0, 5.0);
+        for (size_t i = 0; i < n; ++i) {
+            const QPointF s = toScreen(x_[i], y_[i]);
+            if (visible.contains(s))
+                p.fillRect(QRectF(s.x() - dot / 2, s.y() - dot / 2, dot, dot), i < colours_.size() ? colours_[i] : Qt::gray);
+        }
+    }
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QPen(QColor(255, 220, 0), 2));
+    for (std::int64_t h : highlighted_)
+        if (h >= 0 && static_cast<size_t>(h) < n) {
+            const QPointF s = toScreen(x_[static_cast<size_t>(h)], y_[static_cast<size_t>(h)]);
+            const double r = std::max(6.0, thumbnails ? thumb * 0.75 : 6.0);
+            p.drawEllipse(s, r, r);
+        }
+    if (selecting_) {
+        p.setPen(QPen(QColor(255, 255, 255, 200), 1, Qt::DashLine));
+        p.setBrush(QColor(255, 255, 255, 30));
+        p.drawRect(selection_);
+    }
+    // Legend, top left.
+    p.setPen(QColor(232, 234, 237));
+    QFont f = p.font();
+    f.setPixelSize(12);
+    p.setFont(f);
+    for (size_t i = 0; i < legend_.size(); ++i) {
+        const int y = 10 + static_cast<int>(i) * 17;
+        p.fillRect(QRect(10, y, 12, 12), legend_[i].second);
+        p.drawText(QPoint(28, y + 11), legend_[i].first);
+    }
+    lastPaintMs_ = static_cast<double>(clock.nsecsElapsed()) / 1e6;
+}
+
+std::int64_t MapView::pointAt(QPoint pos) const
+{
+    const double reach = std::max(6.0, thumbnailPixels() / 2);
+    std::int64_t best = -1;
+    double bestD = reach * reach;
+    for (size_t i = 0; i < x_.size(); ++i) {
+        const QPointF s = toScreen(x_[i], y_[i]);
+        const double d = (s.x() - pos.x()) * (s.x() - pos.x()) + (s.y() - pos.y()) * (s.y() - pos.y());
+        if (d < bestD)
+            bestD = d, best = static_cast<std::int64_t>(i);
+    }
+    return best;
+}
+
+void MapView::wheelEvent(QWheelEvent *event)
+{
+    const QPointF at = event->position();
+    const QPointF w = toWorld(at);
+    scale_ *= std::pow(1.0015, event->angleDelta().y());
+    offsetX_ = at.x() - w.x() * scale_;
+    offsetY_ = at.y() - w.y() * scale_;
+    fitted_ = false;
+    update();
+}
+
+void MapView::mousePressEvent(QMouseEvent *event)
+{
+    pressAt_ = lastMouse_ = event->position().toPoint();
+    selecting_ = event->modifiers() & Qt::ShiftModifier;
+    dragging_ = !selecting_;
+    selection_ = QRect(pressAt_, QSize());
+}
+
+void MapView::mouseMoveEvent(QMouseEvent *event)
+{
+    const QPoint pos = event->position().toPoint();
+    if (dragging_) {
+        offsetX_ += pos.x() - lastMouse_.x();
+        offsetY_ += pos.y() - lastMouse_.y();
+        fitted_ = false;
+        lastMouse_ = pos;
+        update();
+        return;
+    }
+    if (selecting_) {
+        selection_ = QRect(pressAt_, pos).normalized();
+        update();
+        return;
+    }
+    const std::int64_t i = pointAt(pos);
+    if (i >= 0 && static_cast<size_t>(i) < captions_.size())
+        QToolTip::showText(event->globalPosition().toPoint(), captions_[static_cast<size_t>(i)], this);
+    else
+        QToolTip::hideText();
+}
+
+void MapView::mouseReleaseEvent(QMouseEvent *event)
+{
+    const QPoint pos = event->position().toPoint();
+    if (selecting_) {
+        selecting_ = false;
+        std::vector<std::int64_t> inside;
+        for (size_t i = 0; i < x_.size(); ++i)
+            if (selection_.contains(toScreen(x_[i], y_[i]).toPoint()))
+                inside.push_back(static_cast<std::int64_t>(i));
+        update();
+        Q_EMIT selected(inside);
+    } else if (dragging_ && (pos - pressAt_).manhattanLength() < 4) {
+        const std::int64_t i = pointAt(pos);
+        if (i >= 0)
+            Q_EMIT activated(i);
+    }
+    dragging_ = false;
+}
+
+void MapView::resizeEvent(QResizeEvent *)
+{
+    if (fitted_)
+        fit();
+}
+
+} // namespace convscope
