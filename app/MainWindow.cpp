@@ -204,29 +204,13 @@ void MainWindow::buildMenus()
     file->addSeparator();
     file->addAction(tr("Export &Filters…"), this, [this] { exportView(false); });
     file->addAction(tr("Export &Activations…"), this, [this] { exportView(true); });
-    file->addAction(tr("Export &Map…"), this, [this] {
-        const QString path = QFileDialog::getSaveFileName(
-            this, tr("Export map"), {}, tr("Coordinates (*.csv);;NumPy array (*.npy);;Poster (*.png)"));
-        if (path.isEmpty())
-            return;
-        try {
-            map_->exportTo(path, 6000);
-            statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
-        } catch (const Error &e) {
-            messages_->showError(QString::fromStdString(e.what()));
-        }
-    });
     file->addAction(tr("Export &Explanations…"), this, [this] {
-        const QString path = QFileDialog::getSaveFileName(
-            this, tr("Export explanations"), {}, tr("PNG image (*.png);;SVG drawing (*.svg);;NumPy array (*.npy)"));
-        if (path.isEmpty())
-            return;
-        try {
-            explain_->exportTo(path, 2048);
-            statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
-        } catch (const Error &e) {
-            messages_->showError(QString::fromStdString(e.what()));
-        }
+        exportTo(tr("Export explanations"), tr("PNG image (*.png);;SVG drawing (*.svg);;NumPy array (*.npy)"),
+                 [this](const QString &path) { explain_->exportTo(path, 2048); });
+    });
+    file->addAction(tr("Export &Map…"), this, [this] {
+        exportTo(tr("Export map"), tr("Coordinates (*.csv);;NumPy array (*.npy);;Poster (*.png)"),
+                 [this](const QString &path) { map_->exportTo(path, 6000); });
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -353,6 +337,19 @@ void MainWindow::openDropped(const QString &path)
         workspace_->openModel(path);
     else
         workspace_->setInput(path);
+}
+
+void MainWindow::exportTo(const QString &title, const QString &filter, const std::function<void(const QString &)> &write)
+{
+    const QString path = QFileDialog::getSaveFileName(this, title, {}, filter);
+    if (path.isEmpty())
+        return;
+    try {
+        write(path);
+        statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+    } catch (const Error &e) {
+        messages_->showError(QString::fromStdString(e.what()));
+    }
 }
 
 void MainWindow::exportView(bool activations)

@@ -4,6 +4,7 @@
 #include <QMainWindow>
 #include <QSettings>
 
+#include <functional>
 #include <memory>
 
 namespace convscope {
@@ -57,6 +58,8 @@ private:
     void openDropped(const QString &path);
     void addRecent(const QString &key, const QString &path);
     void exportView(bool activations);
+    /// Asks for a file (`filter`) and calls `write` with it; errors go to the message bar.
+    void exportTo(const QString &title, const QString &filter, const std::function<void(const QString &)> &write);
     void saveSession();
 
     QSettings *settings_;

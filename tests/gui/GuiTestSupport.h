@@ -3,12 +3,18 @@
 #include "CatchTorch.h"
 #include "TestPaths.h"
 
+#include "MainWindow.h"
+#include "UnitsPanel.h"
+
 #include <QDir>
+#include <QSettings>
+#include <QTemporaryDir>
 #include <QImage>
 #include <QSize>
 #include <QString>
 #include <QWidget>
 
+#include <memory>
 #include <set>
 
 namespace guitest {
@@ -45,5 +51,28 @@ void openAndSettle(Window &window, const QString &model, const QString &dataset 
     window.open(model, dataset);
     window.waitUntilSettled(30000);
 }
+
+/// The demo with its dataset scanned from the Units tab, in a private data folder (the test set is
+/// system-installed, so its project goes under XDG_DATA_HOME).
+struct ScannedDemo {
+    QTemporaryDir dir;
+    QSettings settings{dir.filePath("settings.ini"), QSettings::IniFormat};
+    std::unique_ptr<convscope::MainWindow> window;
+    ScannedDemo()
+    {
+        qputenv("XDG_DATA_HOME", dir.filePath("data").toUtf8());
+        window = std::make_unique<convscope::MainWindow>(&settings);
+        openAndSettle(*window, demo());
+        window->units()->startScan();
+        window->waitUntilSettled(300000);
+        window->units()->waitForIdle();
+        window->waitUntilSettled(30000);
+    }
+    ~ScannedDemo()
+    {
+        window.reset();
+        qunsetenv("XDG_DATA_HOME");
+    }
+};
 
 } // namespace guitest

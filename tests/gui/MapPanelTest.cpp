@@ -23,14 +23,9 @@ using namespace guitest;
 TEST_CASE("map tab: animated t-SNE of the demo, thumbnails when zoomed in, selection, linked units, export",
           "[gui][map]")
 {
-    QTemporaryDir dir;
-    qputenv("XDG_DATA_HOME", dir.filePath("data").toUtf8());
-    QSettings settings(dir.filePath("settings.ini"), QSettings::IniFormat);
-    MainWindow window(&settings);
-    openAndSettle(window, demo());
-    window.units()->startScan();
-    window.waitUntilSettled(300000);
-    window.units()->waitForIdle();
+    ScannedDemo demo;
+    MainWindow &window = *demo.window;
+    QTemporaryDir &dir = demo.dir;
     window.showTab("map");
     MapPanel *map = window.map();
     REQUIRE(map->layerBox()->currentText() == "classifier.fc2 (fc)");
@@ -70,5 +65,4 @@ TEST_CASE("map tab: animated t-SNE of the demo, thumbnails when zoomed in, selec
     QFile csv(dir.filePath("map.csv"));
     REQUIRE(csv.open(QIODevice::ReadOnly));
     CHECK(csv.readLine().trimmed() == "index,name,label,prediction,x,y");
-    qunsetenv("XDG_DATA_HOME");
 }

@@ -23,14 +23,9 @@ using namespace guitest;
 
 TEST_CASE("search tab: index, query, region, why similar, which layer describes best", "[gui][search]")
 {
-    QTemporaryDir dir;
-    qputenv("XDG_DATA_HOME", dir.filePath("data").toUtf8());
-    QSettings settings(dir.filePath("settings.ini"), QSettings::IniFormat);
-    MainWindow window(&settings);
-    openAndSettle(window, demo());
-    window.units()->startScan();
-    window.waitUntilSettled(300000);
-    window.units()->waitForIdle();
+    ScannedDemo demo;
+    MainWindow &window = *demo.window;
+    QTemporaryDir &dir = demo.dir;
     window.workspace()->setInput(testImage(0)); // an ankle boot
     window.showTab("search");
     window.waitUntilSettled(30000);
@@ -82,5 +77,4 @@ TEST_CASE("search tab: index, query, region, why similar, which layer describes 
     CHECK(search->table()->rowCount() == 12);
     CHECK(search->findChild<QChartView *>()->chart()->series().size() == 1);
     saveArtifact(window, "search-eval.png");
-    qunsetenv("XDG_DATA_HOME");
 }
