@@ -209,7 +209,7 @@ void MainWindow::buildMenus()
                  [this](const QString &path) { explain_->exportTo(path, 2048); });
     });
     file->addAction(tr("Export &Map…"), this, [this] {
-        exportTo(tr("Export map"), tr("Coordinates (*.csv);;NumPy array (*.npy);;Poster (*.png)"),
+        exportTo(tr("Export map"), tr("Coordinates (*.csv);;NumPy array (*.npy);;Poster (*.png);;TensorBoard projector bundle (*.pbtxt)"),
                  [this](const QString &path) { map_->exportTo(path, 6000); });
     });
     file->addSeparator();

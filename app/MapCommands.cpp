@@ -6,9 +6,11 @@
 #include "DescriptorPipeline.h"
 #include "Error.h"
 #include "ImageSource.h"
+#include "MapGrid.h"
 #include "MapPosterRenderer.h"
 #include "NpyFile.h"
 #include "Preprocessor.h"
+#include "ProjectorExport.h"
 #include "Tsne.h"
 
 #include <QFile>
@@ -70,14 +72,17 @@ int cmdMap(const QStringList &args)
     p.addOption({{"o", "output"}, "Poster PNG: every image's thumbnail at its place, framed in its class colour.", "file"});
     p.addOption({"width", "Poster width in pixels (default 4000).", "px"});
     p.addOption({"thumb", "Thumbnail size in pixels (default 28; 0 = dots).", "px"});
+    p.addOption({"grid", "Poster as a regular grid of thumbnails (the map snapped to ⌈√N⌉ columns)."});
+    p.addOption({"projector", "Also write a TensorBoard-projector bundle (tensors, metadata, sprite, config) into "
+                              "this folder.", "dir"});
     if (auto rc = parse(p, args, "A map of the dataset: t-SNE of a layer's per-image features (from the project's "
                                  "scan, or computed now), written as coordinates and a poster of thumbnails.",
                         "PROJECT --layer L --coords map.csv [-o poster.png]", 1, 1))
         return *rc;
     if (!p.isSet("layer"))
         throw UsageError("--layer is required");
-    if (!p.isSet("coords") && !p.isSet("npy") && !p.isSet("o"))
-        throw UsageError("say where the map goes: --coords, --npy and/or -o");
+    if (!p.isSet("coords") && !p.isSet("npy") && !p.isSet("o") && !p.isSet("projector"))
+        throw UsageError("say where the map goes: --coords, --npy, -o and/or --projector");
     if (p.isSet("method") && p.value("method") != "tsne")
         throw UsageError("--method: only tsne is available (UMAP is not built yet)");
     const std::string project = p.positionalArguments()[1].toStdString();
@@ -108,7 +113,8 @@ int cmdMap(const QStringList &args)
     to.perplexity = realOption(p, "perplexity", 30, 1, 1000);
     to.iterations = intOption(p, "iterations", 750, 1, 100000);
     to.seed = static_cast<std::uint64_t>(intOption(p, "seed", 1, 0, 1 << 30));
-    Tsne tsne(pipeline.transform(raw), to);
+    const torch::Tensor reduced = pipeline.transform(raw);
+    Tsne tsne(reduced, to);
     CliProgressBar bar("iterations");
     while (!tsne.done()) {
         tsne.run(25);
@@ -134,18 +140,39 @@ int cmdMap(const QStringList &args)
     }
     if (p.isSet("npy"))
         NpyFile::write(p.value("npy").toStdString(), coords);
+    const Preprocessor pre(model->input());
+    auto thumbnailOf = [&](std::int64_t i) { return Preprocessor::rgb(pre.fit(source->image(keep[i].item<std::int64_t>()))); };
+    if (p.isSet("projector")) {
+        std::vector<ProjectorExport::Item> items;
+        for (std::int64_t i = 0; i < keep.numel(); ++i) {
+            const std::int64_t id = keep[i].item<std::int64_t>();
+            const int l = labels[static_cast<size_t>(i)];
+            const int predicted = store.image(src.scan.id, id).predicted;
+            items.push_back({id, source->name(id), l >= 0 ? model->label(l) : "",
+                             predicted >= 0 ? model->label(predicted) : ""});
+        }
+        const int cell = ProjectorExport::write(
+            p.value("projector"), src.layer, reduced, coords, items, [&](std::int64_t i) {
+                const torch::Tensor t = (thumbnailOf(i) * 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
+                return QImage(t.data_ptr<std::uint8_t>(), static_cast<int>(t.size(1)), static_cast<int>(t.size(0)),
+                              static_cast<int>(t.size(1) * 3), QImage::Format_RGB888)
+                    .copy();
+            });
+        std::printf("wrote the projector bundle to %s (sprite cells %d px)\n",
+                    p.value("projector").toLocal8Bit().constData(), cell);
+    }
     if (p.isSet("o")) {
         MapPosterRenderer::Options ro;
         ro.width = intOption(p, "width", 4000, 256, 32768);
         ro.thumb = intOption(p, "thumb", 28, 0, 512);
         ro.title = QString("t-SNE of %1 (%2), %3 images").arg(q(src.layer), DescriptorIndex::poolingName(pooling)).arg(coords.size(0));
-        const Preprocessor pre(model->input());
         std::vector<std::string> names;
         for (int c = 0; c < model->numClasses(); ++c)
             names.push_back(model->label(c));
-        const QImage poster = MapPosterRenderer::render(
-            coords, [&](std::int64_t i) { return Preprocessor::rgb(pre.fit(source->image(keep[i].item<std::int64_t>()))); },
-            labels, names, ro);
+        if (p.isSet("grid"))
+            ro.title += " · grid";
+        const QImage poster = MapPosterRenderer::render(p.isSet("grid") ? MapGrid::snap(coords) : coords, thumbnailOf,
+                                                        labels, names, ro);
         if (!poster.save(p.value("o")))
             throw IoError("cannot write '" + p.value("o").toStdString() + "'");
     }

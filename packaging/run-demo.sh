@@ -45,6 +45,7 @@ echo
 "$bin" search "$out/project" "$data#0" -k 8 --index classifier.fc1-fc-128
 "$bin" eval-retrieval "$out/project" --csv "$out/which-layer.csv"
 echo
-"$bin" map "$out/project" --layer "fc 2" --coords "$out/map.csv" --npy "$out/map.npy" -o "$out/map-poster.png"
+"$bin" map "$out/project" --layer "fc 2" --coords "$out/map.csv" --npy "$out/map.npy" -o "$out/map-poster.png" \
+  --projector "$out/projector"
 echo
 echo "Pictures and data are in $out/. Try: $bin --help"

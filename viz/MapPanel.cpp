@@ -8,6 +8,7 @@
 #include "MapView.h"
 #include "NpyFile.h"
 #include "Preprocessor.h"
+#include "ProjectorExport.h"
 #include "ProjectStore.h"
 #include "Scan.h"
 #include "StoredScan.h"
@@ -200,7 +201,7 @@ void MapPanel::startMap()
     run_->setEnabled(false);
     stop_->setEnabled(true);
     status_->setText(tr("Reading features and thumbnails…"));
-    jobs_->run<torch::Tensor>(
+    jobs_->run<std::pair<torch::Tensor, torch::Tensor>>(
         generation_,
         [dir, model, layer, pooling, to, cancel, post]() {
             const auto src = DescriptorIndex::features(dir.toStdString(), layer, pooling);
@@ -236,7 +237,8 @@ void MapPanel::startMap()
             po.renormalise = false;
             DescriptorPipeline pipeline(po);
             pipeline.fit(raw);
-            Tsne tsne(pipeline.transform(raw), to);
+            const torch::Tensor reduced = pipeline.transform(raw);
+            Tsne tsne(reduced, to);
             while (!tsne.done()) {
                 if (cancel->load())
                     throw CancelledError();
@@ -248,9 +250,11 @@ void MapPanel::startMap()
                     panel.status_->setText(QObject::tr("t-SNE: iteration %1 of %2").arg(it).arg(total));
                 });
             }
-            return tsne.embedding();
+            return std::make_pair(tsne.embedding(), reduced);
         },
-        [this](torch::Tensor &coords) {
+        [this](std::pair<torch::Tensor, torch::Tensor> &result) {
+            const torch::Tensor coords = result.first;
+            features_ = result.second;
             coords_ = coords;
             view_->setCoordinates(coords);
             run_->setEnabled(true);
@@ -316,7 +320,20 @@ void MapPanel::exportTo(const QString &path, int width) const
     if (!points_ || !coords_.defined() || coords_.size(0) != static_cast<std::int64_t>(points_->images.size()))
         throw UsageError("there is no finished map to export yet");
     const QString suffix = QFileInfo(path).suffix().toLower();
-    if (suffix == "npy") {
+    if (suffix == "pbtxt") { // a TensorBoard-projector bundle in that file's folder
+        std::vector<ProjectorExport::Item> items;
+        for (size_t i = 0; i < points_->images.size(); ++i) {
+            auto name = [&](int c) {
+                return c >= 0 && c < static_cast<int>(points_->classes.size()) ? points_->classes[static_cast<size_t>(c)]
+                                                                                 : std::string();
+            };
+            items.push_back({points_->images[i], points_->names[i].toStdString(), name(points_->labels[i]),
+                             name(points_->predictions[i])});
+        }
+        const auto points = points_;
+        ProjectorExport::write(QFileInfo(path).absolutePath(), points_->layer, features_, coords_, items,
+                               [points](std::int64_t i) { return points->thumbnails[static_cast<size_t>(i)]; });
+    } else if (suffix == "npy") {
         NpyFile::write(path.toStdString(), coords_);
     } else if (suffix == "csv") {
         QFile f(path);

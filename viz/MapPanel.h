@@ -32,7 +32,8 @@ public:
     void stop();
     /// Rings these dataset images on the map.
     void highlightImages(const std::vector<std::int64_t> &images);
-    /// Writes the map: .csv (index,name,label,prediction,x,y), .npy (N×2) or .png (poster at `width`).
+    /// Writes the map: .csv (index,name,label,prediction,x,y), .npy (N×2), .png (poster at `width`) or .pbtxt
+    /// (a TensorBoard-projector bundle in that file's folder).
     void exportTo(const QString &path, int width) const;
 
     MapView *view() const { return view_; }
@@ -66,7 +67,7 @@ private:
     TileGridView *selectionGrid_;
     std::shared_ptr<Points> points_;
     std::shared_ptr<std::atomic<bool>> cancel_;
-    torch::Tensor coords_;
+    torch::Tensor coords_, features_; ///< the map, and the (PCA-reduced) features it was made from
     quint64 generation_ = 0;
     int frames_ = 0;
 };

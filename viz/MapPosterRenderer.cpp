@@ -28,7 +28,8 @@ QImage MapPosterRenderer::render(const torch::Tensor &coordsIn, const std::funct
     const torch::Tensor lo = std::get<0>(coords.min(0)), hi = std::get<0>(coords.max(0));
     const double x0 = lo[0].item<double>(), y0 = lo[1].item<double>();
     const double span = std::max({hi[0].item<double>() - x0, hi[1].item<double>() - y0, 1e-12});
-    const double room = o.width - margin - std::max(margin, top);
+    const double legend = classNames.empty() ? 0 : 230; // the legend's column on the right stays clear
+    const double room = std::min(o.width - margin - std::max(margin, top), o.width - 2 * margin - legend);
     auto place = [&](std::int64_t i) {
         return QPointF(margin + (coords[i][0].item<double>() - x0) / span * room,
                        top + (coords[i][1].item<double>() - y0) / span * room);

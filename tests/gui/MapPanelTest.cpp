@@ -61,6 +61,8 @@ TEST_CASE("map tab: animated t-SNE of the demo, thumbnails when zoomed in, selec
     window.waitUntilSettled(10000);
     map->exportTo(dir.filePath("map.png"), 1500);
     CHECK(QImage(dir.filePath("map.png")).width() == 1500);
+    map->exportTo(dir.filePath("tb/projector_config.pbtxt"), 0);
+    CHECK(QImage(dir.filePath("tb/sprite.png")).width() == 100 * 28);
     map->exportTo(dir.filePath("map.csv"), 0);
     QFile csv(dir.filePath("map.csv"));
     REQUIRE(csv.open(QIODevice::ReadOnly));

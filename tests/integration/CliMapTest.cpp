@@ -36,6 +36,28 @@ TEST_CASE("cli map: t-SNE coordinates, .npy and a thumbnail poster, classes kept
     CHECK(first[3].toDouble() == Approx(coords[0][0].item<double>()).epsilon(1e-4));
     const QImage poster(dir.filePath("m.png"));
     REQUIRE(poster.width() == 1200);
+    // Grid poster and the TensorBoard-projector bundle.
+    Run bundle = cli({"map", project, "--layer", "fc 2", "--iterations", "300", "--grid", "-o", dir.filePath("g.png"),
+                      "--width", "1000", "--projector", dir.filePath("tb")});
+    REQUIRE(bundle.code == 0);
+    CHECK(QImage(dir.filePath("g.png")).width() == 1000);
+    QFile config(dir.filePath("tb/projector_config.pbtxt"));
+    REQUIRE(config.open(QIODevice::ReadOnly));
+    const QByteArray pbtxt = config.readAll();
+    CHECK(pbtxt.contains("tensor_shape: 1500"));
+    CHECK(pbtxt.contains("tensor_shape: 50"));
+    CHECK(pbtxt.contains("image_path: \"sprite.png\""));
+    QFile meta(dir.filePath("tb/metadata.tsv"));
+    REQUIRE(meta.open(QIODevice::ReadOnly));
+    CHECK(meta.readLine().trimmed() == "index\tname\tlabel\tprediction\tmap_x\tmap_y");
+    int lines = 1;
+    while (!meta.readLine().isEmpty())
+        ++lines;
+    CHECK(lines == 1501);
+    QFile tensors(dir.filePath("tb/tensors.tsv"));
+    REQUIRE(tensors.open(QIODevice::ReadOnly));
+    CHECK(tensors.readLine().split('\t').size() == 50);
+    CHECK(QImage(dir.filePath("tb/sprite.png")).width() == 39 * 28); // ⌈√1500⌉ cells of 28 px
     CHECK(cli({"map", project, "--layer", "fc 2", "--method", "umap", "--coords", dir.filePath("x.csv")}).code == 2);
     CHECK(cli({"map", project, "--layer", "fc 2"}).code == 2);
 }

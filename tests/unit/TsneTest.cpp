@@ -3,9 +3,11 @@
 #include "CatchTorch.h"
 
 #include "Error.h"
+#include "MapGrid.h"
 #include "Tsne.h"
 
 #include <map>
+#include <set>
 
 using namespace convscope;
 
@@ -70,4 +72,23 @@ TEST_CASE("t-SNE separates clusters, lowers KL, and Barnes-Hut follows the exact
     again.run(500);
     CHECK(torch::equal(again.embedding(), y));
     CHECK_THROWS_AS(Tsne(torch::zeros({3, 5}), o), UsageError);
+}
+
+TEST_CASE("grid layout: one image per cell, neighbours stay near", "[map]")
+{
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
+    const torch::Tensor coords = torch::randn({1000, 2}, gen);
+    const torch::Tensor grid = MapGrid::snap(coords);
+    std::set<std::pair<int, int>> cells;
+    for (std::int64_t i = 0; i < 1000; ++i) {
+        const int c = static_cast<int>(grid[i][0].item<float>()), r = static_cast<int>(grid[i][1].item<float>());
+        CHECK((c >= 0 && c < 32 && r >= 0 && r < 32)); // ⌈√1000⌉ = 32
+        cells.insert({c, r});
+    }
+    CHECK(cells.size() == 1000);
+    // Rows follow y: the grid's row correlates with the original y, the column with x.
+    const torch::Tensor y = coords.select(1, 1), row = grid.select(1, 1);
+    const double corr = ((y - y.mean()) * (row - row.mean())).sum().item<double>() /
+                        std::sqrt(((y - y.mean()).pow(2).sum() * (row - row.mean()).pow(2).sum()).item<double>());
+    CHECK(corr > 0.9);
 }
