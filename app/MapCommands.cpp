@@ -65,7 +65,6 @@ int cmdMap(const QStringList &args)
     p.addOption({"no-normalise", "Do not L2-normalise the features first."});
     p.addOption({"perplexity", "t-SNE perplexity (default 30).", "p"});
     p.addOption({"iterations", "t-SNE iterations (default 750).", "n"});
-    p.addOption({"seed", "Seed (default 1).", "n"});
     p.addOption({"limit", "Map only the first N images.", "n"});
     p.addOption({"coords", "Write coordinates as CSV (index,name,label,x,y).", "file"});
     p.addOption({"npy", "Write coordinates as an N×2 .npy matrix (rows: the mapped images, in dataset order).", "file"});
@@ -112,7 +111,6 @@ int cmdMap(const QStringList &args)
     Tsne::Options to;
     to.perplexity = realOption(p, "perplexity", 30, 1, 1000);
     to.iterations = intOption(p, "iterations", 750, 1, 100000);
-    to.seed = static_cast<std::uint64_t>(intOption(p, "seed", 1, 0, 1 << 30));
     const torch::Tensor reduced = pipeline.transform(raw);
     Tsne tsne(reduced, to);
     CliProgressBar bar("iterations");

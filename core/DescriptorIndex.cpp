@@ -123,21 +123,16 @@ DescriptorIndex::FeatureSource DescriptorIndex::features(const std::string &proj
 DescriptorIndex DescriptorIndex::build(const std::string &project, Options options, Progress *progress)
 {
     const FeatureSource src = features(project, options.layer, options.pooling, progress);
-    const std::optional<ProjectStore::ScanInfo> source = src.scan;
-    const std::string file = src.file;
-    struct {
-        std::string path;
-    } layer{src.layer};
     DescriptorIndex d;
-    d.layer_ = layer.path;
+    d.layer_ = src.layer;
     d.pooling_ = options.pooling;
-    d.scanId_ = source->id;
-    d.featureFile_ = file;
-    d.modelPath_ = source->modelPath;
-    d.dataset_ = source->dataset;
+    d.scanId_ = src.scan.id;
+    d.featureFile_ = src.file;
+    d.modelPath_ = src.scan.modelPath;
+    d.dataset_ = src.scan.dataset;
     d.name_ = options.name;
     if (d.name_.empty()) {
-        d.name_ = layer.path + "-" + poolingName(options.pooling) + "-" + std::to_string(options.pipeline.pca) +
+        d.name_ = src.layer + "-" + poolingName(options.pooling) + "-" + std::to_string(options.pipeline.pca) +
                   (options.pipeline.whiten ? "w" : "") + (options.ann.empty() ? "" : "-" + options.ann);
         std::replace(d.name_.begin(), d.name_.end(), '/', '_');
     }

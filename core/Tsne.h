@@ -6,7 +6,9 @@
 //   quadtree (θ = `theta`). Optimiser: momentum 0.5 → 0.8, per-coordinate gains (delta-bar-delta), early
 //   exaggeration for the first `exaggerationIterations`, as in the reference implementation and scikit-learn.
 //   Initialisation: the first two principal components, scaled to standard deviation 1e-4 (as openTSNE).
-// Seeded and reproducible for a given thread count; forces are computed in parallel (at::parallel_for).
+// Deterministic below `exactNeighboursBelow` points: the PCA start and exact neighbour search involve no randomness,
+// and every force is summed in the same order whatever the thread count (at::parallel_for over points). Above it the
+// HNSW graph, built in parallel, may differ slightly from run to run.
 //
 // Usage: Tsne t(x, options); while (!t.done()) { t.run(50); draw(t.embedding()); } — chunks for progress,
 // animation and cancel.
@@ -28,7 +30,6 @@ public:
         double theta = 0.5;               ///< Barnes-Hut accuracy (0 = exact; larger = faster, coarser)
         int exactBelow = 1500;            ///< exact O(N²) repulsion below this many points
         int exactNeighboursBelow = 20000; ///< exact kNN search below this many points, HNSW above
-        std::uint64_t seed = 1;           ///< for the HNSW graph and ties; the PCA start is deterministic
     };
 
     /// `x`: N×D features (rows = points; typically PCA-reduced to 50). Throws UsageError for N < 4 or rows of NaN.
