@@ -25,7 +25,6 @@ TEST_CASE("search tab: index, query, region, why similar, which layer describes 
 {
     ScannedDemo demo;
     MainWindow &window = *demo.window;
-    QTemporaryDir &dir = demo.dir;
     window.workspace()->setInput(testImage(0)); // an ankle boot
     window.showTab("search");
     window.waitUntilSettled(30000);
