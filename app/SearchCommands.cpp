@@ -142,6 +142,7 @@ int cmdSearch(const QStringList &args)
     auto source = ImageSource::open(index.dataset());
     const int k = intOption(p, "k", 20, 1, 10000);
     const Preprocessor pre(model->input());
+    const torch::Tensor stored = p.isSet("why") ? index.datasetFeatures() : torch::Tensor(); // read once
     QJsonArray all;
     for (int qi = 2; qi < pos.size(); ++qi) {
         ImageReference ref = ImageReference::load(pos[qi].toStdString());
@@ -156,7 +157,6 @@ int cmdSearch(const QStringList &args)
         }
         const torch::Tensor raw = index.rawFeatures(*model, pre.tensor(image).unsqueeze(0));
         const auto hits = index.search(raw, k, self).at(0);
-        const torch::Tensor stored = p.isSet("why") ? index.datasetFeatures() : torch::Tensor();
         QJsonArray results;
         if (!p.isSet("json"))
             std::printf("%s%s\n", ref.name.c_str(), p.isSet("region") ? (" region " + p.value("region").toStdString()).c_str() : "");

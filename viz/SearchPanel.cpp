@@ -137,14 +137,19 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
         const QString dir = project();
         if (name.isEmpty() || dir.isEmpty())
             return;
-        jobs_->run<std::shared_ptr<const DescriptorIndex>>(
+        using Opened = std::pair<std::shared_ptr<const DescriptorIndex>, torch::Tensor>;
+        jobs_->run<Opened>(
             openGeneration_,
             [dir, name]() {
-                return std::make_shared<const DescriptorIndex>(
+                auto index = std::make_shared<const DescriptorIndex>(
                     DescriptorIndex::open(dir.toStdString(), name.toStdString()));
+                // The dataset's raw features, read once per index: every result's "why similar" needs its row.
+                return Opened{index, index->datasetFeatures()};
             },
-            [this](std::shared_ptr<const DescriptorIndex> &index) {
+            [this](Opened &opened) {
+                const auto &index = opened.first;
                 open_ = index;
+                stored_ = opened.second;
                 status_->setText(tr("Index %1: %2 images, %3-d %4 descriptors of %5, %6 search")
                                      .arg(QString::fromStdString(index->name()))
                                      .arg(index->size())
@@ -215,6 +220,7 @@ void SearchPanel::refreshLayers()
 void SearchPanel::refreshIndexes()
 {
     open_.reset();
+    stored_ = torch::Tensor();
     const QString dir = project();
     {
         const QSignalBlocker block(index_);
@@ -316,6 +322,7 @@ void SearchPanel::search(QRect region)
     auto model = workspace_->model();
     auto dataset = workspace_->dataset();
     auto index = open_;
+    const torch::Tensor stored = stored_;
     if (!in || !model || !dataset || !index || !in->tensor.defined())
         return;
     region_ = region;
@@ -346,7 +353,6 @@ void SearchPanel::search(QRect region)
             Found f;
             f.query = index->rawFeatures(*model, x)[0];
             f.hits = index->search(f.query.unsqueeze(0), k, self).at(0);
-            const torch::Tensor stored = index->datasetFeatures();
             const Preprocessor pre(model->input());
             std::vector<torch::Tensor> tiles;
             std::vector<std::int64_t> rows;

@@ -9,6 +9,8 @@
 
 #include <QWidget>
 
+#include <torch/types.h>
+
 #include <memory>
 
 class QChartView;
@@ -81,6 +83,7 @@ private:
     QTableWidget *table_;
     QChartView *chart_;
     std::shared_ptr<const DescriptorIndex> open_;
+    torch::Tensor stored_; ///< the open index's dataset features (raw, a row per image)
     struct Found;
     std::shared_ptr<Found> found_;
     QRect region_;
