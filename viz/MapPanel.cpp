@@ -53,6 +53,17 @@ QImage thumbnailOf(const torch::Tensor &rgb)
         .copy();
 }
 
+/// The inverse: a thumbnail as 3×h×w floats in [0, 1] (grids and posters take tensors).
+torch::Tensor tensorOf(const QImage &thumbnail)
+{
+    const QImage img = thumbnail.convertToFormat(QImage::Format_RGB888);
+    return torch::from_blob(const_cast<uchar *>(img.constBits()), {img.height(), img.width(), 3},
+                            {img.bytesPerLine(), 3, 1}, torch::kUInt8)
+        .permute({2, 0, 1})
+        .to(torch::kFloat32)
+        .div(255);
+}
+
 } // namespace
 
 MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
@@ -114,13 +125,7 @@ MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
         set.kind = TileValues::Color;
         std::vector<torch::Tensor> tiles;
         for (size_t k = 0; k < chosen.size() && k < 400; ++k) {
-            const QImage img = points_->thumbnails[static_cast<size_t>(chosen[k])].convertToFormat(QImage::Format_RGB888);
-            torch::Tensor t = torch::from_blob(const_cast<uchar *>(img.constBits()), {img.height(), img.width(), 3},
-                                               {img.bytesPerLine(), 3, 1}, torch::kUInt8)
-                                  .permute({2, 0, 1})
-                                  .to(torch::kFloat32)
-                                  .div(255);
-            tiles.push_back(t);
+            tiles.push_back(tensorOf(points_->thumbnails[static_cast<size_t>(chosen[k])]));
             const int l = points_->labels[static_cast<size_t>(chosen[k])];
             set.captions.push_back(l >= 0 && l < static_cast<int>(points_->classes.size()) ? points_->classes[l] : "");
         }
@@ -352,14 +357,7 @@ void MapPanel::exportTo(const QString &path, int width) const
         const auto points = points_;
         const QImage poster = MapPosterRenderer::render(
             coords_,
-            [points](std::int64_t i) {
-                const QImage img = points->thumbnails[static_cast<size_t>(i)].convertToFormat(QImage::Format_RGB888);
-                return torch::from_blob(const_cast<uchar *>(img.constBits()), {img.height(), img.width(), 3},
-                                        {img.bytesPerLine(), 3, 1}, torch::kUInt8)
-                    .permute({2, 0, 1})
-                    .to(torch::kFloat32)
-                    .div(255);
-            },
+            [points](std::int64_t i) { return tensorOf(points->thumbnails[static_cast<size_t>(i)]); },
             points_->labels, points_->classes, o);
         if (!poster.save(path))
             throw IoError("cannot write '" + path.toStdString() + "'");
