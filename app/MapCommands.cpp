@@ -11,7 +11,7 @@
 #include "NpyFile.h"
 #include "Preprocessor.h"
 #include "ProjectorExport.h"
-#include "Tsne.h"
+#include "Embedder.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -19,6 +19,7 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 
@@ -55,16 +56,62 @@ double knnAccuracy(const torch::Tensor &coords, const std::vector<int> &labels)
     return counted ? static_cast<double>(correct) / static_cast<double>(counted) : -1.0;
 }
 
+void addEmbeddingOptions(QCommandLineParser &p)
+{
+    p.addOption({"method", "tsne (default) or umap.", "method"});
+    p.addOption({"perplexity", "t-SNE perplexity (default 30).", "p"});
+    p.addOption({"iterations", "t-SNE iterations (default 750).", "n"});
+    p.addOption({"neighbours", "UMAP n_neighbors, counting the point itself (default 15).", "n"});
+    p.addOption({"min-dist", "UMAP min_dist (default 0.1).", "d"});
+    p.addOption({"epochs", "UMAP epochs (default 500 below 10,000 points, else 200).", "n"});
+    p.addOption({"seed", "UMAP random seed (default 42).", "n"});
+}
+
+Embedder::Options embeddingOptions(const QCommandLineParser &p)
+{
+    Embedder::Options o;
+    if (p.isSet("method"))
+        o.method = Embedder::parseMethod(p.value("method").toStdString());
+    o.tsne.perplexity = realOption(p, "perplexity", 30, 1, 1000);
+    o.tsne.iterations = intOption(p, "iterations", 750, 1, 100000);
+    o.umap.neighbours = intOption(p, "neighbours", 15, 2, 1000);
+    o.umap.minDist = realOption(p, "min-dist", 0.1, 0, 100);
+    o.umap.epochs = intOption(p, "epochs", 0, 0, 100000);
+    o.umap.seed = static_cast<std::uint64_t>(intOption(p, "seed", 42, 0, 2147483647));
+    return o;
+}
+
+/// Runs the embedding with a progress bar; reports how long the graph and the optimisation took.
+torch::Tensor embed(const torch::Tensor &x, const Embedder::Options &options)
+{
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    const std::string name = options.method == Embedder::Method::Umap ? "UMAP" : "t-SNE";
+    std::printf("%s of %lld points × %lld dimensions: neighbour graph…\n", name.c_str(),
+                static_cast<long long>(x.size(0)), static_cast<long long>(x.size(1)));
+    std::fflush(stdout);
+    auto embedder = Embedder::create(x, options);
+    const auto t1 = Clock::now();
+    CliProgressBar bar(options.method == Embedder::Method::Umap ? "epochs" : "iterations");
+    while (!embedder->done()) {
+        embedder->run(10);
+        bar.report(embedder->step(), embedder->steps(), name);
+    }
+    bar.finish();
+    const auto t2 = Clock::now();
+    std::printf("%s: graph and start %.1f s, optimisation %.1f s\n", name.c_str(),
+                std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());
+    return embedder->embedding();
+}
+
 int cmdMap(const QStringList &args)
 {
     QCommandLineParser p;
     p.addOption({"layer", "Layer whose features are mapped.", "layer"});
     p.addOption({"descriptor", "fc (fully connected), spoc (average-pooled maps, default for maps) or mac.", "kind"});
-    p.addOption({"method", "tsne (default). (UMAP is not built yet.)", "method"});
-    p.addOption({"pca", "PCA size before t-SNE (default 50; 0 = none).", "n"});
+    addEmbeddingOptions(p);
+    p.addOption({"pca", "PCA size before t-SNE or UMAP (default 50; 0 = none).", "n"});
     p.addOption({"no-normalise", "Do not L2-normalise the features first."});
-    p.addOption({"perplexity", "t-SNE perplexity (default 30).", "p"});
-    p.addOption({"iterations", "t-SNE iterations (default 750).", "n"});
     p.addOption({"limit", "Map only the first N images.", "n"});
     p.addOption({"coords", "Write coordinates as CSV (index,name,label,x,y).", "file"});
     p.addOption({"npy", "Write coordinates as an N×2 .npy matrix (rows: the mapped images, in dataset order).", "file"});
@@ -82,8 +129,7 @@ int cmdMap(const QStringList &args)
         throw UsageError("--layer is required");
     if (!p.isSet("coords") && !p.isSet("npy") && !p.isSet("o") && !p.isSet("projector"))
         throw UsageError("say where the map goes: --coords, --npy, -o and/or --projector");
-    if (p.isSet("method") && p.value("method") != "tsne")
-        throw UsageError("--method: only tsne is available (UMAP is not built yet)");
+    const Embedder::Options eo = embeddingOptions(p);
     const std::string project = p.positionalArguments()[1].toStdString();
     ProjectStore store(project);
     const auto newest = store.latestComplete();
@@ -108,18 +154,9 @@ int cmdMap(const QStringList &args)
     po.renormalise = false;
     DescriptorPipeline pipeline(po);
     pipeline.fit(raw);
-    Tsne::Options to;
-    to.perplexity = realOption(p, "perplexity", 30, 1, 1000);
-    to.iterations = intOption(p, "iterations", 750, 1, 100000);
     const torch::Tensor reduced = pipeline.transform(raw);
-    Tsne tsne(reduced, to);
-    CliProgressBar bar("iterations");
-    while (!tsne.done()) {
-        tsne.run(25);
-        bar.report(tsne.iteration(), to.iterations, "t-SNE");
-    }
-    bar.finish();
-    const torch::Tensor coords = tsne.embedding();
+    const torch::Tensor coords = embed(reduced, eo);
+    const QString methodTitle = eo.method == Embedder::Method::Umap ? "UMAP" : "t-SNE";
     auto source = ImageSource::open(src.scan.dataset);
     std::vector<int> labels;
     for (std::int64_t i = 0; i < keep.numel(); ++i)
@@ -163,7 +200,7 @@ int cmdMap(const QStringList &args)
         MapPosterRenderer::Options ro;
         ro.width = intOption(p, "width", 4000, 256, 32768);
         ro.thumb = intOption(p, "thumb", 28, 0, 512);
-        ro.title = QString("t-SNE of %1 (%2), %3 images").arg(q(src.layer), DescriptorIndex::poolingName(pooling)).arg(coords.size(0));
+        ro.title = QString("%4 of %1 (%2), %3 images").arg(q(src.layer), DescriptorIndex::poolingName(pooling)).arg(coords.size(0)).arg(methodTitle);
         std::vector<std::string> names;
         for (int c = 0; c < model->numClasses(); ++c)
             names.push_back(model->label(c));
@@ -175,11 +212,72 @@ int cmdMap(const QStringList &args)
             throw IoError("cannot write '" + p.value("o").toStdString() + "'");
     }
     const double accuracy = knnAccuracy(coords, labels);
-    std::printf("mapped %lld images of %s (%s) by t-SNE", static_cast<long long>(coords.size(0)), src.layer.c_str(),
-                DescriptorIndex::poolingName(pooling));
+    std::printf("mapped %lld images of %s (%s) by %s", static_cast<long long>(coords.size(0)), src.layer.c_str(),
+                DescriptorIndex::poolingName(pooling), methodTitle.toLocal8Bit().constData());
     if (accuracy >= 0)
         std::printf("; 10-NN label accuracy in the map %.4f", accuracy);
     std::printf("\n");
+    return 0;
+}
+
+int cmdEmbed(const QStringList &args)
+{
+    QCommandLineParser p;
+    addEmbeddingOptions(p);
+    p.addOption({"pca", "PCA size first (default 0 = use the columns as they are).", "n"});
+    p.addOption({"normalise", "L2-normalise the rows first."});
+    p.addOption({"dims", "UMAP: 2 (default) or 3 dimensions.", "n"});
+    p.addOption({"labels", "N integer labels (.npy): print the map's 10-NN label accuracy.", "file"});
+    p.addOption({{"o", "output"}, "Coordinates as an N×2 (or N×3) float32 .npy matrix.", "file"});
+    p.addOption({"csv", "Coordinates as CSV (index,x,y[,z]).", "file"});
+    if (auto rc = parse(p, args, "t-SNE or UMAP of any feature matrix (.npy, rows = points), e.g. features "
+                                 "exported from Convscope or elsewhere.",
+                        "FEATURES.npy -o coords.npy [--method umap]", 1, 1))
+        return *rc;
+    if (!p.isSet("o") && !p.isSet("csv"))
+        throw UsageError("say where the coordinates go: -o and/or --csv");
+    torch::Tensor x = NpyFile::read(p.positionalArguments()[1].toStdString());
+    if (x.dim() != 2)
+        throw DataError("the features must be a 2-D matrix (rows = points)");
+    x = x.to(torch::kFloat32);
+    const int pca = intOption(p, "pca", 0, 0, 100000);
+    if (pca > 0 || p.isSet("normalise")) {
+        DescriptorPipeline::Options po;
+        po.pca = pca;
+        po.normalise = p.isSet("normalise");
+        po.renormalise = false;
+        DescriptorPipeline pipeline(po);
+        pipeline.fit(x);
+        x = pipeline.transform(x);
+    }
+    Embedder::Options eo = embeddingOptions(p);
+    eo.umap.dimensions = intOption(p, "dims", 2, 2, 3);
+    if (eo.umap.dimensions == 3 && eo.method != Embedder::Method::Umap)
+        throw UsageError("--dims 3 is available for UMAP");
+    const torch::Tensor coords = embed(x, eo);
+    if (p.isSet("o"))
+        NpyFile::write(p.value("o").toStdString(), coords);
+    if (p.isSet("csv")) {
+        QFile f(p.value("csv"));
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            throw IoError("cannot write '" + p.value("csv").toStdString() + "': " + f.errorString().toStdString());
+        QTextStream s(&f);
+        s << (coords.size(1) == 3 ? "index,x,y,z\n" : "index,x,y\n");
+        for (std::int64_t i = 0; i < coords.size(0); ++i) {
+            s << i;
+            for (std::int64_t c = 0; c < coords.size(1); ++c)
+                s << ',' << coords[i][c].item<float>();
+            s << '\n';
+        }
+    }
+    if (p.isSet("labels")) {
+        const torch::Tensor l = NpyFile::read(p.value("labels").toStdString()).to(torch::kInt64).flatten();
+        if (l.numel() != coords.size(0))
+            throw DataError("--labels holds " + std::to_string(l.numel()) + " labels for " +
+                            std::to_string(coords.size(0)) + " points");
+        std::vector<int> labels(l.data_ptr<std::int64_t>(), l.data_ptr<std::int64_t>() + l.numel());
+        std::printf("10-NN label accuracy in the map %.4f\n", knnAccuracy(coords, labels));
+    }
     return 0;
 }
 
@@ -188,7 +286,9 @@ int cmdMap(const QStringList &args)
 const std::vector<CliCommand> &MapCommands::all()
 {
     static const std::vector<CliCommand> commands = {
-        {"map", "t-SNE map of a layer's features: coordinates (CSV, .npy) and a thumbnail poster", cmdMap},
+        {"map", "t-SNE or UMAP map of a layer's features: coordinates (CSV, .npy), a thumbnail poster, a projector "
+                "bundle", cmdMap},
+        {"embed", "t-SNE or UMAP of a feature matrix (.npy) to coordinates", cmdEmbed},
     };
     return commands;
 }

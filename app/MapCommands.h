@@ -1,5 +1,6 @@
 #pragma once
-// The CLI's dataset-map subcommand: `map` (t-SNE of a layer's features; coordinates and a thumbnail poster).
+// The CLI's dataset-map subcommands: `map` (t-SNE or UMAP of a layer's features; coordinates, a thumbnail poster, a
+// projector bundle) and `embed` (t-SNE or UMAP of any feature matrix in a .npy file).
 #include "CliCommands.h"
 
 #include <vector>

@@ -15,10 +15,14 @@ PACKAGES=(
   libopenblas0-pthread
   # similar-image search: FAISS (HNSW, IVF-PQ; static library with its BLAS/LAPACK dev links)
   libfaiss-dev libblas-dev liblapack-dev
+  # dataset map: FFT for interpolated t-SNE repulsion
+  libfftw3-dev
   # tests and fixtures
   catch2 python3-torch python3-torchvision python3-numpy python3-pil
   # real photos for tests (a flat folder of sample images)
   python3-skimage
+  # map benchmark baselines (scikit-learn TSNE, umap-learn)
+  python3-sklearn umap-learn
   # fonts for text in exported images (offscreen rendering)
   fonts-dejavu-core fontconfig
   # data: the demo dataset

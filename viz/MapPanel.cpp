@@ -13,10 +13,17 @@
 #include "Scan.h"
 #include "StoredScan.h"
 #include "TileGridView.h"
-#include "Tsne.h"
+#include "Embedder.h"
+#include "KMeans.h"
 #include "Workspace.h"
 
+#include <QChart>
+#include <QChartView>
 #include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLineSeries>
+#include <QStackedWidget>
+#include <QValueAxis>
 #include <QFile>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -45,6 +52,11 @@ struct MapPanel::Points {
 
 namespace {
 
+/// What a finished map run hands to the GUI thread.
+struct MapResult {
+    torch::Tensor coords, features, clusters;
+};
+
 QImage thumbnailOf(const torch::Tensor &rgb)
 {
     const torch::Tensor t = (rgb.clamp(0, 1) * 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
@@ -68,11 +80,33 @@ torch::Tensor tensorOf(const QImage &thumbnail)
 
 MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
     : QWidget(parent), workspace_(workspace), jobs_(new JobRunner(this)), layer_(new QComboBox),
-      colour_(new QComboBox), perplexity_(new QSpinBox), iterations_(new QSpinBox),
+      colour_(new QComboBox), method_(new QComboBox), perplexity_(new QSpinBox), iterations_(new QSpinBox),
+      neighbours_(new QSpinBox), epochs_(new QSpinBox), pca_(new QSpinBox), minDist_(new QDoubleSpinBox),
+      variance_(new QChartView),
       run_(new QPushButton(tr("Map"))), stop_(new QPushButton(tr("Stop"))), status_(new QLabel),
       view_(new MapView), selectionGrid_(new TileGridView)
 {
-    colour_->addItems({tr("Colour by label"), tr("Colour by prediction"), tr("Colour by correctness")});
+    colour_->addItems({tr("Colour by label"), tr("Colour by prediction"), tr("Colour by correctness"),
+                       tr("Colour by cluster")});
+    colour_->setItemData(3, tr("k-means of the finished map (as many clusters as classes)"), Qt::ToolTipRole);
+    method_->addItems({tr("t-SNE"), tr("UMAP")});
+    method_->setToolTip(tr("t-SNE: finer local neighbourhoods · UMAP: faster, keeps more of the global layout"));
+    neighbours_->setRange(2, 200);
+    neighbours_->setValue(15);
+    neighbours_->setPrefix(tr("neighbours "));
+    minDist_->setRange(0, 1);
+    minDist_->setSingleStep(0.05);
+    minDist_->setValue(0.1);
+    minDist_->setPrefix(tr("min dist "));
+    epochs_->setRange(0, 5000);
+    epochs_->setValue(0);
+    epochs_->setSpecialValueText(tr("epochs auto"));
+    epochs_->setPrefix(tr("epochs "));
+    pca_->setRange(0, 1024);
+    pca_->setValue(50);
+    pca_->setPrefix(tr("PCA "));
+    pca_->setSpecialValueText(tr("no PCA"));
+    pca_->setToolTip(tr("Principal components kept before the map (the chart shows the variance they explain)"));
     perplexity_->setRange(2, 500);
     perplexity_->setValue(30);
     perplexity_->setPrefix(tr("perplexity "));
@@ -83,10 +117,15 @@ MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
     stop_->setEnabled(false);
     status_->setWordWrap(true);
     auto *bar = new QHBoxLayout;
-    bar->addWidget(new QLabel(tr("t-SNE of")));
+    bar->addWidget(method_);
+    bar->addWidget(new QLabel(tr("of")));
     bar->addWidget(layer_);
+    bar->addWidget(pca_);
     bar->addWidget(perplexity_);
     bar->addWidget(iterations_);
+    bar->addWidget(neighbours_);
+    bar->addWidget(minDist_);
+    bar->addWidget(epochs_);
     bar->addWidget(run_);
     bar->addWidget(stop_);
     bar->addSpacing(12);
@@ -95,7 +134,11 @@ MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
     auto *side = new QWidget;
     auto *sl = new QVBoxLayout(side);
     sl->setContentsMargins(0, 0, 0, 0);
-    sl->addWidget(new QLabel(tr("<b>Selection</b> (Shift+drag on the map)")));
+    variance_->setMinimumHeight(170);
+    variance_->setMaximumHeight(200);
+    variance_->setRenderHint(QPainter::Antialiasing);
+    sl->addWidget(variance_);
+    sl->addWidget(new QLabel(tr("<b>Selection</b> (Shift+drag: rectangle · Ctrl+drag: lasso)")));
     sl->addWidget(selectionGrid_, 1);
     auto *split = new QSplitter;
     split->addWidget(view_);
@@ -106,7 +149,9 @@ MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
     layout->addWidget(status_);
     layout->addWidget(split, 1);
     selectionGrid_->clear(tr("Nothing selected"));
-    view_->setToolTip(tr("Wheel: zoom · drag: pan · Shift+drag: select · click: open the image"));
+    view_->setToolTip(tr("Wheel: zoom · drag: pan · Shift+drag: rectangle · Ctrl+drag: lasso · click: open the image"));
+    showMethodOptions();
+    connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &MapPanel::showMethodOptions);
 
     connect(run_, &QPushButton::clicked, this, &MapPanel::startMap);
     connect(stop_, &QPushButton::clicked, this, &MapPanel::stop);
@@ -183,9 +228,16 @@ void MapPanel::startMap()
     const QString choice = layer_->currentText();
     const std::string layer = choice.section(" (", 0, 0).toStdString();
     const auto pooling = DescriptorIndex::parsePooling(choice.section(" (", 1).chopped(1).toStdString());
-    Tsne::Options to;
-    to.perplexity = perplexity_->value();
-    to.iterations = iterations_->value();
+    Embedder::Options eo;
+    eo.method = method_->currentIndex() == 1 ? Embedder::Method::Umap : Embedder::Method::Tsne;
+    eo.tsne.perplexity = perplexity_->value();
+    eo.tsne.iterations = iterations_->value();
+    eo.umap.neighbours = neighbours_->value();
+    eo.umap.minDist = minDist_->value();
+    eo.umap.epochs = epochs_->value();
+    const int pcaDims = pca_->value();
+    const QString title = method_->currentText();
+    methodTitle_ = title;
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     cancel_ = cancel;
     const quint64 mine = generation_ + 1;
@@ -206,9 +258,9 @@ void MapPanel::startMap()
     run_->setEnabled(false);
     stop_->setEnabled(true);
     status_->setText(tr("Reading features and thumbnails…"));
-    jobs_->run<std::pair<torch::Tensor, torch::Tensor>>(
+    jobs_->run<MapResult>(
         generation_,
-        [dir, model, layer, pooling, to, cancel, post]() {
+        [dir, model, layer, pooling, eo, pcaDims, title, cancel, post]() {
             const auto src = DescriptorIndex::features(dir.toStdString(), layer, pooling);
             torch::Tensor raw = NpyFile::read(src.file).to(torch::kFloat32);
             const torch::Tensor keep = raw.isnan().any(1).logical_not().nonzero().flatten();
@@ -238,35 +290,53 @@ void MapPanel::startMap()
                 panel.status_->setText(QObject::tr("Optimising the map of %1 images…").arg(points->images.size()));
             });
             DescriptorPipeline::Options po;
-            po.pca = 50;
+            po.pca = pcaDims;
             po.renormalise = false;
             DescriptorPipeline pipeline(po);
             pipeline.fit(raw);
             const torch::Tensor reduced = pipeline.transform(raw);
-            Tsne tsne(reduced, to);
-            while (!tsne.done()) {
+            post([curve = pipeline.explainedVariance(), kept = pipeline.outputDims()](MapPanel &panel) {
+                panel.showVariance(curve, kept);
+            });
+            post([title, n = reduced.size(0)](MapPanel &panel) {
+                panel.status_->setText(QObject::tr("%1: neighbour graph of %2 images…").arg(title).arg(n));
+            });
+            auto embedder = Embedder::create(reduced, eo);
+            const QString unit = eo.method == Embedder::Method::Umap ? QObject::tr("epoch") : QObject::tr("iteration");
+            while (!embedder->done()) {
                 if (cancel->load())
                     throw CancelledError();
-                tsne.run(10);
-                post([coords = tsne.embedding(), it = tsne.iteration(), total = to.iterations](MapPanel &panel) {
+                embedder->run(eo.method == Embedder::Method::Umap ? 5 : 10);
+                post([coords = embedder->embedding(), it = embedder->step(), total = embedder->steps(), title,
+                      unit](MapPanel &panel) {
                     panel.coords_ = coords;
                     panel.view_->setCoordinates(coords);
                     ++panel.frames_;
-                    panel.status_->setText(QObject::tr("t-SNE: iteration %1 of %2").arg(it).arg(total));
+                    panel.status_->setText(QObject::tr("%1: %2 %3 of %4").arg(title, unit).arg(it).arg(total));
                 });
             }
-            return std::make_pair(tsne.embedding(), reduced);
+            MapResult result;
+            result.coords = embedder->embedding();
+            result.features = reduced;
+            KMeans::Options ko;
+            ko.k = std::max(2, static_cast<int>(model->numClasses()));
+            result.clusters = KMeans::cluster(result.coords, ko);
+            return result;
         },
-        [this](std::pair<torch::Tensor, torch::Tensor> &result) {
-            const torch::Tensor coords = result.first;
-            features_ = result.second;
+        [this](MapResult &result) {
+            const torch::Tensor coords = result.coords;
+            features_ = result.features;
+            clusters_ = result.clusters;
+            applyColours();
             coords_ = coords;
             view_->setCoordinates(coords);
             run_->setEnabled(true);
             stop_->setEnabled(false);
-            status_->setText(tr("Map of %1 images of %2 · wheel to zoom in to the thumbnails, Shift+drag to select")
+            status_->setText(tr("%3 map of %1 images of %2 · wheel to zoom in to the thumbnails, Shift+drag or "
+                                "Ctrl+drag to select")
                                  .arg(coords.size(0))
-                                 .arg(points_ ? QString::fromStdString(points_->layer) : QString()));
+                                 .arg(points_ ? QString::fromStdString(points_->layer) : QString())
+                                 .arg(methodTitle_));
             Q_EMIT finished();
         },
         [this](const QString &message) {
@@ -281,13 +351,17 @@ void MapPanel::applyColours()
 {
     if (!points_)
         return;
-    const int how = colour_->currentIndex();
+    int how = colour_->currentIndex();
+    const bool clustered = clusters_.defined() && clusters_.size(0) == static_cast<std::int64_t>(points_->images.size());
+    if (how == 3 && !clustered)
+        how = 0; // clusters come with the finished map
     std::vector<QColor> colours;
     std::vector<QString> captions;
     for (size_t i = 0; i < points_->images.size(); ++i) {
         const int l = points_->labels[i], pr = points_->predictions[i];
-        colours.push_back(how == 0 ? MapPosterRenderer::classColour(l)
+        colours.push_back(how == 0   ? MapPosterRenderer::classColour(l)
                           : how == 1 ? MapPosterRenderer::classColour(pr)
+                          : how == 3 ? MapPosterRenderer::classColour(static_cast<int>(clusters_[static_cast<std::int64_t>(i)].item<std::int64_t>()))
                           : l < 0 || pr < 0 ? QColor(150, 150, 150)
                           : l == pr ? QColor(0x59, 0xa1, 0x4f)
                                     : QColor(0xe1, 0x57, 0x59));
@@ -298,13 +372,70 @@ void MapPanel::applyColours()
         captions.push_back(tr("%1\nlabel: %2\nprediction: %3").arg(points_->names[i], name(l), name(pr)));
     }
     std::vector<std::pair<QString, QColor>> legend;
-    if (how == 2)
+    if (how == 2) {
         legend = {{tr("correct"), QColor(0x59, 0xa1, 0x4f)}, {tr("wrong"), QColor(0xe1, 0x57, 0x59)}};
-    else
+    } else if (how == 3) {
+        const torch::Tensor sizes = torch::bincount(clusters_);
+        for (std::int64_t c = 0; c < sizes.size(0); ++c)
+            legend.push_back({tr("cluster %1 (%2 images)").arg(c + 1).arg(sizes[c].item<std::int64_t>()),
+                              MapPosterRenderer::classColour(static_cast<int>(c))});
+    } else
         for (size_t c = 0; c < points_->classes.size(); ++c)
             legend.push_back({QString::fromStdString(points_->classes[c]), MapPosterRenderer::classColour(static_cast<int>(c))});
     view_->setPoints(colours, captions, points_->thumbnails);
     view_->setLegend(legend);
+}
+
+void MapPanel::showMethodOptions()
+{
+    const bool umap = method_->currentIndex() == 1;
+    perplexity_->setVisible(!umap);
+    iterations_->setVisible(!umap);
+    neighbours_->setVisible(umap);
+    minDist_->setVisible(umap);
+    epochs_->setVisible(umap);
+}
+
+void MapPanel::showVariance(const torch::Tensor &cumulative, std::int64_t kept)
+{
+    auto *chart = new QChart;
+    chart->setTheme(QChart::ChartThemeDark); // first: a theme resets fonts
+    auto *curve = new QLineSeries;
+    curve->setName(tr("PCA: variance explained"));
+    const torch::Tensor c = cumulative.to(torch::kFloat64).contiguous();
+    curve->append(0, 0);
+    for (std::int64_t i = 0; i < c.numel(); ++i)
+        curve->append(static_cast<double>(i + 1), c[i].item<double>());
+    chart->addSeries(curve);
+    auto *marker = new QLineSeries;
+    const double at = kept > 0 ? static_cast<double>(kept) : static_cast<double>(c.numel());
+    const double share = c.numel() ? c[std::min<std::int64_t>(static_cast<std::int64_t>(at), c.numel()) - 1].item<double>() : 0;
+    marker->setName(kept > 0 ? tr("%1 kept: %2%").arg(kept).arg(share * 100, 0, 'f', 1) : tr("no PCA"));
+    marker->append(at, 0);
+    marker->append(at, 1);
+    chart->addSeries(marker);
+    auto *x = new QValueAxis;
+    x->setRange(0, std::max<double>(1, static_cast<double>(c.numel())));
+    x->setLabelFormat("%d");
+    x->setTickCount(5);
+    auto *y = new QValueAxis;
+    y->setRange(0, 1);
+    y->setLabelFormat("%.1f");
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    for (auto *series : {curve, marker}) {
+        series->attachAxis(x);
+        series->attachAxis(y);
+    }
+    QFont small = x->labelsFont();
+    small.setPixelSize(9);
+    x->setLabelsFont(small);
+    y->setLabelsFont(small);
+    chart->legend()->setFont(small);
+    chart->setMargins(QMargins(0, 0, 0, 0));
+    QChart *old = variance_->chart();
+    variance_->setChart(chart);
+    delete old;
 }
 
 void MapPanel::highlightImages(const std::vector<std::int64_t> &images)
@@ -353,7 +484,7 @@ void MapPanel::exportTo(const QString &path, int width) const
     } else {
         MapPosterRenderer::Options o;
         o.width = width;
-        o.title = QString("t-SNE of %1").arg(QString::fromStdString(points_->layer));
+        o.title = QString("%1 of %2").arg(methodTitle_, QString::fromStdString(points_->layer));
         const auto points = points_;
         const QImage poster = MapPosterRenderer::render(
             coords_,

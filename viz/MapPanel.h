@@ -1,8 +1,9 @@
 #pragma once
-// The dataset map tab: t-SNE of a layer's features (from the project's scan) drawn as a MapView that animates while
-// the optimisation runs (in the background, with Stop); colour by label, prediction or correctness; a rectangle
+// The dataset map tab: t-SNE or UMAP of a layer's features (from the project's scan, L2-normalised, PCA-reduced with
+// the explained-variance curve shown) drawn as a MapView that animates while the optimisation runs (in the
+// background, with Stop); colour by label, prediction, correctness or k-means cluster of the map; a rectangle or lasso
 // selection shows its images in a grid; a click opens an image as the input; a unit shown in the Units tab has its
-// top images ringed on the map. Export: coordinates (CSV, .npy) and a poster PNG.
+// top images ringed on the map. Export: coordinates (CSV, .npy), a poster PNG, a TensorBoard-projector bundle.
 #include "JobRunner.h"
 
 #include <QWidget>
@@ -10,7 +11,9 @@
 #include <atomic>
 #include <memory>
 
+class QChartView;
 class QComboBox;
+class QDoubleSpinBox;
 class QLabel;
 class QPushButton;
 class QSpinBox;
@@ -40,6 +43,10 @@ public:
     TileGridView *selection() const { return selectionGrid_; }
     QComboBox *layerBox() const { return layer_; }
     QComboBox *colourBox() const { return colour_; }
+    /// 0 = t-SNE, 1 = UMAP.
+    QComboBox *methodBox() const { return method_; }
+    QSpinBox *pcaBox() const { return pca_; }
+    QChartView *varianceChart() const { return variance_; }
     QLabel *status() const { return status_; }
     /// Coordinate updates received while optimising (animation frames).
     int frames() const { return frames_; }
@@ -56,11 +63,16 @@ private:
     QString project() const;
     void refreshLayers();
     void applyColours();
+    void showMethodOptions();
+    /// Draws the cumulative explained variance of the PCA (all components) and marks the kept size.
+    void showVariance(const torch::Tensor &cumulative, std::int64_t kept);
 
     Workspace *workspace_;
     JobRunner *jobs_;
-    QComboBox *layer_, *colour_;
-    QSpinBox *perplexity_, *iterations_;
+    QComboBox *layer_, *colour_, *method_;
+    QSpinBox *perplexity_, *iterations_, *neighbours_, *epochs_, *pca_;
+    QDoubleSpinBox *minDist_;
+    QChartView *variance_;
     QPushButton *run_, *stop_;
     QLabel *status_;
     MapView *view_;
@@ -68,6 +80,8 @@ private:
     std::shared_ptr<Points> points_;
     std::shared_ptr<std::atomic<bool>> cancel_;
     torch::Tensor coords_, features_; ///< the map, and the (PCA-reduced) features it was made from
+    torch::Tensor clusters_;          ///< k-means cluster of each point in the finished map
+    QString methodTitle_;             ///< "t-SNE" or "UMAP" of the current map
     quint64 generation_ = 0;
     int frames_ = 0;
 };

@@ -3,7 +3,6 @@
 #include <QElapsedTimer>
 #include <QMouseEvent>
 #include <QPainter>
-#include <QToolTip>
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -35,6 +34,9 @@ void MapView::setCoordinates(const torch::Tensor &coords)
 void MapView::setPoints(std::vector<QColor> colours, std::vector<QString> captions, std::vector<QImage> thumbnails)
 {
     colours_ = std::move(colours);
+    rgb_.resize(colours_.size());
+    for (size_t i = 0; i < colours_.size(); ++i)
+        rgb_[i] = colours_[i].rgba() | 0xff000000u;
     captions_ = std::move(captions);
     thumbnails_ = std::move(thumbnails);
     update();
@@ -119,12 +121,27 @@ void MapView::paintEvent(QPaintEvent *)
             ++lastThumbnails_;
         }
     } else {
-        const double dot = std::clamp(thumb / 3, 2.0, 5.0);
+        // Dots straight into a raster (a QPainter call per point is far too slow for a million points).
+        const int dot = static_cast<int>(std::clamp(thumb / 3, 2.0, 5.0));
+        if (dots_.size() != size())
+            dots_ = QImage(size(), QImage::Format_ARGB32_Premultiplied);
+        dots_.fill(Qt::transparent);
+        const int w = dots_.width(), h = dots_.height();
+        auto *bits = reinterpret_cast<QRgb *>(dots_.bits());
+        const auto stride = static_cast<std::size_t>(dots_.bytesPerLine() / 4);
         for (size_t i = 0; i < n; ++i) {
-            const QPointF s = toScreen(x_[i], y_[i]);
-            if (visible.contains(s))
-                p.fillRect(QRectF(s.x() - dot / 2, s.y() - dot / 2, dot, dot), i < colours_.size() ? colours_[i] : Qt::gray);
+            const int sx = static_cast<int>(std::floor(x_[i] * scale_ + offsetX_)) - dot / 2;
+            const int sy = static_cast<int>(std::floor(y_[i] * scale_ + offsetY_)) - dot / 2;
+            if (sx + dot <= 0 || sy + dot <= 0 || sx >= w || sy >= h)
+                continue;
+            const QRgb c = i < rgb_.size() ? rgb_[i] : qRgb(128, 128, 128);
+            for (int yy = std::max(0, sy); yy < std::min(h, sy + dot); ++yy) {
+                QRgb *row = bits + static_cast<std::size_t>(yy) * stride;
+                for (int xx = std::max(0, sx); xx < std::min(w, sx + dot); ++xx)
+                    row[xx] = c;
+            }
         }
+        p.drawImage(0, 0, dots_);
     }
     p.setRenderHint(QPainter::Antialiasing);
     p.setPen(QPen(QColor(255, 220, 0), 2));
@@ -139,6 +156,12 @@ void MapView::paintEvent(QPaintEvent *)
         p.setBrush(QColor(255, 255, 255, 30));
         p.drawRect(selection_);
     }
+    if (lassoing_ && lasso_.size() > 1) {
+        p.setPen(QPen(QColor(255, 255, 255, 220), 1.5, Qt::DashLine));
+        p.setBrush(QColor(255, 255, 255, 30));
+        p.drawPolygon(lasso_);
+    }
+    paintHoverCard(p);
     // Legend, top left.
     p.setPen(QColor(232, 234, 237));
     QFont f = p.font();
@@ -150,6 +173,43 @@ void MapView::paintEvent(QPaintEvent *)
         p.drawText(QPoint(28, y + 11), legend_[i].first);
     }
     lastPaintMs_ = static_cast<double>(clock.nsecsElapsed()) / 1e6;
+}
+
+void MapView::paintHoverCard(QPainter &p) const
+{
+    if (hovered_ < 0 || static_cast<size_t>(hovered_) >= x_.size())
+        return;
+    const auto i = static_cast<size_t>(hovered_);
+    const QPointF s = toScreen(x_[i], y_[i]);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QPen(QColor(255, 255, 255), 2));
+    p.setBrush(Qt::NoBrush);
+    p.drawEllipse(s, 7, 7);
+    const QString caption = i < captions_.size() ? captions_[i] : QString();
+    const bool image = i < thumbnails_.size() && !thumbnails_[i].isNull();
+    const int side = image ? 112 : 0;
+    QFont f = p.font();
+    f.setPixelSize(12);
+    p.setFont(f);
+    const QRect text = p.fontMetrics().boundingRect(QRect(0, 0, 260, 200), Qt::TextWordWrap, caption);
+    const int w = std::max(side, text.width()) + 16, h = side + text.height() + (image ? 24 : 16);
+    // Beside the point, flipped to stay inside the view.
+    int left = static_cast<int>(s.x()) + 14, top = static_cast<int>(s.y()) + 14;
+    if (left + w > width())
+        left = static_cast<int>(s.x()) - 14 - w;
+    if (top + h > height())
+        top = static_cast<int>(s.y()) - 14 - h;
+    const QRect card(std::max(0, left), std::max(0, top), w, h);
+    p.setPen(QColor(90, 92, 98));
+    p.setBrush(QColor(40, 42, 46, 240));
+    p.drawRoundedRect(card, 6, 6);
+    if (image) {
+        p.setRenderHint(QPainter::SmoothPixmapTransform, false); // crisp pixels for small inputs
+        p.drawImage(QRect(card.left() + (w - side) / 2, card.top() + 8, side, side), thumbnails_[i]);
+    }
+    p.setPen(QColor(232, 234, 237));
+    p.drawText(QRect(card.left() + 8, card.top() + (image ? side + 16 : 8), w - 16, text.height()), Qt::TextWordWrap,
+               caption);
 }
 
 std::int64_t MapView::pointAt(QPoint pos) const
@@ -181,8 +241,11 @@ void MapView::mousePressEvent(QMouseEvent *event)
 {
     pressAt_ = lastMouse_ = event->position().toPoint();
     selecting_ = event->modifiers() & Qt::ShiftModifier;
-    dragging_ = !selecting_;
+    lassoing_ = !selecting_ && (event->modifiers() & (Qt::ControlModifier | Qt::AltModifier));
+    dragging_ = !selecting_ && !lassoing_;
     selection_ = QRect(pressAt_, QSize());
+    lasso_ = QPolygon({pressAt_});
+    hovered_ = -1;
 }
 
 void MapView::mouseMoveEvent(QMouseEvent *event)
@@ -201,11 +264,16 @@ void MapView::mouseMoveEvent(QMouseEvent *event)
         update();
         return;
     }
+    if (lassoing_) {
+        lasso_ << pos;
+        update();
+        return;
+    }
     const std::int64_t i = pointAt(pos);
-    if (i >= 0 && static_cast<size_t>(i) < captions_.size())
-        QToolTip::showText(event->globalPosition().toPoint(), captions_[static_cast<size_t>(i)], this);
-    else
-        QToolTip::hideText();
+    if (i != hovered_) {
+        hovered_ = i;
+        update();
+    }
 }
 
 void MapView::mouseReleaseEvent(QMouseEvent *event)
@@ -219,12 +287,37 @@ void MapView::mouseReleaseEvent(QMouseEvent *event)
                 inside.push_back(static_cast<std::int64_t>(i));
         update();
         Q_EMIT selected(inside);
+    } else if (lassoing_) {
+        lassoing_ = false;
+        Q_EMIT selected(pointsInside(QPolygonF(lasso_)));
+        lasso_.clear();
+        update();
     } else if (dragging_ && (pos - pressAt_).manhattanLength() < 4) {
         const std::int64_t i = pointAt(pos);
         if (i >= 0)
             Q_EMIT activated(i);
     }
     dragging_ = false;
+}
+
+std::vector<std::int64_t> MapView::pointsInside(const QPolygonF &polygon) const
+{
+    std::vector<std::int64_t> inside;
+    const QRectF bounds = polygon.boundingRect();
+    for (size_t i = 0; i < x_.size(); ++i) {
+        const QPointF s = toScreen(x_[i], y_[i]);
+        if (bounds.contains(s) && polygon.containsPoint(s, Qt::OddEvenFill))
+            inside.push_back(static_cast<std::int64_t>(i));
+    }
+    return inside;
+}
+
+void MapView::leaveEvent(QEvent *)
+{
+    if (hovered_ >= 0) {
+        hovered_ = -1;
+        update();
+    }
 }
 
 void MapView::resizeEvent(QResizeEvent *)

@@ -1,15 +1,19 @@
 #pragma once
 // An interactive dataset map: every point drawn — coloured dots when zoomed out, image thumbnails framed in their
 // colour when zoomed in (level of detail by on-screen thumbnail size). Wheel zooms around the cursor, drag pans,
-// Shift+drag selects a rectangle, a click opens a point; hover shows the point's caption. Coordinates may change
+// Shift+drag selects a rectangle, Ctrl+drag (or Alt+drag) a lasso, a click opens a point; hovering shows a card with
+// the point's image and caption. Dots are rasterised directly, so a million points stay interactive. Coordinates may change
 // while t-SNE runs (setCoordinates keeps the view fitted until the user zooms or pans).
 // Thumbnails come as QImages prepared off the GUI thread; only paintEvent turns them into pixels.
 #include <QImage>
+#include <QPolygon>
 #include <QWidget>
 
 #include <torch/types.h>
 
 #include <vector>
+
+class QPainter;
 
 namespace convscope {
 
@@ -24,6 +28,7 @@ public:
     void setPoints(std::vector<QColor> colours, std::vector<QString> captions, std::vector<QImage> thumbnails);
     /// Legend entries (name, colour).
     void setLegend(std::vector<std::pair<QString, QColor>> legend);
+    const std::vector<std::pair<QString, QColor>> &legend() const { return legend_; }
     /// Points drawn with a ring (a unit's top images, a selection elsewhere).
     void setHighlighted(std::vector<std::int64_t> points);
     /// Back to the whole map.
@@ -38,6 +43,10 @@ public:
     int lastThumbnails() const { return lastThumbnails_; }
     /// The point under `pos` (widget coordinates), or -1.
     std::int64_t pointAt(QPoint pos) const;
+    /// Points whose on-screen position lies inside `polygon` (widget coordinates) — the lasso's selection.
+    std::vector<std::int64_t> pointsInside(const QPolygonF &polygon) const;
+    /// The point whose hover card is shown, or −1.
+    std::int64_t hovered() const { return hovered_; }
 
 Q_SIGNALS:
     void selected(const std::vector<std::int64_t> &points);
@@ -50,14 +59,17 @@ protected:
     void mouseMoveEvent(QMouseEvent *event) override;
     void mouseReleaseEvent(QMouseEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
+    void leaveEvent(QEvent *event) override;
 
 private:
+    void paintHoverCard(QPainter &p) const;
     QPointF toScreen(double x, double y) const;
     QPointF toWorld(QPointF p) const;
     double thumbnailPixels() const;
 
     std::vector<double> x_, y_;
     std::vector<QColor> colours_;
+    std::vector<QRgb> rgb_; ///< colours_ as opaque QRgb, for the dot raster
     std::vector<QString> captions_;
     std::vector<QImage> thumbnails_;
     std::vector<std::pair<QString, QColor>> legend_;
@@ -66,8 +78,11 @@ private:
     double worldSpan_ = 1;
     bool fitted_ = true;
     QPoint pressAt_, lastMouse_;
-    bool dragging_ = false, selecting_ = false;
+    bool dragging_ = false, selecting_ = false, lassoing_ = false;
     QRect selection_;
+    QPolygon lasso_;
+    std::int64_t hovered_ = -1;
+    QImage dots_; ///< the dot raster, reused between paints
     double lastPaintMs_ = 0;
     int lastThumbnails_ = 0;
 };

@@ -5,63 +5,33 @@
 #include "Error.h"
 #include "MapGrid.h"
 #include "Tsne.h"
+#include "MapTestData.h"
 
-#include <map>
 #include <set>
 
 using namespace convscope;
+using namespace maptest;
 
-namespace {
 
-/// `clusters` Gaussian blobs in `dims` dimensions, `n` points; labels = blob.
-torch::Tensor blobs(std::int64_t n, std::int64_t dims, int clusters, std::vector<int> &labels)
-{
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(11);
-    const torch::Tensor centres = 4 * torch::randn({clusters, dims}, gen);
-    const torch::Tensor which = torch::randint(clusters, {n}, gen);
-    labels.assign(static_cast<size_t>(n), 0);
-    for (std::int64_t i = 0; i < n; ++i)
-        labels[static_cast<size_t>(i)] = static_cast<int>(which[i].item<std::int64_t>());
-    return (centres.index_select(0, which) + torch::randn({n, dims}, gen)).contiguous();
-}
-
-double knnAccuracy(const torch::Tensor &y, const std::vector<int> &labels)
-{
-    torch::Tensor d = torch::cdist(y, y);
-    d.fill_diagonal_(INFINITY);
-    const torch::Tensor nearest = std::get<1>(d.topk(10, 1, false));
-    int correct = 0;
-    for (std::int64_t i = 0; i < y.size(0); ++i) {
-        std::map<int, int> votes;
-        for (int j = 0; j < 10; ++j)
-            ++votes[labels[static_cast<size_t>(nearest[i][j].item<std::int64_t>())]];
-        int best = -1, most = 0;
-        for (auto [l, c] : votes)
-            if (c > most)
-                best = l, most = c;
-        correct += best == labels[static_cast<size_t>(i)] ? 1 : 0;
-    }
-    return static_cast<double>(correct) / static_cast<double>(y.size(0));
-}
-
-} // namespace
-
-TEST_CASE("t-SNE separates clusters, lowers KL, and Barnes-Hut follows the exact gradient", "[map]")
+TEST_CASE("t-SNE separates clusters, lowers KL, and Barnes-Hut and FFT follow the exact gradient", "[map]")
 {
     std::vector<int> labels;
     const torch::Tensor x = blobs(1200, 20, 6, labels);
     Tsne::Options o;
-    o.exactBelow = 0; // Barnes-Hut from the start
+    o.repulsion = Tsne::Repulsion::BarnesHut;
     o.iterations = 500;
     Tsne t(x, o);
     t.run(260); // past early exaggeration
     const double before = t.klDivergence();
-    // Barnes-Hut (θ = 0.5) against all pairs, at the same positions.
-    const auto exact = t.gradient(0.0), approx = t.gradient(0.5);
-    double diff = 0, norm = 0;
-    for (size_t i = 0; i < exact.size(); ++i)
-        diff += (exact[i] - approx[i]) * (exact[i] - approx[i]), norm += exact[i] * exact[i];
-    CHECK(std::sqrt(diff / norm) < 0.05);
+    // Barnes-Hut (θ = 0.5) and FFT interpolation against all pairs, at the same positions.
+    const auto exact = t.gradient(Tsne::Repulsion::Exact);
+    for (const auto method : {Tsne::Repulsion::BarnesHut, Tsne::Repulsion::Fft}) {
+        const auto approx = t.gradient(method);
+        double diff = 0, norm = 0;
+        for (size_t i = 0; i < exact.size(); ++i)
+            diff += (exact[i] - approx[i]) * (exact[i] - approx[i]), norm += exact[i] * exact[i];
+        CHECK(std::sqrt(diff / norm) < 0.05);
+    }
     t.run(240);
     REQUIRE(t.done());
     CHECK(t.klDivergence() < before);
