@@ -4,6 +4,7 @@
 #include "KnnGraph.h"
 #include "FftRepulsion.h"
 #include "QuadTree.h"
+#include "SymmetricGraph.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -82,55 +83,15 @@ void Tsne::affinities(const torch::Tensor &x)
                 cond[static_cast<std::size_t>(i * k + j)] = p[static_cast<std::size_t>(j)];
         }
     });
-    // Symmetrise: P_ij = (p(j|i) + p(i|j)) / 2N, as CSR rows: each (i → o) enters row i and row o, then every row
-    // is sorted by column and duplicates (mutual neighbours) merged. Memory: 2·N·k entries, no more.
-    std::vector<std::int64_t> count(static_cast<std::size_t>(n_ + 1), 0);
-    for (std::int64_t i = 0; i < n_; ++i)
-        for (int j = 0; j < k; ++j) {
-            ++count[static_cast<std::size_t>(i + 1)];
-            ++count[static_cast<std::size_t>(neighbour[static_cast<std::size_t>(i * k + j)] + 1)];
-        }
-    for (std::int64_t i = 0; i < n_; ++i)
-        count[static_cast<std::size_t>(i + 1)] += count[static_cast<std::size_t>(i)];
-    std::vector<std::pair<std::int64_t, double>> entries(static_cast<std::size_t>(count.back()));
-    {
-        std::vector<std::int64_t> cursor(count.begin(), count.end() - 1);
-        const double scale = 1.0 / (2.0 * static_cast<double>(n_));
-        for (std::int64_t i = 0; i < n_; ++i)
-            for (int j = 0; j < k; ++j) {
-                const std::int64_t o = neighbour[static_cast<std::size_t>(i * k + j)];
-                const double value = cond[static_cast<std::size_t>(i * k + j)] * scale;
-                entries[static_cast<std::size_t>(cursor[static_cast<std::size_t>(i)]++)] = {o, value};
-                entries[static_cast<std::size_t>(cursor[static_cast<std::size_t>(o)]++)] = {i, value};
-            }
-    }
-    std::vector<std::int64_t> kept(static_cast<std::size_t>(n_), 0);
-    at::parallel_for(0, n_, 256, [&](std::int64_t from, std::int64_t to) {
-        for (std::int64_t i = from; i < to; ++i) {
-            auto first = entries.begin() + count[static_cast<std::size_t>(i)];
-            auto last = entries.begin() + count[static_cast<std::size_t>(i + 1)];
-            std::sort(first, last, [](const auto &a, const auto &b) { return a.first < b.first; });
-            auto out = first;
-            for (auto it = first; it != last; ++it) {
-                if (out != first && (out - 1)->first == it->first)
-                    (out - 1)->second += it->second;
-                else
-                    *out++ = *it;
-            }
-            kept[static_cast<std::size_t>(i)] = out - first;
-        }
-    });
-    rowStart_.assign(static_cast<std::size_t>(n_ + 1), 0);
-    for (std::int64_t i = 0; i < n_; ++i)
-        rowStart_[static_cast<std::size_t>(i + 1)] = rowStart_[static_cast<std::size_t>(i)] + kept[static_cast<std::size_t>(i)];
-    cols_.resize(static_cast<std::size_t>(rowStart_.back()));
-    values_.resize(cols_.size());
-    for (std::int64_t i = 0; i < n_; ++i)
-        for (std::int64_t e = 0; e < kept[static_cast<std::size_t>(i)]; ++e) {
-            const auto &entry = entries[static_cast<std::size_t>(count[static_cast<std::size_t>(i)] + e)];
-            cols_[static_cast<std::size_t>(rowStart_[static_cast<std::size_t>(i)] + e)] = entry.first;
-            values_[static_cast<std::size_t>(rowStart_[static_cast<std::size_t>(i)] + e)] = entry.second;
-        }
+    // Symmetrise: P_ij = (p(j|i) + p(i|j)) / 2N.
+    const double scale = 1.0 / (2.0 * static_cast<double>(n_));
+    auto symmetric = SymmetricGraph<double>::build(
+        n_, k, [&](std::int64_t i, int j) { return neighbour[static_cast<std::size_t>(i * k + j)]; },
+        [&](std::int64_t i, int j) { return cond[static_cast<std::size_t>(i * k + j)] * scale; },
+        [](double a, double b) { return a + b; });
+    rowStart_ = std::move(symmetric.rowStart);
+    cols_ = std::move(symmetric.cols);
+    values_ = std::move(symmetric.values);
 }
 
 void Tsne::repulsion(Repulsion method, std::vector<double> &force, double &z) const

@@ -2,6 +2,7 @@
 
 #include "Error.h"
 #include "KnnGraph.h"
+#include "SymmetricGraph.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -170,65 +171,25 @@ void Umap::fuzzyGraph(const torch::Tensor &x)
             }
         }
     });
-    // Fuzzy union of both directions: every (i → o) enters row i and row o; a pair found both ways merges as
-    // a + b − a·b. Rows sorted by column.
-    std::vector<std::int64_t> start(static_cast<std::size_t>(n_ + 1), 0);
-    for (std::int64_t i = 0; i < n_; ++i)
-        for (int j = 0; j < k; ++j)
-            if (graph.id(i, j) >= 0) {
-                ++start[static_cast<std::size_t>(i + 1)];
-                ++start[static_cast<std::size_t>(graph.id(i, j) + 1)];
-            }
-    for (std::int64_t i = 0; i < n_; ++i)
-        start[static_cast<std::size_t>(i + 1)] += start[static_cast<std::size_t>(i)];
-    std::vector<std::pair<std::int64_t, float>> entries(static_cast<std::size_t>(start.back()));
-    {
-        std::vector<std::int64_t> cursor(start.begin(), start.end() - 1);
-        for (std::int64_t i = 0; i < n_; ++i)
-            for (int j = 0; j < k; ++j) {
-                const std::int64_t o = graph.id(i, j);
-                if (o < 0)
-                    continue;
-                const float w = member[static_cast<std::size_t>(i * k + j)];
-                entries[static_cast<std::size_t>(cursor[static_cast<std::size_t>(i)]++)] = {o, w};
-                entries[static_cast<std::size_t>(cursor[static_cast<std::size_t>(o)]++)] = {i, w};
-            }
-    }
-    std::vector<std::int64_t> kept(static_cast<std::size_t>(n_), 0);
-    at::parallel_for(0, n_, 256, [&](std::int64_t from, std::int64_t to) {
-        for (std::int64_t i = from; i < to; ++i) {
-            auto first = entries.begin() + start[static_cast<std::size_t>(i)];
-            auto last = entries.begin() + start[static_cast<std::size_t>(i + 1)];
-            std::sort(first, last, [](const auto &p, const auto &q) { return p.first < q.first; });
-            auto out = first;
-            for (auto it = first; it != last; ++it) {
-                if (out != first && (out - 1)->first == it->first) {
-                    const float w = (out - 1)->second;
-                    (out - 1)->second = w + it->second - w * it->second;
-                } else {
-                    *out++ = *it;
-                }
-            }
-            kept[static_cast<std::size_t>(i)] = out - first;
-        }
-    });
-    float maxWeight = 0;
-    for (std::int64_t i = 0; i < n_; ++i)
-        for (std::int64_t e = 0; e < kept[static_cast<std::size_t>(i)]; ++e)
-            maxWeight = std::max(maxWeight, entries[static_cast<std::size_t>(start[static_cast<std::size_t>(i)] + e)].second);
+    // Fuzzy union of both directions: a pair found both ways merges as a + b − a·b.
+    const auto fuzzy = SymmetricGraph<float>::build(
+        n_, k, [&](std::int64_t i, int j) { return graph.id(i, j); },
+        [&](std::int64_t i, int j) { return member[static_cast<std::size_t>(i * k + j)]; },
+        [](float a, float b) { return a + b - a * b; });
     // Edges too weak to be sampled even once in the run are dropped (as umap-learn).
+    const float maxWeight = fuzzy.values.empty() ? 0.0f : *std::max_element(fuzzy.values.begin(), fuzzy.values.end());
     const float floor = maxWeight / static_cast<float>(epochs_);
     rowStart_.assign(static_cast<std::size_t>(n_ + 1), 0);
     cols_.clear();
     weights_.clear();
-    cols_.reserve(static_cast<std::size_t>(start.back()));
-    weights_.reserve(static_cast<std::size_t>(start.back()));
+    cols_.reserve(fuzzy.cols.size());
+    weights_.reserve(fuzzy.cols.size());
     for (std::int64_t i = 0; i < n_; ++i) {
-        for (std::int64_t e = 0; e < kept[static_cast<std::size_t>(i)]; ++e) {
-            const auto &entry = entries[static_cast<std::size_t>(start[static_cast<std::size_t>(i)] + e)];
-            if (entry.second >= floor && entry.second > 0) {
-                cols_.push_back(entry.first);
-                weights_.push_back(entry.second);
+        for (std::int64_t e = fuzzy.rowStart[static_cast<std::size_t>(i)]; e < fuzzy.rowStart[static_cast<std::size_t>(i + 1)]; ++e) {
+            const float w = fuzzy.values[static_cast<std::size_t>(e)];
+            if (w >= floor && w > 0) {
+                cols_.push_back(fuzzy.cols[static_cast<std::size_t>(e)]);
+                weights_.push_back(w);
             }
         }
         rowStart_[static_cast<std::size_t>(i + 1)] = static_cast<std::int64_t>(cols_.size());
