@@ -309,9 +309,9 @@ void Umap::epoch()
                         if (d2 > 0) {
                             const float powB = std::pow(d2, b);
                             const float coeff = -2.0f * a * b * powB / d2 / (a * powB + 1.0f);
-                            // ×2: this pull stands for both directions of the pair (see the header).
+                            // The head's own pull only; the tail moves in its own turn (see the header).
                             for (int c = 0; c < dims; ++c)
-                                current[c] += 2.0f * alpha * clip4(coeff * (current[c] - other[c]));
+                                current[c] += alpha * clip4(coeff * (current[c] - other[c]));
                         }
                         nextSample_[edge] += epochsPerSample_[edge];
                         const float perNegative = epochsPerSample_[edge] / static_cast<float>(options_.negativeSampleRate);
