@@ -39,6 +39,7 @@ void MapView::setPoints(std::vector<QColor> colours, std::vector<QString> captio
         rgb_[i] = colours_[i].rgba() | 0xff000000u;
     captions_ = std::move(captions);
     thumbnails_ = std::move(thumbnails);
+    scaled_.clear();
     update();
 }
 
@@ -108,20 +109,9 @@ void MapView::paintEvent(QPaintEvent *)
     const QRectF visible = QRectF(rect()).adjusted(-thumb, -thumb, thumb, thumb);
     lastThumbnails_ = 0;
     const auto n = x_.size();
-    if (thumbnails) {
-        p.setRenderHint(QPainter::SmoothPixmapTransform, thumb < 40);
-        for (size_t i = 0; i < n; ++i) {
-            const QPointF s = toScreen(x_[i], y_[i]);
-            if (!visible.contains(s))
-                continue;
-            const QRectF r(s.x() - thumb / 2, s.y() - thumb / 2, thumb, thumb);
-            p.fillRect(r.adjusted(-1.5, -1.5, 1.5, 1.5), i < colours_.size() ? colours_[i] : Qt::gray);
-            if (i < thumbnails_.size() && !thumbnails_[i].isNull())
-                p.drawImage(r, thumbnails_[i]);
-            ++lastThumbnails_;
-        }
-    } else {
-        // Dots straight into a raster (a QPainter call per point is far too slow for a million points).
+    {
+        // Every point as a dot, straight into a raster (a QPainter call per point is far too slow for a million
+        // points); thumbnails, when the zoom allows, go on top.
         const int dot = static_cast<int>(std::clamp(thumb / 3, 2.0, 5.0));
         if (dots_.size() != size())
             dots_ = QImage(size(), QImage::Format_ARGB32_Premultiplied);
@@ -142,6 +132,47 @@ void MapView::paintEvent(QPaintEvent *)
             }
         }
         p.drawImage(0, 0, dots_);
+    }
+    if (thumbnails) {
+        // Level of detail: at most one thumbnail per cell of a grid anchored to the map (so panning never swaps
+        // them), the first point of a cell by index; the rest stay dots. Thumbnails are scaled once per size and
+        // then blitted unscaled, so a frame costs a bounded number of small copies whatever the point count.
+        const int side = std::max(8, static_cast<int>(std::lround(thumb)));
+        const double cell = std::max(static_cast<double>(side), kThumbnailCell);
+        if (side != scaledSide_) {
+            scaled_.clear();
+            scaledSide_ = side;
+        }
+        if (scaled_.size() > kScaledCacheLimit)
+            scaled_.clear();
+        const double left = std::floor((visible.left() - offsetX_) / cell), top = std::floor((visible.top() - offsetY_) / cell);
+        const int columns = static_cast<int>(std::ceil(visible.width() / cell)) + 2;
+        const int rows = static_cast<int>(std::ceil(visible.height() / cell)) + 2;
+        std::vector<unsigned char> taken(static_cast<std::size_t>(columns) * static_cast<std::size_t>(rows), 0);
+        for (size_t i = 0; i < n; ++i) {
+            const QPointF s = toScreen(x_[i], y_[i]);
+            if (!visible.contains(s))
+                continue;
+            const int gx = std::clamp(static_cast<int>(std::floor((s.x() - offsetX_) / cell) - left), 0, columns - 1);
+            const int gy = std::clamp(static_cast<int>(std::floor((s.y() - offsetY_) / cell) - top), 0, rows - 1);
+            unsigned char &claim = taken[static_cast<std::size_t>(gy) * static_cast<std::size_t>(columns) + static_cast<std::size_t>(gx)];
+            if (claim)
+                continue;
+            claim = 1;
+            const QPoint corner(static_cast<int>(std::lround(s.x() - side / 2.0)), static_cast<int>(std::lround(s.y() - side / 2.0)));
+            p.fillRect(QRect(corner - QPoint(2, 2), QSize(side + 4, side + 4)), i < colours_.size() ? colours_[i] : Qt::gray);
+            if (i < thumbnails_.size() && !thumbnails_[i].isNull()) {
+                auto found = scaled_.find(i);
+                if (found == scaled_.end())
+                    found = scaled_.emplace(i, thumbnails_[i]
+                                                   .scaled(side, side, Qt::IgnoreAspectRatio,
+                                                           side < 40 ? Qt::SmoothTransformation : Qt::FastTransformation)
+                                                   .convertToFormat(QImage::Format_ARGB32_Premultiplied))
+                                .first;
+                p.drawImage(corner, found->second);
+            }
+            ++lastThumbnails_;
+        }
     }
     p.setRenderHint(QPainter::Antialiasing);
     p.setPen(QPen(QColor(255, 220, 0), 2));

@@ -1,6 +1,7 @@
 #pragma once
 // An interactive dataset map: every point drawn — coloured dots when zoomed out, image thumbnails framed in their
-// colour when zoomed in (level of detail by on-screen thumbnail size). Wheel zooms around the cursor, drag pans,
+// colour on top when zoomed in (level of detail: by on-screen thumbnail size, at most one thumbnail per cell of a
+// map-anchored grid, so a frame stays cheap at any point count). Wheel zooms around the cursor, drag pans,
 // Shift+drag selects a rectangle, Ctrl+drag (or Alt+drag) a lasso, a click opens a point; hovering shows a card with
 // the point's image and caption. Dots are rasterised directly, so a million points stay interactive. Coordinates may change
 // while t-SNE runs (setCoordinates keeps the view fitted until the user zooms or pans).
@@ -11,6 +12,7 @@
 
 #include <torch/types.h>
 
+#include <unordered_map>
 #include <vector>
 
 class QPainter;
@@ -83,6 +85,11 @@ private:
     QPolygon lasso_;
     std::int64_t hovered_ = -1;
     QImage dots_; ///< the dot raster, reused between paints
+    /// Thumbnails scaled to `scaledSide_` pixels, by point; rebuilt when the size changes or it grows past the limit.
+    std::unordered_map<std::size_t, QImage> scaled_;
+    int scaledSide_ = 0;
+    static constexpr double kThumbnailCell = 24;          ///< smallest LOD grid cell, px (bounds thumbnails per frame)
+    static constexpr std::size_t kScaledCacheLimit = 20000; ///< scaled thumbnails kept
     double lastPaintMs_ = 0;
     int lastThumbnails_ = 0;
 };
