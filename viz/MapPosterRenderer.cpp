@@ -1,8 +1,11 @@
 #include "MapPosterRenderer.h"
 
+#include "MapExtent.h"
+
 #include <QPainter>
 
 #include <algorithm>
+#include <vector>
 
 namespace convscope {
 
@@ -25,14 +28,17 @@ QImage MapPosterRenderer::render(const torch::Tensor &coordsIn, const std::funct
     QPainter p(&img);
     p.setRenderHint(QPainter::SmoothPixmapTransform, o.thumb > 0);
     const double margin = std::max(o.thumb, 8) + 10.0, top = o.title.isEmpty() ? margin : margin + 30;
-    const torch::Tensor lo = std::get<0>(coords.min(0)), hi = std::get<0>(coords.max(0));
-    const double x0 = lo[0].item<double>(), y0 = lo[1].item<double>();
-    const double span = std::max({hi[0].item<double>() - x0, hi[1].item<double>() - y0, 1e-12});
+    std::vector<double> xs(static_cast<size_t>(n)), ys(static_cast<size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i)
+        xs[static_cast<size_t>(i)] = coords[i][0].item<double>(), ys[static_cast<size_t>(i)] = coords[i][1].item<double>();
+    const MapExtent frame = MapExtent::of(xs, ys); // far-flung points are pinned to the border
+    const double x0 = frame.left, y0 = frame.top, span = std::max({frame.width(), frame.height(), 1e-12});
     const double legend = classNames.empty() ? 0 : 230; // the legend's column on the right stays clear
     const double room = std::min(o.width - margin - std::max(margin, top), o.width - 2 * margin - legend);
     auto place = [&](std::int64_t i) {
-        return QPointF(margin + (coords[i][0].item<double>() - x0) / span * room,
-                       top + (coords[i][1].item<double>() - y0) / span * room);
+        const double u = std::clamp((xs[static_cast<size_t>(i)] - x0) / span, 0.0, frame.width() / span);
+        const double v = std::clamp((ys[static_cast<size_t>(i)] - y0) / span, 0.0, frame.height() / span);
+        return QPointF(margin + u * room, top + v * room);
     };
     for (std::int64_t i = 0; i < n; ++i) {
         const QPointF c = place(i);

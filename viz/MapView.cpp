@@ -1,5 +1,7 @@
 #include "MapView.h"
 
+#include "MapExtent.h"
+
 #include <QElapsedTimer>
 #include <QMouseEvent>
 #include <QPainter>
@@ -60,13 +62,12 @@ void MapView::fit()
     fitted_ = true;
     if (x_.empty())
         return;
-    const auto [xmin, xmax] = std::minmax_element(x_.begin(), x_.end());
-    const auto [ymin, ymax] = std::minmax_element(y_.begin(), y_.end());
-    worldSpan_ = std::max({*xmax - *xmin, *ymax - *ymin, 1e-12});
+    const MapExtent frame = MapExtent::of(x_, y_); // a few far-flung points do not shrink the rest
+    worldSpan_ = std::max({frame.width(), frame.height(), 1e-12});
     const double margin = 24;
     scale_ = std::min(width() - 2 * margin, height() - 2 * margin) / worldSpan_;
-    offsetX_ = width() / 2.0 - (*xmin + *xmax) / 2 * scale_;
-    offsetY_ = height() / 2.0 - (*ymin + *ymax) / 2 * scale_;
+    offsetX_ = width() / 2.0 - (frame.left + frame.right) / 2 * scale_;
+    offsetY_ = height() / 2.0 - (frame.top + frame.bottom) / 2 * scale_;
     update();
 }
 
