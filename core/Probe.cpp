@@ -55,8 +55,12 @@ const Probe::Variant &Probe::variantFor(const std::vector<int> &outputs, const s
             after = graph->param_node();
         torch::jit::WithInsertPoint guard(after->next());
         torch::jit::Value *flat = graph->insert(c10::aten::flatten, {map, 2, -1});
-        statistics.push_back(graph->insert(c10::aten::amax, {flat, std::vector<int64_t>{2}, false}));
-        statistics.push_back(graph->insert(c10::aten::argmax, {flat, 2, false}));
+        // One max.dim pass gives both the maximum and its first position (as argmax would): half the time of a
+        // separate amax and argmax, which matters on the small maps of a scan.
+        torch::jit::Value *best = graph->insert(c10::aten::max, {flat, 2, false});
+        torch::jit::Node *unpack = graph->insertNode(graph->createTupleUnpack(best));
+        statistics.push_back(unpack->output(0));
+        statistics.push_back(unpack->output(1));
         statistics.push_back(graph->insert(c10::aten::mean, {flat, std::vector<int64_t>{2}, false}));
     }
     // Keep output 0 (the model's result) and the selected captures; drop the rest from the back.

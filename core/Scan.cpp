@@ -208,10 +208,12 @@ void Scan::process(Batch &batch)
         out.confidence.assign(n, 0.0f);
         if (model_->numClasses() > 0) {
             torch::Tensor p = Model::firstTensor(probed.modelOutput).to(torch::kFloat32).softmax(1);
-            auto [conf, cls] = p.max(1);
+            auto [confT, clsT] = p.max(1);
+            const auto conf = confT.accessor<float, 1>();
+            const auto cls = clsT.accessor<int64_t, 1>();
             for (size_t i = 0; i < n; ++i) {
-                out.predicted[i] = static_cast<int>(cls[static_cast<int64_t>(i)].item<int64_t>());
-                out.confidence[i] = conf[static_cast<int64_t>(i)].item<float>();
+                out.predicted[i] = static_cast<int>(cls[static_cast<int64_t>(i)]);
+                out.confidence[i] = conf[static_cast<int64_t>(i)];
                 if (out.labels[i] >= 0) {
                     ++labelled_;
                     correct_ += out.predicted[i] == out.labels[i];
