@@ -10,9 +10,9 @@
 //   `negativeSampleRate` random repulsions; step clipped to ±4, learning rate falling linearly to 0.
 // Seeded and reproducible with any number of threads (below KnnGraph's exact-search limit; above, HNSW may vary a
 // little): points are split into fixed blocks of 1,024, each cut into 32 rounds; an epoch runs round 0 of all blocks
-// in parallel, then round 1, and so on. A block moves only its own points,
-// with a random stream of its own (seed, epoch, block, round), reading points of earlier rounds as they are and the
-// rest as they were when the epoch began — nearly a sequential (Gauss-Seidel) pass; a pass that read only the epoch's
+// in parallel, then round 1, and so on. A block moves only its own points, with a random stream of its own (seed,
+// epoch, block, round), reading points of earlier rounds as they are and the rest as they were when the epoch
+// began — nearly a sequential (Gauss-Seidel) pass; a pass that read only the epoch's
 // start positions lost 0.007 of 10-NN accuracy on Fashion-MNIST. Each point is moved by its own edges only (the graph
 // is symmetric, so both ends of a pair are still pulled, each in its own turn). umap-learn also moves the far end of
 // every sample, which doubles the attraction; doubling ours the same way lost 0.016 of 10-NN accuracy on the 70,000
