@@ -101,8 +101,26 @@ torch::Tensor Preprocessor::normalise(const cv::Mat &fitted) const
 
 void Preprocessor::normaliseInPlace(const torch::Tensor &batch) const
 {
-    for (int c = 0; c < spec_.channels; ++c)
-        batch.select(1, c).mul_(spec_.range).sub_(spec_.mean[c]).div_(spec_.std[c]);
+    if (batch.scalar_type() != torch::kFloat32 || !batch.is_contiguous() || batch.dim() != 4 ||
+        batch.size(1) != spec_.channels) {
+        for (int c = 0; c < spec_.channels; ++c)
+            batch.select(1, c).mul_(spec_.range).sub_(spec_.mean[c]).div_(spec_.std[c]);
+        return;
+    }
+    // A plain loop, not ATen ops: the batch reader calls this on its prefetch thread, where each ATen parallel
+    // region would wake a second OpenMP team that competes with the forward pass's. Same float arithmetic, one
+    // rounding per step, as the three ops.
+    const std::int64_t images = batch.size(0), plane = batch.size(2) * batch.size(3);
+    float *p = batch.data_ptr<float>();
+    for (std::int64_t n = 0; n < images; ++n)
+        for (int c = 0; c < spec_.channels; ++c) {
+            const float range = spec_.range, mean = spec_.mean[c], std = spec_.std[c];
+            for (std::int64_t i = 0; i < plane; ++i, ++p) {
+                const float scaled = *p * range;
+                const float centred = scaled - mean;
+                *p = centred / std;
+            }
+        }
 }
 
 void Preprocessor::copyInto(const cv::Mat &fitted, const torch::Tensor &chw)

@@ -1,6 +1,7 @@
 #include "Probe.h"
 
 #include "Error.h"
+#include "MapStatisticsOp.h"
 #include "TorchMessage.h"
 
 #include <torch/csrc/jit/api/function_impl.h>
@@ -54,14 +55,12 @@ const Probe::Variant &Probe::variantFor(const std::vector<int> &outputs, const s
         if (after->kind() == c10::prim::Param)
             after = graph->param_node();
         torch::jit::WithInsertPoint guard(after->next());
-        torch::jit::Value *flat = graph->insert(c10::aten::flatten, {map, 2, -1});
-        // One max.dim pass gives both the maximum and its first position (as argmax would): half the time of a
-        // separate amax and argmax, which matters on the small maps of a scan.
-        torch::jit::Value *best = graph->insert(c10::aten::max, {flat, 2, false});
-        torch::jit::Node *unpack = graph->insertNode(graph->createTupleUnpack(best));
-        statistics.push_back(unpack->output(0));
-        statistics.push_back(unpack->output(1));
-        statistics.push_back(graph->insert(c10::aten::mean, {flat, std::vector<int64_t>{2}, false}));
+        // One pass over the map gives its maximum, the first position of it and its mean (MapStatisticsOp);
+        // ATen's reductions would read the map twice and find the position with a slow index-tracking kernel.
+        torch::jit::Value *stats = graph->insert(MapStatisticsOp::symbol(), {map});
+        torch::jit::Node *unpack = graph->insertNode(graph->createTupleUnpack(stats));
+        for (torch::jit::Value *v : unpack->outputs())
+            statistics.push_back(v);
     }
     // Keep output 0 (the model's result) and the selected captures; drop the rest from the back.
     for (size_t i = graph->outputs().size(); i-- > 1;)

@@ -46,9 +46,9 @@ public:
     /// channel) statistics instead of the maps — computed inside the graph right where the map is made, so the
     /// map is freed as early as in a plain forward. Aligned with `reduced`.
     struct Reduced {
-        torch::Tensor max;    ///< N×C
+        torch::Tensor max;    ///< N×C float32
         torch::Tensor argmax; ///< N×C int64, flat position (y·W + x) of the first maximum
-        torch::Tensor mean;   ///< N×C
+        torch::Tensor mean;   ///< N×C float32 (see MapStatistics)
     };
     Output run(const torch::Tensor &input, const std::vector<int> &which, const std::vector<int> &reduced,
                std::vector<Reduced> &statistics) const;

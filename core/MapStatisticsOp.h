@@ -1,0 +1,17 @@
+#pragma once
+// MapStatisticsOp: MapStatistics::of registered as the TorchScript operator
+//   convscope::map_statistics(Tensor maps) -> (Tensor max, Tensor argmax, Tensor mean)
+// so a probe graph can reduce each map right where it is made, in one pass over the map instead of the three
+// (max with its position, then mean) that ATen's reductions need.
+#include <ATen/core/interned_strings.h>
+
+namespace convscope {
+
+class MapStatisticsOp {
+public:
+    /// The operator's name, for Graph::insert. Calling this also guarantees the registration is linked in (it
+    /// lives in the same translation unit, which a static library would otherwise be free to drop).
+    static c10::Symbol symbol();
+};
+
+} // namespace convscope
