@@ -9,8 +9,7 @@ namespace convscope {
 
 class MapStatisticsOp {
 public:
-    /// The operator's name, for Graph::insert. Calling this also guarantees the registration is linked in (it
-    /// lives in the same translation unit, which a static library would otherwise be free to drop).
+    /// The operator's name, for Graph::insert; registers the operator on first use.
     static c10::Symbol symbol();
 };
 

@@ -100,9 +100,9 @@ int main(int argc, char **argv)
             model->probe().run(x, full, reduced, stats);
     };
     // This VM's speed drifts by ±20% over seconds, so whole passes one after the other compare badly. The ratio is
-    // measured interleaved instead: the bare forward over 8 prepared batches, then the scan's next 8 batches, and so
-    // on through the test set, three times; the sums give the ratio. (While the bare pass runs, the scan's
-    // prefetcher may decode its next 2 batches, under 1% of either side's time.)
+    // measured interleaved instead: the bare forward over 8 prepared batches and the scan's next 8 batches (in
+    // turns, which one goes first), and so on through the test set, three times; the sums give the ratio. (While
+    // the bare pass runs, the scan's prefetcher may decode its next 2 batches: under 1% of either side's time.)
     const int chunk = 8, passes = 3;
     bare();
     probeOnly();
@@ -116,11 +116,20 @@ int main(int argc, char **argv)
         double b = 0, sc = 0;
         for (size_t at = 0; at < prepared.size(); at += chunk) {
             const size_t end = std::min(prepared.size(), at + chunk);
-            b += bench::seconds([&] {
-                for (size_t i = at; i < end; ++i)
-                    model->forward(prepared[i]);
-            });
-            sc += bench::seconds([&] { scan.run(static_cast<int>(end - at)); });
+            auto bareChunk = [&] {
+                b += bench::seconds([&] {
+                    for (size_t i = at; i < end; ++i)
+                        model->forward(prepared[i]);
+                });
+            };
+            auto scanChunk = [&] { sc += bench::seconds([&] { scan.run(static_cast<int>(end - at)); }); };
+            if ((at / chunk) % 2 == 0) { // alternate which goes first, so neither always follows the other
+                bareChunk();
+                scanChunk();
+            } else {
+                scanChunk();
+                bareChunk();
+            }
         }
         if (scan.done() != n)
             throw std::runtime_error("the interleaved scan did not finish");
@@ -134,11 +143,18 @@ int main(int argc, char **argv)
         probeBare += bench::seconds([&] { model->forward(x); });
         probeSum += bench::seconds([&] { model->probe().run(x, full, reduced, stats); });
     }
-    // Whole passes, paired (each scan against the bare pass right before it), for comparison.
+    // Whole passes, paired, for comparison: bare then scan, then scan then bare, twice over.
     std::vector<double> ratios;
-    for (int rep = 0; rep < 3; ++rep) {
-        const double b = bench::seconds(bare);
-        ratios.push_back(b / bench::seconds([&] { scanAll(*source); }));
+    for (int rep = 0; rep < 4; ++rep) {
+        double b = 0, sc = 0;
+        if (rep % 2 == 0) {
+            b = bench::seconds(bare);
+            sc = bench::seconds([&] { scanAll(*source); });
+        } else {
+            sc = bench::seconds([&] { scanAll(*source); });
+            b = bench::seconds(bare);
+        }
+        ratios.push_back(b / sc);
     }
     const double bareS = bareSum / passes, scanS = scanSum / passes;
     std::printf("demo, %lld images, batch %d, %d threads, %zu layers scanned\n", static_cast<long long>(n), batch,
@@ -149,7 +165,8 @@ int main(int argc, char **argv)
                 "goal >= 0.90)\n", bareSum / scanSum, chunk, passRatios[0], passRatios[1], passRatios[2]);
     std::printf("the scan's forward pass alone (maps reduced in the graph): %.3f of bare (interleaved per batch)\n",
                 probeBare / probeSum);
-    std::printf("whole passes one after the other, for comparison: ratio median %.3f (%.3f .. %.3f)\n",
+    std::printf("whole passes one after the other (4 pairs, both orders), for comparison: ratio median %.3f "
+                "(%.3f .. %.3f)\n",
                 bench::median(ratios), *std::min_element(ratios.begin(), ratios.end()),
                 *std::max_element(ratios.begin(), ratios.end()));
     std::printf("(decoding + preprocessing alone, one thread: %.2f s; on %d cores it shares the CPU with the "
