@@ -1,7 +1,7 @@
 #pragma once
 // MapStatisticsOp: MapStatistics::of registered as the TorchScript operator
 //   convscope::map_statistics(Tensor maps) -> (Tensor max, Tensor argmax, Tensor mean)
-// so a probe graph can reduce each map right where it is made, in one pass over the map instead of the three
+// so a probe graph can reduce each map right where it is made, in one pass over the map instead of the two
 // (max with its position, then mean) that ATen's reductions need.
 #include <ATen/core/interned_strings.h>
 
