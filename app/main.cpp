@@ -1,7 +1,7 @@
 // Entry point: the headless CLI when the first argument is a command, otherwise the desktop app.
-#include "Cli.h"
-#include "GuiApp.h"
-#include "RuntimePolicy.h"
+#include "cli/Cli.h"
+#include "gui/GuiApp.h"
+#include "common/RuntimePolicy.h"
 
 #include <QStringList>
 

@@ -4,10 +4,10 @@
 #define CATCH_CONFIG_RUNNER
 #include "CatchTorch.h"
 
-#include "RuntimePolicy.h"
+#include "common/RuntimePolicy.h"
 
 #ifdef CONVSCOPE_TEST_WIDGETS
-#include "AppStyle.h"
+#include "widgets/AppStyle.h"
 #include <QApplication>
 #else
 #include <QGuiApplication>

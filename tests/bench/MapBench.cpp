@@ -14,7 +14,7 @@
 // Usage: MapBench [--limit N] [--no-baselines] [--datasets pixels,demo] [--million] [--work DIR]
 //   --million adds a 1,000,000-point synthetic run (50-D Gaussian mixture) of each Convscope method: time and peak
 //   memory (goal: within 24 GB).
-#include "NpyFile.h"
+#include "common/NpyFile.h"
 
 #include <QByteArray>
 #include <QDir>

@@ -6,10 +6,10 @@
 // Baseline in the same run: the same dots drawn with one QPainter::fillRect per point (the view's earlier way).
 //
 // Usage: MapViewBench [--coords pixels_convscope-umap.npy]
-#include "ImageSource.h"
-#include "MapPosterRenderer.h"
-#include "MapView.h"
-#include "NpyFile.h"
+#include "data/ImageSource.h"
+#include "render/MapPosterRenderer.h"
+#include "widgets/MapView.h"
+#include "common/NpyFile.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

@@ -3,8 +3,8 @@
 // Goal: ratio <= 1.10 at batch 32.
 // Needs the test fixtures (run ctest once, or tests/fixtures/make_models.py build/fixtures).
 #include "BenchTimer.h"
-#include "Model.h"
-#include "RuntimePolicy.h"
+#include "model/Model.h"
+#include "common/RuntimePolicy.h"
 
 #include <cstdio>
 #include <malloc.h>

@@ -4,11 +4,11 @@
 // for one image and for a unit's top 9 (one batch). Goal: Convscope costs no more (ratio python/convscope >= 1).
 // Also: a whole ResNet-18 layer's top-9 projections (what the units panel computes in the background).
 #include "BenchTimer.h"
-#include "ImageSource.h"
-#include "Model.h"
-#include "Preprocessor.h"
-#include "Reconstructor.h"
-#include "RuntimePolicy.h"
+#include "data/ImageSource.h"
+#include "model/Model.h"
+#include "data/Preprocessor.h"
+#include "explain/Reconstructor.h"
+#include "common/RuntimePolicy.h"
 
 #include <ATen/Parallel.h>
 

@@ -4,10 +4,10 @@
 // with its time and whether its top-9 selections equal ours, and the scan's peak memory at 10k and 100k images
 // (the latter repeats the test set): it must not grow.
 #include "BenchTimer.h"
-#include "ImageSource.h"
-#include "RuntimePolicy.h"
-#include "Scan.h"
-#include "StoredScan.h"
+#include "data/ImageSource.h"
+#include "common/RuntimePolicy.h"
+#include "scan/Scan.h"
+#include "scan/StoredScan.h"
 
 #include <QFile>
 #include <QJsonArray>

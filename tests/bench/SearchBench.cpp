@@ -6,10 +6,10 @@
 // `SearchBench --exact-only` skips the 1M part (about 10 minutes on 2 cores).
 // Data: clustered Gaussian descriptors (1,000 centres), L2-normalised like the descriptor pipeline's output.
 #include "BenchTimer.h"
-#include "ExactIndex.h"
-#include "FaissIndex.h"
-#include "NpyFile.h"
-#include "RuntimePolicy.h"
+#include "search/ExactIndex.h"
+#include "search/FaissIndex.h"
+#include "common/NpyFile.h"
+#include "common/RuntimePolicy.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

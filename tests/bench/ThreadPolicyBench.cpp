@@ -3,8 +3,8 @@
 // and PASSIVE (Convscope's choice) waiting and libgomp's default (spin a while, then sleep); and fully connected layers with the reference BLAS vs OpenBLAS.
 // Each configuration runs in a child process, because libgomp and the BLAS are chosen when the process starts.
 #include "BenchTimer.h"
-#include "Model.h"
-#include "RuntimePolicy.h"
+#include "model/Model.h"
+#include "common/RuntimePolicy.h"
 
 #include <csignal>
 #include <cstdio>

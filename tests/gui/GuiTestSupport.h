@@ -3,8 +3,8 @@
 #include "CatchTorch.h"
 #include "TestPaths.h"
 
-#include "MainWindow.h"
-#include "UnitsPanel.h"
+#include "gui/MainWindow.h"
+#include "panels/UnitsPanel.h"
 
 #include <QDir>
 #include <QSettings>

@@ -4,13 +4,13 @@
 #include "CatchTorch.h"
 
 #include "GuiTestSupport.h"
-#include "MainWindow.h"
-#include "MapPanel.h"
-#include "MapView.h"
-#include "NpyFile.h"
-#include "TileGridView.h"
-#include "UnitsPanel.h"
-#include "Workspace.h"
+#include "gui/MainWindow.h"
+#include "panels/MapPanel.h"
+#include "widgets/MapView.h"
+#include "common/NpyFile.h"
+#include "widgets/TileGridView.h"
+#include "panels/UnitsPanel.h"
+#include "jobs/Workspace.h"
 
 #include <QApplication>
 #include <QChart>

@@ -3,11 +3,11 @@
 #include "CatchTorch.h"
 
 #include "GuiTestSupport.h"
-#include "MainWindow.h"
-#include "SearchPanel.h"
-#include "TileGridView.h"
-#include "UnitsPanel.h"
-#include "Workspace.h"
+#include "gui/MainWindow.h"
+#include "panels/SearchPanel.h"
+#include "widgets/TileGridView.h"
+#include "panels/UnitsPanel.h"
+#include "jobs/Workspace.h"
 
 #include <QChartView>
 #include <QComboBox>

@@ -1,0 +1,15 @@
+#pragma once
+// The CLI's dataset-scan subcommands: `scan` (top-k per channel into a project, resumable) and `top` (posters and
+// contact sheets of a scanned layer, with reconstructions on request).
+#include "cli/CliCommands.h"
+
+#include <vector>
+
+namespace convscope {
+
+class ScanCommands {
+public:
+    static const std::vector<CliCommand> &all();
+};
+
+} // namespace convscope

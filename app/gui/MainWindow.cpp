@@ -1,0 +1,378 @@
+#include "gui/MainWindow.h"
+
+#include "panels/ActivationsPanel.h"
+#include "widgets/DatasetBrowser.h"
+#include "panels/ExplainPanel.h"
+#include "panels/SearchPanel.h"
+#include "panels/MapPanel.h"
+#include "common/Error.h"
+#include "panels/FiltersPanel.h"
+#include "widgets/LayerTreePanel.h"
+#include "widgets/MessageBar.h"
+#include "widgets/TileGridView.h"
+#include "panels/UnitsPanel.h"
+#include "jobs/Workspace.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QThreadPool>
+#include <QImageReader>
+#include <QInputDialog>
+#include <QMenuBar>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+// The icon lives in a static library: its resource initialiser must be called explicitly.
+static void initResources()
+{
+    Q_INIT_RESOURCE(resources);
+}
+
+namespace convscope {
+
+MainWindow::MainWindow(QSettings *settings, QWidget *parent)
+    : QMainWindow(parent), settings_(settings), workspace_(new Workspace(this)), messages_(new MessageBar),
+      layers_(new LayerTreePanel(workspace_)), filters_(new FiltersPanel(workspace_)),
+      activations_(new ActivationsPanel(workspace_)), datasets_(new DatasetBrowser(workspace_)),
+      units_(new UnitsPanel(workspace_)), explain_(new ExplainPanel(workspace_)), search_(new SearchPanel(workspace_)),
+      map_(new MapPanel(workspace_)), tabs_(new QTabWidget)
+{
+    initResources();
+    setWindowTitle("Convscope");
+    setWindowIcon(QIcon(":/convscope.svg"));
+    setAcceptDrops(true);
+    QTabWidget *tabs = tabs_;
+    tabs->addTab(filters_, tr("Filters"));
+    tabs->addTab(activations_, tr("Activations"));
+    tabs->addTab(units_, tr("Units"));
+    tabs->setTabToolTip(2, tr("Top-9 patches of every unit over the dataset (needs a scan)"));
+    tabs->addTab(explain_, tr("Explain"));
+    tabs->setTabToolTip(3, tr("Saliency, Grad-CAM and the sanity check for the current input's top classes"));
+    tabs->addTab(search_, tr("Search"));
+    tabs->setTabToolTip(4, tr("Similar images by neural descriptors, and which layer describes best"));
+    tabs->addTab(map_, tr("Map"));
+    tabs->setTabToolTip(5, tr("t-SNE map of the dataset by a layer's features, drawn as thumbnails"));
+    connect(map_, &MapPanel::openImage, this, [this](const QString &reference) {
+        workspace_->setInput(reference);
+        showTab("activations");
+    });
+    connect(units_, &UnitsPanel::unitShown, map_, &MapPanel::highlightImages);
+    connect(search_, &SearchPanel::openImage, this, [this](const QString &reference) {
+        workspace_->setInput(reference);
+    });
+    connect(search_, &SearchPanel::showUnit, this, [this](const QString &layer, int channel) {
+        if (units_->showLayerUnit(layer.toStdString(), channel))
+            showTab("units");
+        else
+            messages_->showError(tr("Layer %1 was not scanned: its units have no top-9 patches yet.").arg(layer));
+    });
+    connect(units_, &UnitsPanel::openImage, this, [this](const QString &reference) {
+        workspace_->setInput(reference);
+        showTab("activations");
+    });
+    auto *central = new QWidget;
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(messages_);
+    layout->addWidget(tabs);
+    setCentralWidget(central);
+
+    auto dock = [this](const QString &title, const char *name, QWidget *w, Qt::DockWidgetArea area) {
+        auto *d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(w);
+        addDockWidget(area, d);
+        return d;
+    };
+    QDockWidget *layers = dock(tr("Layers"), "layers", layers_, Qt::LeftDockWidgetArea);
+    QDockWidget *data = dock(tr("Dataset"), "dataset", datasets_, Qt::BottomDockWidgetArea);
+
+    buildMenus();
+
+    auto *busy = new QProgressBar;
+    busy->setRange(0, 0);
+    busy->setMaximumWidth(120);
+    busy->hide();
+    auto *cancel = new QToolButton;
+    cancel->setText(tr("Cancel"));
+    cancel->setToolTip(tr("Stop waiting for the running work; its result is dropped"));
+    cancel->hide();
+    statusBar()->addPermanentWidget(busy);
+    statusBar()->addPermanentWidget(cancel);
+    connect(cancel, &QToolButton::clicked, workspace_, &Workspace::cancel);
+    // Short work shows nothing; work running past 0.3 s shows progress and a Cancel button.
+    auto *reveal = new QTimer(this);
+    reveal->setSingleShot(true);
+    reveal->setInterval(300);
+    connect(reveal, &QTimer::timeout, this, [this, busy, cancel] {
+        busy->setVisible(workspace_->busy());
+        cancel->setVisible(workspace_->busy());
+    });
+    connect(workspace_, &Workspace::busyChanged, this, [this, busy, cancel, reveal](bool on, const QString &what) {
+        if (on) {
+            reveal->start();
+        } else {
+            reveal->stop();
+            busy->hide();
+            cancel->hide();
+        }
+        statusBar()->showMessage(on ? what + "…" : QString());
+    });
+    connect(workspace_, &Workspace::failed, messages_, &MessageBar::showError);
+    connect(workspace_, &Workspace::modelChanged, this, [this] {
+        setWindowTitle(QFileInfo(workspace_->modelPath()).fileName() + " — Convscope");
+        addRecent("recentModels", workspace_->modelPath());
+        if (!pendingLayer_.isEmpty()) { // restore the session's layer
+            try {
+                workspace_->selectLayer(workspace_->model()->layer(pendingLayer_.toStdString()).index);
+            } catch (const Error &) {
+            }
+            pendingLayer_.clear();
+        }
+        if (!workspace_->input() && workspace_->dataset() && workspace_->dataset()->size() > 0)
+            workspace_->setInputFromDataset(0);
+    });
+    connect(workspace_, &Workspace::datasetChanged, this, [this] {
+        addRecent("recentDatasets", workspace_->datasetPath());
+        if (!workspace_->input() && workspace_->model() && workspace_->dataset()->size() > 0)
+            workspace_->setInputFromDataset(0);
+    });
+    connect(activations_, &ActivationsPanel::openImageRequested, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open image"), {},
+                                                       tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.pgm *.ppm)"));
+        if (!f.isEmpty())
+            workspace_->setInput(f);
+    });
+    resize(1280, 800);
+    restoreGeometry(settings_->value("geometry").toByteArray());
+    if (!restoreState(settings_->value("windowState").toByteArray())) {
+        resizeDocks({layers}, {440}, Qt::Horizontal);
+        resizeDocks({data}, {180}, Qt::Vertical);
+    }
+}
+
+MainWindow::~MainWindow()
+{
+    workspace_->waitForIdle();
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open &Model…"), QKeySequence::Open, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open TorchScript model"), {},
+                                                       tr("TorchScript models (*.pt *.pth *.ptl *.zip);;All files (*)"));
+        if (!f.isEmpty())
+            workspace_->openModel(f);
+    });
+    file->addAction(tr("Open &Dataset Folder…"), this, [this] {
+        const QString d = QFileDialog::getExistingDirectory(this, tr("Open image folder"));
+        if (!d.isEmpty())
+            workspace_->openDataset(d);
+    });
+    file->addAction(tr("Open Dataset &File (idx)…"), this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open idx images file"), {},
+                                                       tr("IDX image files (*idx3-ubyte *idx3-ubyte.gz)"));
+        if (!f.isEmpty())
+            workspace_->openDataset(f);
+    });
+    QMenu *scan = menuBar()->addMenu(tr("&Scan"));
+    scan->addAction(tr("&Scan Dataset"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] {
+        showTab("units");
+        units_->startScan();
+    });
+    scan->addAction(tr("S&top Scan"), this, [this] { units_->scans()->cancel(); });
+    QMenu *recent = file->addMenu(tr("Open &Recent"));
+    connect(recent, &QMenu::aboutToShow, this, [this, recent] {
+        recent->clear();
+        for (const QString &m : settings_->value("recentModels").toStringList())
+            recent->addAction(tr("Model: %1").arg(m), this, [this, m] { workspace_->openModel(m); });
+        recent->addSeparator();
+        for (const QString &d : settings_->value("recentDatasets").toStringList())
+            recent->addAction(tr("Dataset: %1").arg(d), this, [this, d] { workspace_->openDataset(d); });
+    });
+    file->addSeparator();
+    file->addAction(tr("Export &Filters…"), this, [this] { exportView(false); });
+    file->addAction(tr("Export &Activations…"), this, [this] { exportView(true); });
+    file->addAction(tr("Export &Explanations…"), this, [this] {
+        exportTo(tr("Export explanations"), tr("PNG image (*.png);;SVG drawing (*.svg);;NumPy array (*.npy)"),
+                 [this](const QString &path) { explain_->exportTo(path, 2048); });
+    });
+    file->addAction(tr("Export &Map…"), this, [this] {
+        exportTo(tr("Export map"), tr("Coordinates (*.csv);;NumPy array (*.npy);;Poster (*.png);;TensorBoard projector bundle (*.pbtxt)"),
+                 [this](const QString &path) { map_->exportTo(path, 6000); });
+    });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(tr("&Paste Image as Input"), QKeySequence::Paste, this, [this] {
+        const QImage img = QApplication::clipboard()->image();
+        if (img.isNull())
+            messages_->showError(tr("The clipboard holds no image."));
+        else
+            workspace_->setInputImage(img, tr("pasted image"));
+    });
+    edit->addAction(tr("Copy Filters Image"), this, [this] { QApplication::clipboard()->setImage(filters_->grid()->image()); });
+    edit->addAction(tr("Copy Activations Image"), this,
+                    [this] { QApplication::clipboard()->setImage(activations_->grid()->image()); });
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget *d : findChildren<QDockWidget *>())
+        view->addAction(d->toggleViewAction());
+    view->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [this] {
+        filters_->grid()->zoomIn();
+        activations_->grid()->zoomIn();
+    });
+    view->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this, [this] {
+        filters_->grid()->zoomOut();
+        activations_->grid()->zoomOut();
+    });
+}
+
+void MainWindow::open(const QString &model, const QString &dataset)
+{
+    if (!dataset.isEmpty())
+        workspace_->openDataset(dataset);
+    workspace_->openModel(model); // without a dataset, the workspace opens the one the sidecar names
+}
+
+void MainWindow::waitUntilSettled(int timeoutMs)
+{
+    QElapsedTimer clock;
+    clock.start();
+    int quiet = 0; // consecutive idle rounds: work may chain (model -> input -> grids)
+    while (clock.elapsed() < timeoutMs && quiet < 10) {
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        QThreadPool::globalInstance()->waitForDone(20);
+        quiet = workspace_->busy() || units_->busy() || explain_->busy() || activations_->busy() || search_->busy() || map_->busy()
+                    ? 0
+                    : quiet + 1;
+    }
+    QCoreApplication::processEvents();
+}
+
+void MainWindow::showTab(const QString &name)
+{
+    const std::map<QString, QWidget *> tabs = {{"filters", filters_}, {"activations", activations_}, {"units", units_},
+                                               {"explain", explain_}, {"search", search_},
+                                               {"map", map_}};
+    if (auto it = tabs.find(name.toLower()); it != tabs.end())
+        tabs_->setCurrentWidget(it->second);
+}
+
+bool MainWindow::restoreSession()
+{
+    const QString model = settings_->value("session/model").toString();
+    if (model.isEmpty() || !QFileInfo::exists(model))
+        return false;
+    pendingLayer_ = settings_->value("session/layer").toString();
+    const QString dataset = settings_->value("session/dataset").toString();
+    open(model, QFileInfo::exists(dataset) ? dataset : QString());
+    return true;
+}
+
+void MainWindow::saveSession()
+{
+    settings_->setValue("geometry", saveGeometry());
+    settings_->setValue("windowState", saveState());
+    settings_->setValue("session/model", workspace_->modelPath());
+    settings_->setValue("session/dataset", workspace_->datasetPath());
+    if (workspace_->model() && workspace_->layer() >= 0)
+        settings_->setValue("session/layer", QString::fromStdString(workspace_->model()->layers()[workspace_->layer()].path));
+    settings_->sync();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveSession();
+    event->accept();
+}
+
+void MainWindow::addRecent(const QString &key, const QString &path)
+{
+    if (path.isEmpty())
+        return;
+    QStringList list = settings_->value(key).toStringList();
+    list.removeAll(path);
+    list.prepend(path);
+    settings_->setValue(key, list.mid(0, 10));
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (event->mimeData()->hasUrls() || event->mimeData()->hasImage())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    if (event->mimeData()->hasUrls()) {
+        for (const QUrl &url : event->mimeData()->urls())
+            if (url.isLocalFile())
+                openDropped(url.toLocalFile());
+    } else if (event->mimeData()->hasImage()) {
+        workspace_->setInputImage(qvariant_cast<QImage>(event->mimeData()->imageData()), tr("dropped image"));
+    }
+    event->acceptProposedAction();
+}
+
+void MainWindow::openDropped(const QString &path)
+{
+    const QFileInfo info(path);
+    const QString suffix = info.suffix().toLower();
+    if (info.isDir() || path.contains("idx3-ubyte"))
+        workspace_->openDataset(path);
+    else if (suffix == "pt" || suffix == "pth" || suffix == "ptl" || suffix == "zip")
+        workspace_->openModel(path);
+    else
+        workspace_->setInput(path);
+}
+
+void MainWindow::exportTo(const QString &title, const QString &filter, const std::function<void(const QString &)> &write)
+{
+    const QString path = QFileDialog::getSaveFileName(this, title, {}, filter);
+    if (path.isEmpty())
+        return;
+    try {
+        write(path);
+        statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+    } catch (const Error &e) {
+        messages_->showError(QString::fromStdString(e.what()));
+    }
+}
+
+void MainWindow::exportView(bool activations)
+{
+    const QString filter = activations ? tr("PNG image (*.png);;SVG drawing (*.svg);;NumPy array (*.npy)")
+                                       : tr("PNG image (*.png);;SVG drawing (*.svg)");
+    const QString path = QFileDialog::getSaveFileName(this, activations ? tr("Export activations") : tr("Export filters"),
+                                                      {}, filter);
+    if (path.isEmpty())
+        return;
+    int width = 2048;
+    if (!path.endsWith(".npy", Qt::CaseInsensitive)) {
+        bool ok = false;
+        width = QInputDialog::getInt(this, tr("Export"), tr("Width in pixels:"), 2048, 64, 32768, 64, &ok);
+        if (!ok)
+            return;
+    }
+    try {
+        activations ? activations_->exportTo(path, width) : filters_->exportTo(path, width);
+        statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+    } catch (const Error &e) {
+        messages_->showError(QString::fromStdString(e.what()));
+    }
+}
+
+} // namespace convscope

@@ -1,0 +1,17 @@
+#include "data/FileListSource.h"
+
+#include "data/ImageDecoder.h"
+
+namespace convscope {
+
+cv::Mat FileListSource::image(std::int64_t index) const
+{
+    return ImageDecoder::decodeFile(files_.at(static_cast<size_t>(index)));
+}
+
+std::string FileListSource::description() const
+{
+    return files_.size() == 1 ? files_[0] : std::to_string(files_.size()) + " image files";
+}
+
+} // namespace convscope

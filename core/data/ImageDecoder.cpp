@@ -1,0 +1,65 @@
+#include "data/ImageDecoder.h"
+
+#include "common/Error.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace convscope {
+
+bool ImageDecoder::isImageFileName(const std::string &path)
+{
+    static const char *exts[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp",
+                                 ".pgm", ".ppm",  ".pbm", ".pnm", ".jp2", ".exr",  ".hdr"};
+    auto dot = path.rfind('.');
+    if (dot == std::string::npos)
+        return false;
+    std::string ext = path.substr(dot);
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    return std::find_if(std::begin(exts), std::end(exts), [&](const char *e) { return ext == e; }) !=
+           std::end(exts);
+}
+
+cv::Mat ImageDecoder::decodeFile(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in)
+        throw IoError("cannot open image '" + path + "': " + std::strerror(errno));
+    const std::streamsize size = in.tellg();
+    if (size <= 0)
+        throw DataError("image '" + path + "' is empty (0 bytes)");
+    std::vector<unsigned char> bytes(static_cast<size_t>(size));
+    in.seekg(0);
+    if (!in.read(reinterpret_cast<char *>(bytes.data()), size))
+        throw IoError("cannot read image '" + path + "'");
+    return decode(bytes, path);
+}
+
+cv::Mat ImageDecoder::decode(const std::vector<unsigned char> &bytes, const std::string &name)
+{
+    if (bytes.empty())
+        throw DataError("image '" + name + "' is empty (0 bytes)");
+    cv::Mat img;
+    try {
+        // ANYCOLOR|ANYDEPTH: keeps gray as 1 channel and 16-bit as 16-bit, applies EXIF orientation, drops alpha.
+        img = cv::imdecode(bytes, cv::IMREAD_ANYCOLOR | cv::IMREAD_ANYDEPTH);
+    } catch (const cv::Exception &e) {
+        throw DataError("cannot decode image '" + name + "': " + e.err);
+    }
+    if (img.empty())
+        throw DataError("cannot decode image '" + name + "': not an image, or a corrupt or truncated file");
+    if (img.channels() == 4)
+        cv::cvtColor(img, img, cv::COLOR_BGRA2BGR);
+    else if (img.channels() == 2)
+        cv::extractChannel(img, img, 0);
+    if (img.depth() != CV_8U && img.depth() != CV_16U && img.depth() != CV_32F)
+        img.convertTo(img, CV_32F, img.depth() == CV_64F ? 1.0 : 1.0 / 255.0);
+    return img;
+}
+
+} // namespace convscope

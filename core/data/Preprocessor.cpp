@@ -1,0 +1,153 @@
+#include "data/Preprocessor.h"
+
+#include "common/Error.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace convscope {
+
+namespace {
+
+cv::Mat resized(const cv::Mat &img, int width, int height)
+{
+    if (img.cols == width && img.rows == height)
+        return img;
+    const bool shrinking = width < img.cols || height < img.rows;
+    cv::Mat out;
+    cv::resize(img, out, cv::Size(width, height), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+    return out;
+}
+
+cv::Mat toUnitFloat(const cv::Mat &img)
+{
+    cv::Mat out;
+    switch (img.depth()) {
+    case CV_8U: img.convertTo(out, CV_32F, 1.0 / 255.0); break;
+    case CV_16U: img.convertTo(out, CV_32F, 1.0 / 65535.0); break;
+    default: img.convertTo(out, CV_32F); break;
+    }
+    return out;
+}
+
+} // namespace
+
+cv::Mat Preprocessor::fit(const cv::Mat &decoded) const
+{
+    try {
+        return fitUnchecked(decoded);
+    } catch (const cv::Exception &e) {
+        throw DataError("cannot preprocess a " + std::to_string(decoded.cols) + "×" + std::to_string(decoded.rows) +
+                        " image: " + e.err);
+    }
+}
+
+cv::Mat Preprocessor::fitUnchecked(const cv::Mat &decoded) const
+{
+    if (decoded.empty())
+        throw DataError("cannot preprocess an empty image");
+    // Channels first, so resizing works on the fewest channels needed (into a new Mat: `decoded` stays as it is).
+    cv::Mat img;
+    if (spec_.channels == 1 && decoded.channels() == 3)
+        cv::cvtColor(decoded, img, cv::COLOR_BGR2GRAY);
+    else if (spec_.channels == 3 && decoded.channels() == 1)
+        cv::cvtColor(decoded, img, cv::COLOR_GRAY2RGB);
+    else if (spec_.channels == 3)
+        cv::cvtColor(decoded, img, cv::COLOR_BGR2RGB);
+    else
+        img = decoded;
+
+    const int W = spec_.width, H = spec_.height;
+    switch (spec_.resize) {
+    case ResizePolicy::Stretch:
+        img = resized(img, W, H);
+        break;
+    case ResizePolicy::CenterCrop: {
+        // Crop in source pixels first (the W×H window of the image scaled so its shorter side is resizeTo), then
+        // resize only that window: a 1×20000 strip never becomes a 256×5,000,000 intermediate.
+        const double scale = std::max({double(spec_.resizeTo) / std::min(img.cols, img.rows),
+                                       double(W) / img.cols, double(H) / img.rows});
+        const int cw = std::clamp(int(std::lround(W / scale)), 1, img.cols);
+        const int ch = std::clamp(int(std::lround(H / scale)), 1, img.rows);
+        img = resized(img(cv::Rect((img.cols - cw) / 2, (img.rows - ch) / 2, cw, ch)), W, H);
+        break;
+    }
+    case ResizePolicy::Pad: {
+        const double scale = std::min(double(W) / img.cols, double(H) / img.rows);
+        const int w = std::clamp(int(img.cols * scale + 0.5), 1, W), h = std::clamp(int(img.rows * scale + 0.5), 1, H);
+        cv::Mat inner = toUnitFloat(resized(img, w, h));
+        cv::Scalar mean;
+        for (int c = 0; c < spec_.channels; ++c)
+            mean[c] = spec_.mean[c] / spec_.range;
+        cv::Mat canvas(H, W, inner.type(), mean);
+        inner.copyTo(canvas(cv::Rect((W - w) / 2, (H - h) / 2, w, h)));
+        return canvas;
+    }
+    }
+    return toUnitFloat(img);
+}
+
+torch::Tensor Preprocessor::normalise(const cv::Mat &fitted) const
+{
+    cv::Mat f = fitted.isContinuous() ? fitted : fitted.clone();
+    torch::Tensor t = torch::from_blob(f.data, {f.rows, f.cols, f.channels()}, torch::kFloat32)
+                          .permute({2, 0, 1})
+                          .clone(at::MemoryFormat::Contiguous); // own the pixels: `f` dies with this scope
+    normaliseInPlace(t.unsqueeze(0));
+    return t;
+}
+
+void Preprocessor::normaliseInPlace(const torch::Tensor &batch) const
+{
+    if (batch.scalar_type() != torch::kFloat32 || !batch.is_contiguous() || batch.dim() != 4 ||
+        batch.size(1) != spec_.channels) {
+        for (int c = 0; c < spec_.channels; ++c)
+            batch.select(1, c).mul_(spec_.range).sub_(spec_.mean[c]).div_(spec_.std[c]);
+        return;
+    }
+    // A plain loop, not ATen ops: the batch reader calls this on its prefetch thread, where each ATen parallel
+    // region would wake a second OpenMP team that competes with the forward pass's. Same float arithmetic, one
+    // rounding per step, as the three ops.
+    const std::int64_t images = batch.size(0), plane = batch.size(2) * batch.size(3);
+    float *p = batch.data_ptr<float>();
+    for (std::int64_t n = 0; n < images; ++n)
+        for (int c = 0; c < spec_.channels; ++c) {
+            const float range = spec_.range, mean = spec_.mean[c], std = spec_.std[c];
+            for (std::int64_t i = 0; i < plane; ++i, ++p) {
+                const float scaled = *p * range;
+                const float centred = scaled - mean;
+                *p = centred / std;
+            }
+        }
+}
+
+void Preprocessor::copyInto(const cv::Mat &fitted, const torch::Tensor &chw)
+{
+    const int channels = fitted.channels();
+    float *out = chw.data_ptr<float>();
+    const std::int64_t plane = static_cast<std::int64_t>(fitted.rows) * fitted.cols;
+    for (int y = 0; y < fitted.rows; ++y) {
+        const float *row = fitted.ptr<float>(y);
+        for (int x = 0; x < fitted.cols; ++x)
+            for (int c = 0; c < channels; ++c)
+                out[c * plane + static_cast<std::int64_t>(y) * fitted.cols + x] = row[x * channels + c];
+    }
+}
+
+torch::Tensor Preprocessor::tensor(const cv::Mat &decoded) const
+{
+    return normalise(fit(decoded));
+}
+
+torch::Tensor Preprocessor::rgb(const cv::Mat &fitted)
+{
+    cv::Mat fit = fitted.isContinuous() ? fitted : fitted.clone();
+    torch::Tensor t = torch::from_blob(fit.data, {fit.rows, fit.cols, fit.channels()}, torch::kFloat32)
+                          .permute({2, 0, 1})
+                          .clone();
+    return t.size(0) == 1 ? t.repeat({3, 1, 1}) : t;
+}
+
+} // namespace convscope

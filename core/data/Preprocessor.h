@@ -1,0 +1,40 @@
+#pragma once
+// Turns decoded images into the model's input tensor according to an InputSpec.
+#include "model/InputSpec.h"
+
+#include <opencv2/core.hpp>
+#include <torch/types.h>
+
+namespace convscope {
+
+class Preprocessor {
+public:
+    explicit Preprocessor(InputSpec spec) : spec_(std::move(spec)) {}
+    const InputSpec &spec() const { return spec_; }
+
+    /// The image as the model sees it before normalisation: spec.width×spec.height, 1 or 3 channels (RGB order),
+    /// float32 in [0, 1]. Resizing follows spec.resize (area interpolation when shrinking, bilinear when
+    /// enlarging, as PIL's antialiased resize approximately does).
+    cv::Mat fit(const cv::Mat &decoded) const;
+
+    /// Throws DataError for an image OpenCV cannot convert.
+    /// C×H×W float tensor: fit(), scaled to [0, range], minus mean, divided by std.
+    torch::Tensor tensor(const cv::Mat &decoded) const;
+
+    /// Normalises an already fitted image (output of fit()).
+    torch::Tensor normalise(const cv::Mat &fitted) const;
+    /// Normalises a whole N×C×H×W batch of fitted images in place: the same arithmetic as normalise(), in a few
+    /// vectorised ops instead of a few per image.
+    void normaliseInPlace(const torch::Tensor &batch) const;
+    /// Copies a fitted H×W×C image into a contiguous C×H×W float tensor (a slice of a batch).
+    static void copyInto(const cv::Mat &fitted, const torch::Tensor &chw);
+
+    /// A fitted image (output of fit()) as a 3×H×W float tensor in [0, 1] for display (grey repeated to RGB).
+    static torch::Tensor rgb(const cv::Mat &fitted);
+
+private:
+    cv::Mat fitUnchecked(const cv::Mat &decoded) const;
+    InputSpec spec_;
+};
+
+} // namespace convscope

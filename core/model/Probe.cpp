@@ -1,0 +1,134 @@
+#include "model/Probe.h"
+
+#include "common/Error.h"
+#include "model/ChannelStatisticsOp.h"
+#include "common/TextFormat.h"
+
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+
+#include <algorithm>
+
+namespace convscope {
+
+struct Probe::Variant {
+    std::unique_ptr<torch::jit::GraphFunction> function;
+    std::map<int, size_t> position; ///< full-graph output index -> this variant's output index
+};
+
+Probe::Probe(torch::jit::Module module) : module_(std::move(module))
+{
+    try {
+        graph_ = ProbeGraphBuilder(module_).build();
+    } catch (const Error &) {
+        throw;
+    } catch (const std::exception &e) {
+        throw UnsupportedModelError("cannot analyse the model's graph: " + firstLine(e.what()));
+    }
+}
+
+Probe::~Probe() = default;
+
+std::vector<int> Probe::capturable() const
+{
+    std::vector<int> result;
+    for (size_t i = 0; i < graph_.calls.size(); ++i)
+        if (graph_.calls[i].output >= 0)
+            result.push_back(static_cast<int>(i));
+    return result;
+}
+
+const Probe::Variant &Probe::variantFor(const std::vector<int> &outputs, const std::vector<int> &reduced) const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = variants_.find({outputs, reduced});
+    if (it != variants_.end())
+        return *it->second;
+    auto graph = graph_.graph->copy();
+    auto variant = std::make_unique<Variant>();
+    // Statistics of the reduced captures, inserted right after each map is defined (the probe graph guarantees
+    // a captured value is never mutated afterwards), so the map dies as soon as the model is done with it.
+    std::vector<torch::jit::Value *> statistics;
+    for (int r : reduced) {
+        torch::jit::Value *map = graph->outputs().at(static_cast<size_t>(r));
+        torch::jit::Node *after = map->node();
+        if (after->kind() == c10::prim::Param)
+            after = graph->param_node();
+        torch::jit::WithInsertPoint guard(after->next());
+        // One pass over the map gives its maximum, the first position of it and its mean (ChannelStatisticsOp);
+        // ATen's reductions would read the map twice and find the position with a slow index-tracking kernel.
+        torch::jit::Value *stats = graph->insert(ChannelStatisticsOp::symbol(), {map});
+        torch::jit::Node *unpack = graph->insertNode(graph->createTupleUnpack(stats));
+        for (torch::jit::Value *v : unpack->outputs())
+            statistics.push_back(v);
+    }
+    // Keep output 0 (the model's result) and the selected captures; drop the rest from the back.
+    for (size_t i = graph->outputs().size(); i-- > 1;)
+        if (!std::binary_search(outputs.begin(), outputs.end(), static_cast<int>(i)))
+            graph->eraseOutput(i);
+    for (size_t k = 0; k < outputs.size(); ++k)
+        variant->position[outputs[k]] = k + 1;
+    // Functions return one value: pack (model output, captures..., statistics...) into a tuple.
+    std::vector<torch::jit::Value *> values(graph->outputs().begin(), graph->outputs().end());
+    values.insert(values.end(), statistics.begin(), statistics.end());
+    while (!graph->outputs().empty())
+        graph->eraseOutput(graph->outputs().size() - 1);
+    graph->setInsertPoint(graph->return_node());
+    graph->registerOutput(graph->insertNode(graph->createTuple(values))->output());
+    torch::jit::EliminateDeadCode(graph);
+    variant->function = std::make_unique<torch::jit::GraphFunction>("convscope_probe", graph, nullptr);
+    return *variants_.emplace(std::pair{outputs, reduced}, std::move(variant)).first->second;
+}
+
+std::vector<int> Probe::outputsOf(const std::vector<int> &which) const
+{
+    std::vector<int> outputs;
+    for (int i : which) {
+        if (i < 0 || i >= static_cast<int>(graph_.calls.size()))
+            throw UsageError("no module call with index " + std::to_string(i));
+        const ModuleCall &c = graph_.calls[i];
+        if (c.output < 0)
+            throw UsageError("the output of '" + c.modulePath + "' cannot be captured: " + c.whyNot);
+        outputs.push_back(c.output);
+    }
+    return outputs;
+}
+
+Probe::Output Probe::run(const torch::Tensor &input, const std::vector<int> &which, const std::vector<int> &reduced,
+                         std::vector<Reduced> &statistics) const
+{
+    std::vector<int> outputs = outputsOf(which);
+    std::sort(outputs.begin(), outputs.end());
+    outputs.erase(std::unique(outputs.begin(), outputs.end()), outputs.end());
+    const std::vector<int> reducedOutputs = outputsOf(reduced);
+    const Variant &variant = variantFor(outputs, reducedOutputs);
+
+    torch::jit::Stack stack{module_._ivalue(), input};
+    try {
+        torch::NoGradGuard noGrad;
+        variant.function->run(stack);
+    } catch (const std::exception &e) {
+        throw UnsupportedModelError("the model rejected an input of shape " + shapeString(input.sizes()) + ": " +
+                                    firstLine(e.what()));
+    }
+    const auto &values = stack.at(0).toTupleRef().elements();
+    Output out;
+    out.modelOutput = values.at(0);
+    out.captured.reserve(which.size());
+    for (int i : which)
+        out.captured.push_back(values.at(variant.position.at(graph_.calls[i].output)).toTensor());
+    statistics.clear();
+    const size_t first = 1 + outputs.size();
+    for (size_t r = 0; r < reduced.size(); ++r)
+        statistics.push_back({values.at(first + 3 * r).toTensor(), values.at(first + 3 * r + 1).toTensor(),
+                              values.at(first + 3 * r + 2).toTensor()});
+    return out;
+}
+
+Probe::Output Probe::run(const torch::Tensor &input, const std::vector<int> &which) const
+{
+    std::vector<Reduced> none;
+    return run(input, which, {}, none);
+}
+
+} // namespace convscope

@@ -1,0 +1,472 @@
+#include "scan/ProjectStore.h"
+
+#include "common/Error.h"
+#include "common/NpyMatrixFile.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUuid>
+#include <QVariant>
+
+namespace convscope {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+QString q(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+std::string s(const QVariant &v)
+{
+    return v.toString().toStdString();
+}
+
+/// Turns a failed query into an IoError a user can act on (full disk, read-only folder, damaged file).
+[[noreturn]] void fail(const std::string &dir, const QSqlError &error, const std::string &doing)
+{
+    const std::string text = error.text().toStdString();
+    std::string hint;
+    if (text.find("full") != std::string::npos)
+        hint = " — the disk is full; free some space and run again (finished batches are kept)";
+    else if (text.find("readonly") != std::string::npos || text.find("read-only") != std::string::npos ||
+             text.find("unable to open") != std::string::npos)
+        hint = " — the project folder is not writable; choose another with --project";
+    else if (text.find("malformed") != std::string::npos || text.find("not a database") != std::string::npos)
+        throw DataError("the project catalogue in '" + dir + "' is damaged (" + text + ")");
+    throw IoError("project '" + dir + "': " + doing + " failed: " + text + hint);
+}
+
+QSqlQuery run(QSqlDatabase &db, const std::string &dir, const QString &sql, const QVariantList &values = {})
+{
+    QSqlQuery query(db);
+    query.setForwardOnly(true); // every caller reads rows once, in order
+    if (!query.prepare(sql))
+        fail(dir, query.lastError(), "preparing a query");
+    for (const auto &v : values)
+        query.addBindValue(v);
+    if (!query.exec())
+        fail(dir, query.lastError(), "a query");
+    return query;
+}
+
+std::string safeFileName(std::string name)
+{
+    for (char &c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
+            c = '_';
+    return name;
+}
+
+} // namespace
+
+ProjectStore::ProjectStore(const std::string &dir) : dir_(QDir(q(dir)).absolutePath().toStdString())
+{
+    if (!QDir().mkpath(q(dir_)))
+        throw IoError("cannot create the project folder '" + dir_ + "' (not writable?)");
+    if (!QFileInfo(q(dir_)).isWritable())
+        throw IoError("the project folder '" + dir_ + "' is not writable; choose another with --project");
+    connection_ = "convscope-" + QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
+    QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", q(connection_));
+    db.setDatabaseName(q(dir_ + "/catalog.sqlite"));
+    if (!db.open())
+        fail(dir_, db.lastError(), "opening the catalogue");
+    run(db, dir_, "PRAGMA journal_mode=WAL");   // readers never block the scan; a kill never tears a transaction
+    run(db, dir_, "PRAGMA synchronous=NORMAL"); // safe against a killed process; fsync per checkpoint
+    run(db, dir_, "PRAGMA busy_timeout=5000");
+    const char *schema[] = {
+        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)",
+        "CREATE TABLE IF NOT EXISTS scans(id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, model_path TEXT, "
+        "model_sha256 TEXT, dataset TEXT, total INTEGER, done INTEGER NOT NULL DEFAULT 0, k INTEGER, "
+        "layers TEXT, features TEXT, complete INTEGER NOT NULL DEFAULT 0, created TEXT, updated TEXT, "
+        "seconds REAL NOT NULL DEFAULT 0)",
+        "CREATE TABLE IF NOT EXISTS images(scan INTEGER NOT NULL, idx INTEGER NOT NULL, name TEXT, label INTEGER, "
+        "predicted INTEGER, confidence REAL, skipped TEXT, PRIMARY KEY(scan, idx)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS accepted(scan INTEGER NOT NULL, tracker INTEGER NOT NULL, channel INTEGER, "
+        "image INTEGER, value REAL, y INTEGER, x INTEGER)",
+        "CREATE INDEX IF NOT EXISTS accepted_by_scan ON accepted(scan)",
+        "CREATE TABLE IF NOT EXISTS topk(scan INTEGER NOT NULL, layer INTEGER NOT NULL, ranking INTEGER NOT NULL, "
+        "channel INTEGER NOT NULL, rank INTEGER NOT NULL, image INTEGER, value REAL, y INTEGER, x INTEGER, "
+        "PRIMARY KEY(scan, layer, ranking, channel, rank)) WITHOUT ROWID",
+    };
+    for (const char *sql : schema)
+        run(db, dir_, sql);
+    QSqlQuery version = run(db, dir_, "SELECT value FROM meta WHERE key='schema'");
+    if (!version.next())
+        run(db, dir_, "INSERT INTO meta(key, value) VALUES('schema', ?)", {kSchemaVersion});
+    else if (version.value(0).toInt() > kSchemaVersion)
+        throw DataError("the project in '" + dir_ + "' was written by a newer Convscope (schema " +
+                        s(version.value(0)) + ")");
+}
+
+ProjectStore::~ProjectStore()
+{
+    featureFiles_.clear();
+    locks_.clear();
+    {
+        QSqlDatabase db = QSqlDatabase::database(q(connection_), false);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(q(connection_));
+}
+
+std::string ProjectStore::sha256(const std::string &path)
+{
+    QFile f(q(path));
+    if (!f.open(QIODevice::ReadOnly))
+        throw IoError("cannot read '" + path + "': " + f.errorString().toStdString());
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    if (!hash.addData(&f))
+        throw IoError("cannot read '" + path + "'");
+    return hash.result().toHex().toStdString();
+}
+
+ProjectStore::Identity ProjectStore::identity(const Model &model, const std::string &datasetPath,
+                                              const Scan &scan) const
+{
+    Identity id;
+    id.modelHash = sha256(model.path());
+    id.dataset = QFileInfo(q(datasetPath)).absoluteFilePath().toStdString();
+    const InputSpec &in = model.input();
+    QJsonArray layers, channels, features, mean, stdev;
+    for (const auto &r : scan.layers()) {
+        layers.append(q(model.layers()[r.layer].path));
+        channels.append(static_cast<qint64>(r.byMax.channels()));
+    }
+    for (const auto &feat : scan.features())
+        features.append(QJsonObject{{"name", q(feat.name)}, {"layer", q(model.layers()[feat.layer].path)},
+                                    {"dims", static_cast<qint64>(feat.dims)}});
+    for (float m : in.mean)
+        mean.append(m);
+    for (float v : in.std)
+        stdev.append(v);
+    const int k = scan.layers().front().byMax.k();
+    const QJsonObject identity{{"model", q(id.modelHash)}, {"dataset", q(id.dataset)},
+                               {"images", static_cast<qint64>(scan.total())}, {"layers", layers}, {"k", k},
+                               {"features", features},
+                               {"input", QJsonObject{{"w", in.width}, {"h", in.height}, {"c", in.channels},
+                                                     {"mean", mean}, {"std", stdev}, {"range", in.range},
+                                                     {"resize", static_cast<int>(in.resize)}}}};
+    id.key = QCryptographicHash::hash(QJsonDocument(identity).toJson(QJsonDocument::Compact),
+                                      QCryptographicHash::Sha256).toHex().toStdString();
+    id.layers = QJsonDocument(QJsonObject{{"layers", layers}, {"channels", channels}}).toJson(QJsonDocument::Compact);
+    id.features = QJsonDocument(features).toJson(QJsonDocument::Compact);
+    return id;
+}
+
+std::optional<ProjectStore::ScanInfo> ProjectStore::scanWithKey(const std::string &key) const
+{
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    QSqlQuery found = run(db, dir_, "SELECT id FROM scans WHERE key=?", {q(key)});
+    if (!found.next())
+        return std::nullopt;
+    return this->scan(found.value(0).toLongLong());
+}
+
+std::optional<ProjectStore::ScanInfo> ProjectStore::findScan(const Model &model, const std::string &datasetPath,
+                                                             const Scan &scan) const
+{
+    return scanWithKey(identity(model, datasetPath, scan).key);
+}
+
+ProjectStore::ScanInfo ProjectStore::openScan(const Model &model, const std::string &datasetPath, const Scan &scan)
+{
+    const Identity id = identity(model, datasetPath, scan); // hashes the model file: once
+    if (auto existing = scanWithKey(id.key))
+        return *existing;
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
+    run(db, dir_,
+        "INSERT INTO scans(key, model_path, model_sha256, dataset, total, k, layers, features, created, updated) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {q(id.key), q(model.path()), q(id.modelHash), q(id.dataset), static_cast<qint64>(scan.total()),
+         scan.layers().front().byMax.k(), id.layers, id.features, now, now});
+    return *scanWithKey(id.key);
+}
+
+ProjectStore::ScanInfo ProjectStore::scan(std::int64_t id) const
+{
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    QSqlQuery r = run(db, dir_,
+                      "SELECT key, model_path, model_sha256, dataset, total, done, k, layers, features, complete, "
+                      "created, updated, seconds FROM scans WHERE id=?",
+                      {static_cast<qint64>(id)});
+    if (!r.next())
+        throw DataError("project '" + dir_ + "' has no scan " + std::to_string(id));
+    ScanInfo info;
+    info.id = id;
+    info.key = s(r.value(0));
+    info.modelPath = s(r.value(1));
+    info.modelSha256 = s(r.value(2));
+    info.dataset = s(r.value(3));
+    info.total = r.value(4).toLongLong();
+    info.done = r.value(5).toLongLong();
+    info.k = r.value(6).toInt();
+    const QJsonObject meta = QJsonDocument::fromJson(r.value(7).toByteArray()).object();
+    for (const auto &l : meta["layers"].toArray())
+        info.layers.push_back(l.toString().toStdString());
+    for (const auto &c : meta["channels"].toArray())
+        info.channels.push_back(c.toInteger());
+    for (const auto &f : QJsonDocument::fromJson(r.value(8).toByteArray()).array()) {
+        const QJsonObject o = f.toObject();
+        const std::string name = o["name"].toString().toStdString();
+        info.features.push_back({name, o["layer"].toString().toStdString(), o["dims"].toInteger(),
+                                 dir_ + "/scan-" + std::to_string(id) + "/" + safeFileName(name) + ".npy"});
+    }
+    info.complete = r.value(9).toInt() != 0;
+    info.created = s(r.value(10));
+    info.updated = s(r.value(11));
+    info.seconds = r.value(12).toDouble();
+    return info;
+}
+
+std::vector<ProjectStore::ScanInfo> ProjectStore::scans() const
+{
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    QSqlQuery r = run(db, dir_, "SELECT id FROM scans ORDER BY id");
+    std::vector<ScanInfo> out;
+    while (r.next())
+        out.push_back(scan(r.value(0).toLongLong()));
+    return out;
+}
+
+std::optional<ProjectStore::ScanInfo> ProjectStore::latestComplete(const std::string &modelPath) const
+{
+    auto all = scans();
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+        if (it->complete && (modelPath.empty() || QFileInfo(q(it->modelPath)) == QFileInfo(q(modelPath))))
+            return *it;
+    return std::nullopt;
+}
+
+void ProjectStore::lockForWriting(std::int64_t id)
+{
+    if (locks_.count(id))
+        return;
+    auto lock = std::make_unique<QLockFile>(q(dir_ + "/scan-" + std::to_string(id) + ".lock"));
+    lock->setStaleLockTime(0); // a lock is stale only when its process is gone (e.g. killed)
+    if (!lock->tryLock(0)) {
+        qint64 pid = 0;
+        QString host, app;
+        lock->getLockInfo(&pid, &host, &app);
+        throw IoError("scan " + std::to_string(id) + " in '" + dir_ + "' is being written by another process (pid " +
+                      std::to_string(pid) + "); wait for it or stop it");
+    }
+    locks_[id] = std::move(lock);
+}
+
+void ProjectStore::discard(std::int64_t id)
+{
+    const ScanInfo info = scan(id);
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    if (!db.transaction())
+        fail(dir_, db.lastError(), "starting a transaction");
+    try {
+        for (const char *table : {"images", "accepted", "topk"})
+            run(db, dir_, QString("DELETE FROM %1 WHERE scan=?").arg(table), {static_cast<qint64>(id)});
+        run(db, dir_, "UPDATE scans SET done=0, complete=0, seconds=0 WHERE id=?", {static_cast<qint64>(id)});
+        if (!db.commit())
+            fail(dir_, db.lastError(), "discarding a scan");
+    } catch (...) {
+        db.rollback();
+        throw;
+    }
+    for (size_t f = 0; f < info.features.size(); ++f) {
+        featureFiles_.erase({id, f});
+        QFile::remove(q(info.features[f].file));
+    }
+}
+
+std::vector<std::vector<TopKTracker::Accepted>> ProjectStore::acceptedEntries(std::int64_t id) const
+{
+    const ScanInfo info = scan(id);
+    std::vector<std::vector<TopKTracker::Accepted>> out(2 * info.layers.size());
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    QSqlQuery r = run(db, dir_, "SELECT tracker, channel, image, value, y, x FROM accepted WHERE scan=? ORDER BY rowid",
+                      {static_cast<qint64>(id)});
+    while (r.next()) {
+        const auto t = static_cast<size_t>(r.value(0).toInt());
+        if (t >= out.size())
+            throw DataError("the project catalogue in '" + dir_ + "' is damaged (tracker " + std::to_string(t) + ")");
+        out[t].push_back({r.value(1).toLongLong(),
+                          {static_cast<float>(r.value(3).toDouble()), r.value(2).toLongLong(), r.value(4).toInt(),
+                           r.value(5).toInt()}});
+    }
+    return out;
+}
+
+NpyMatrixFile &ProjectStore::featureFile(std::int64_t id, size_t feature)
+{
+    auto &slot = featureFiles_[{id, feature}];
+    if (!slot) {
+        const ScanInfo info = scan(id);
+        const FeatureInfo &f = info.features.at(feature);
+        QDir().mkpath(QFileInfo(q(f.file)).absolutePath());
+        slot = std::make_unique<NpyMatrixFile>(f.file, info.total, f.dims);
+    }
+    return *slot;
+}
+
+void ProjectStore::recordBatch(std::int64_t id, const ScanBatch &batch, const ImageSource &source, double seconds)
+{
+    // Feature rows first: if the process dies before the commit, the rows are simply written again.
+    for (size_t f = 0; f < batch.features.size(); ++f) {
+        NpyMatrixFile &file = featureFile(id, f);
+        const torch::Tensor &rows = batch.features[f];
+        // Consecutive images (all of them, unless some were skipped) go out in one write.
+        for (size_t i = 0; i < batch.indices.size();) {
+            size_t end = i + 1;
+            while (end < batch.indices.size() && batch.indices[end] == batch.indices[end - 1] + 1)
+                ++end;
+            file.writeRows(batch.indices[i], rows.narrow(0, static_cast<int64_t>(i), static_cast<int64_t>(end - i)));
+            i = end;
+        }
+        file.flush();
+    }
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    if (!db.transaction())
+        fail(dir_, db.lastError(), "starting a transaction");
+    try {
+        QSqlQuery image(db);
+        image.prepare("INSERT OR REPLACE INTO images(scan, idx, name, label, predicted, confidence, skipped) "
+                      "VALUES(?, ?, ?, ?, ?, ?, ?)");
+        auto addImage = [&](std::int64_t index, int label, int predicted, QVariant confidence, QVariant skipped) {
+            for (const QVariant &v : {QVariant(static_cast<qint64>(id)), QVariant(static_cast<qint64>(index)),
+                                      QVariant(q(source.name(index))), QVariant(label), QVariant(predicted),
+                                      confidence, skipped})
+                image.addBindValue(v);
+            if (!image.exec())
+                fail(dir_, image.lastError(), "recording an image");
+        };
+        for (size_t i = 0; i < batch.indices.size(); ++i)
+            addImage(batch.indices[i], batch.labels.at(i), batch.predicted.at(i), batch.confidence.at(i), QVariant());
+        for (const auto &sk : batch.skipped)
+            addImage(sk.index, source.label(sk.index), -1, QVariant(), q(sk.reason));
+        QSqlQuery accepted(db);
+        accepted.prepare("INSERT INTO accepted(scan, tracker, channel, image, value, y, x) VALUES(?, ?, ?, ?, ?, ?, ?)");
+        for (size_t t = 0; t < batch.accepted.size(); ++t)
+            for (const auto &a : batch.accepted[t]) {
+                for (const QVariant &v : {QVariant(static_cast<qint64>(id)), QVariant(static_cast<int>(t)),
+                                          QVariant(static_cast<qint64>(a.channel)),
+                                          QVariant(static_cast<qint64>(a.entry.image)),
+                                          QVariant(static_cast<double>(a.entry.value)), QVariant(a.entry.y),
+                                          QVariant(a.entry.x)})
+                    accepted.addBindValue(v);
+                if (!accepted.exec())
+                    fail(dir_, accepted.lastError(), "recording top-k entries");
+            }
+        run(db, dir_, "UPDATE scans SET done=?, updated=?, seconds=seconds+? WHERE id=?",
+            {static_cast<qint64>(batch.first + batch.count), QDateTime::currentDateTimeUtc().toString(Qt::ISODate),
+             seconds, static_cast<qint64>(id)});
+        if (!db.commit())
+            fail(dir_, db.lastError(), "committing a batch");
+    } catch (...) {
+        db.rollback();
+        throw;
+    }
+}
+
+void ProjectStore::complete(std::int64_t id, const Scan &scan)
+{
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    if (!db.transaction())
+        fail(dir_, db.lastError(), "starting a transaction");
+    try {
+        run(db, dir_, "DELETE FROM topk WHERE scan=?", {static_cast<qint64>(id)});
+        QSqlQuery insert(db);
+        insert.prepare("INSERT INTO topk(scan, layer, ranking, channel, rank, image, value, y, x) "
+                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        for (size_t l = 0; l < scan.layers().size(); ++l)
+            for (int ranking = 0; ranking < 2; ++ranking) {
+                const TopKTracker &t = ranking ? scan.layers()[l].byMean : scan.layers()[l].byMax;
+                for (std::int64_t c = 0; c < t.channels(); ++c) {
+                    const auto top = t.top(c);
+                    for (size_t j = 0; j < top.size(); ++j) {
+                        for (const QVariant &v :
+                             {QVariant(static_cast<qint64>(id)), QVariant(static_cast<int>(l)), QVariant(ranking),
+                              QVariant(static_cast<qint64>(c)), QVariant(static_cast<int>(j)),
+                              QVariant(static_cast<qint64>(top[j].image)), QVariant(static_cast<double>(top[j].value)),
+                              QVariant(top[j].y), QVariant(top[j].x)})
+                            insert.addBindValue(v);
+                        if (!insert.exec())
+                            fail(dir_, insert.lastError(), "writing the top-k table");
+                    }
+                }
+            }
+        run(db, dir_, "DELETE FROM accepted WHERE scan=?", {static_cast<qint64>(id)});
+        run(db, dir_, "UPDATE scans SET complete=1, done=total, updated=? WHERE id=?",
+            {QDateTime::currentDateTimeUtc().toString(Qt::ISODate), static_cast<qint64>(id)});
+        if (!db.commit())
+            fail(dir_, db.lastError(), "completing the scan");
+    } catch (...) {
+        db.rollback();
+        throw;
+    }
+}
+
+ProjectStore::ImageRow ProjectStore::image(std::int64_t id, std::int64_t index) const
+{
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    QSqlQuery r = run(db, dir_, "SELECT name, label, predicted, confidence, skipped FROM images WHERE scan=? AND idx=?",
+                      {static_cast<qint64>(id), static_cast<qint64>(index)});
+    if (!r.next())
+        throw DataError("image " + std::to_string(index) + " is not in scan " + std::to_string(id));
+    return {index, s(r.value(0)), r.value(1).toInt(), r.value(2).toInt(), r.value(3).toFloat(), s(r.value(4))};
+}
+
+std::vector<SkippedImage> ProjectStore::skipped(std::int64_t id) const
+{
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    QSqlQuery r = run(db, dir_, "SELECT idx, name, skipped FROM images WHERE scan=? AND skipped IS NOT NULL ORDER BY idx",
+                      {static_cast<qint64>(id)});
+    std::vector<SkippedImage> out;
+    while (r.next())
+        out.push_back({r.value(0).toLongLong(), s(r.value(1)), s(r.value(2))});
+    return out;
+}
+
+std::vector<std::vector<TopKTracker::Entry>> ProjectStore::topOfLayer(std::int64_t id, int layer,
+                                                                      TopKTracker::Statistic statistic) const
+{
+    const ScanInfo info = scan(id);
+    if (!info.complete)
+        throw DataError("scan " + std::to_string(id) + " is not finished (" + std::to_string(info.done) + " of " +
+                        std::to_string(info.total) + " images); run the scan again to complete it");
+    if (layer < 0 || layer >= static_cast<int>(info.layers.size()))
+        throw UsageError("scan " + std::to_string(id) + " has no layer " + std::to_string(layer));
+    std::vector<std::vector<TopKTracker::Entry>> out(static_cast<size_t>(info.channels[static_cast<size_t>(layer)]));
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    QSqlQuery r = run(db, dir_,
+                      "SELECT channel, image, value, y, x FROM topk WHERE scan=? AND layer=? AND ranking=? "
+                      "ORDER BY channel, rank",
+                      {static_cast<qint64>(id), layer, statistic == TopKTracker::Statistic::SpatialMean ? 1 : 0});
+    while (r.next()) {
+        const auto c = static_cast<size_t>(r.value(0).toLongLong());
+        if (c < out.size())
+            out[c].push_back({static_cast<float>(r.value(2).toDouble()), r.value(1).toLongLong(), r.value(3).toInt(),
+                              r.value(4).toInt()});
+    }
+    return out;
+}
+
+std::vector<TopKTracker::Entry> ProjectStore::top(std::int64_t id, int layer, TopKTracker::Statistic statistic,
+                                                  std::int64_t channel) const
+{
+    auto all = topOfLayer(id, layer, statistic);
+    if (channel < 0 || channel >= static_cast<std::int64_t>(all.size()))
+        throw UsageError("layer has no channel " + std::to_string(channel));
+    return all[static_cast<size_t>(channel)];
+}
+
+} // namespace convscope

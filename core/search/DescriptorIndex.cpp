@@ -1,0 +1,330 @@
+#include "search/DescriptorIndex.h"
+
+#include "common/Error.h"
+#include "search/ExactIndex.h"
+#include "data/ImageReference.h"
+#include "data/ImageSource.h"
+#include "data/Preprocessor.h"
+#include "common/NpyFile.h"
+#include "scan/StoredScan.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace convscope {
+
+namespace {
+
+QString q(const std::string &s) { return QString::fromStdString(s); }
+
+QJsonObject readJson(const std::string &path)
+{
+    QFile f(q(path));
+    if (!f.open(QIODevice::ReadOnly))
+        throw IoError("cannot read '" + path + "': " + f.errorString().toStdString());
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+std::string featureName(const LayerInfo &layer, DescriptorIndex::Pooling pooling)
+{
+    const bool vector = layer.outputShape.size() == 2;
+    if (vector && pooling != DescriptorIndex::Pooling::Flatten)
+        throw UsageError("layer '" + layer.path + "' is fully connected: use the fc descriptor");
+    if (!vector && layer.outputShape.size() != 4)
+        throw UsageError("layer '" + layer.path + "' gives no image descriptor (its output is neither a vector nor "
+                         "a map)");
+    if (!vector && pooling == DescriptorIndex::Pooling::Flatten)
+        throw UsageError("layer '" + layer.path + "' outputs maps: use the spoc (sum-pooled) or mac (max-pooled) "
+                         "descriptor");
+    if (vector)
+        return layer.path;
+    return layer.path + (pooling == DescriptorIndex::Pooling::Sum ? ":avg" : ":max");
+}
+
+} // namespace
+
+const char *DescriptorIndex::poolingName(Pooling p)
+{
+    switch (p) {
+    case Pooling::Flatten: return "fc";
+    case Pooling::Sum: return "spoc";
+    case Pooling::Max: return "mac";
+    }
+    return "fc";
+}
+
+DescriptorIndex::Pooling DescriptorIndex::parsePooling(const std::string &name)
+{
+    if (name == "fc")
+        return Pooling::Flatten;
+    if (name == "spoc" || name == "sum" || name == "avg")
+        return Pooling::Sum;
+    if (name == "mac" || name == "max")
+        return Pooling::Max;
+    throw UsageError("unknown descriptor '" + name + "': choose fc, spoc or mac");
+}
+
+DescriptorIndex::FeatureSource DescriptorIndex::features(const std::string &project, const std::string &layerName,
+                                                         Pooling pooling, Progress *progress)
+{
+    ProjectStore store(project);
+    const auto newest = store.latestComplete();
+    if (!newest)
+        throw DataError("project '" + project + "' holds no complete scan; run `convscope scan` first");
+    if (!QFileInfo::exists(q(newest->modelPath)))
+        throw IoError("the scanned model '" + newest->modelPath + "' is gone");
+    auto model = Model::load(newest->modelPath);
+    const LayerInfo &layer = model->layer(layerName);
+    const std::string feature = featureName(layer, pooling);
+    // A complete scan of this model and dataset that kept the feature, newest first; else scan for it.
+    FeatureSource found;
+    found.layer = layer.path;
+    bool have = false;
+    for (const auto &s : store.scans())
+        if (s.complete && s.modelSha256 == newest->modelSha256 && s.dataset == newest->dataset)
+            for (const auto &f : s.features)
+                if (f.name == feature && (!have || s.id > found.scan.id)) {
+                    found.scan = s;
+                    found.file = f.file;
+                    have = true;
+                }
+    if (have)
+        return found;
+    StoredScan::Options so;
+    so.project = project;
+    so.scan.layers = {layer.path};
+    so.scan.features = {layer.path};
+    auto images = std::shared_ptr<const ImageSource>(ImageSource::open(newest->dataset));
+    StoredScan scan(model, images, newest->dataset, so);
+    while (scan.run(1)) {
+        if (progress && progress->cancelled())
+            throw CancelledError();
+        if (progress)
+            progress->report(scan.done(), scan.total(), "computing " + feature + " features");
+    }
+    found.scan = scan.info();
+    for (const auto &f : found.scan.features)
+        if (f.name == feature)
+            found.file = f.file;
+    if (found.file.empty())
+        throw DataError("the features scan kept no '" + feature + "'");
+    return found;
+}
+
+DescriptorIndex DescriptorIndex::build(const std::string &project, Options options, Progress *progress)
+{
+    const FeatureSource src = features(project, options.layer, options.pooling, progress);
+    DescriptorIndex d;
+    d.layer_ = src.layer;
+    d.pooling_ = options.pooling;
+    d.scanId_ = src.scan.id;
+    d.featureFile_ = src.file;
+    d.modelPath_ = src.scan.modelPath;
+    d.dataset_ = src.scan.dataset;
+    d.name_ = options.name;
+    if (d.name_.empty()) {
+        d.name_ = src.layer + "-" + poolingName(options.pooling) + "-" + std::to_string(options.pipeline.pca) +
+                  (options.pipeline.whiten ? "w" : "") + (options.ann.empty() ? "" : "-" + options.ann);
+        std::replace(d.name_.begin(), d.name_.end(), '/', '_');
+    }
+    d.dir_ = project + "/index-" + d.name_;
+    const torch::Tensor raw = d.datasetFeatures();
+    d.pipeline_ = DescriptorPipeline(options.pipeline);
+    d.pipeline_.fit(raw);
+    const torch::Tensor desc = d.pipeline_.transform(raw);
+    const torch::Tensor usable = desc.isnan().any(1).logical_not().nonzero().flatten();
+    const torch::Tensor rows = desc.index_select(0, usable).contiguous();
+    std::vector<std::int64_t> ids(usable.data_ptr<std::int64_t>(), usable.data_ptr<std::int64_t>() + usable.numel());
+    if (options.ann.empty())
+        d.index_ = std::make_shared<ExactIndex>(rows.size(1), options.metric);
+    else {
+        FaissIndex::Options fo = options.faiss;
+        fo.kind = options.ann;
+        d.index_ = std::make_shared<FaissIndex>(rows.size(1), options.metric, fo);
+    }
+    d.index_->add(rows.data_ptr<float>(), rows.size(0), ids.data());
+    d.save();
+    return d;
+}
+
+void DescriptorIndex::save() const
+{
+    if (!QDir().mkpath(q(dir_)))
+        throw IoError("cannot create '" + dir_ + "'");
+    pipeline_.save(dir_);
+    index_->save(dir_ + "/index.bin");
+    const QJsonObject meta{{"name", q(name_)},
+                           {"layer", q(layer_)},
+                           {"descriptor", poolingName(pooling_)},
+                           {"scan", static_cast<qint64>(scanId_)},
+                           {"features", q(featureFile_)},
+                           {"model", q(modelPath_)},
+                           {"dataset", q(dataset_)},
+                           {"metric", SearchIndex::metricName(index_->metric())},
+                           {"index", q(index_->kind())},
+                           {"size", static_cast<qint64>(index_->size())},
+                           {"dims", static_cast<qint64>(index_->dims())},
+                           {"created", QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
+                           {"added", [this] {
+                                QJsonArray a;
+                                for (const auto &p : added_)
+                                    a.append(q(p));
+                                return a;
+                            }()}};
+    QFile f(q(dir_ + "/meta.json"));
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(QJsonDocument(meta).toJson()) < 0)
+        throw IoError("cannot write '" + dir_ + "/meta.json': " + f.errorString().toStdString());
+}
+
+std::vector<std::string> DescriptorIndex::list(const std::string &project)
+{
+    std::vector<std::pair<QString, std::string>> found;
+    for (const QFileInfo &fi : QDir(q(project)).entryInfoList({"index-*"}, QDir::Dirs)) {
+        const QString meta = fi.filePath() + "/meta.json";
+        if (!QFileInfo::exists(meta))
+            continue;
+        const QJsonObject o = readJson(meta.toStdString());
+        found.push_back({o["created"].toString(), o["name"].toString().toStdString()});
+    }
+    std::sort(found.begin(), found.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+    std::vector<std::string> names;
+    for (const auto &f : found)
+        names.push_back(f.second);
+    return names;
+}
+
+DescriptorIndex DescriptorIndex::open(const std::string &project, const std::string &name)
+{
+    std::string which = name;
+    if (which.empty()) {
+        const auto names = list(project);
+        if (names.empty())
+            throw DataError("project '" + project + "' holds no index; run `convscope index` first");
+        which = names.front();
+    }
+    DescriptorIndex d;
+    d.dir_ = project + "/index-" + which;
+    if (!QFileInfo::exists(q(d.dir_ + "/meta.json"))) {
+        std::string known;
+        for (const auto &n : list(project))
+            known += (known.empty() ? "" : ", ") + n;
+        throw UsageError("no index '" + which + "' in '" + project + "'" +
+                         (known.empty() ? std::string() : "; indexes: " + known));
+    }
+    const QJsonObject meta = readJson(d.dir_ + "/meta.json");
+    d.name_ = meta["name"].toString().toStdString();
+    d.layer_ = meta["layer"].toString().toStdString();
+    d.pooling_ = parsePooling(meta["descriptor"].toString().toStdString());
+    d.scanId_ = meta["scan"].toInteger();
+    d.featureFile_ = meta["features"].toString().toStdString();
+    d.modelPath_ = meta["model"].toString().toStdString();
+    d.dataset_ = meta["dataset"].toString().toStdString();
+    for (const auto &a : meta["added"].toArray())
+        d.added_.push_back(a.toString().toStdString());
+    d.pipeline_ = DescriptorPipeline::load(d.dir_);
+    d.index_ = std::shared_ptr<SearchIndex>(SearchIndex::load(d.dir_ + "/index.bin"));
+    return d;
+}
+
+torch::Tensor DescriptorIndex::datasetFeatures() const
+{
+    return NpyFile::read(featureFile_).to(torch::kFloat32);
+}
+
+torch::Tensor DescriptorIndex::rawFeatures(const Model &model, const torch::Tensor &inputs) const
+{
+    const LayerInfo &layer = model.layer(layer_);
+    torch::Tensor out = model.probe().run(inputs, {layer.index}).captured.at(0).to(torch::kFloat32);
+    if (pooling_ == Pooling::Flatten)
+        return out.flatten(1);
+    if (out.dim() != 4)
+        throw UsageError("layer '" + layer_ + "' does not output maps");
+    return pooling_ == Pooling::Sum ? out.mean({2, 3}) : out.amax({2, 3});
+}
+
+std::vector<std::vector<DescriptorIndex::Hit>> DescriptorIndex::search(const torch::Tensor &raw, int k,
+                                                                      std::int64_t exclude) const
+{
+    const torch::Tensor desc = pipeline_.transform(raw.dim() == 1 ? raw.unsqueeze(0) : raw).contiguous();
+    const std::int64_t nq = desc.size(0);
+    const int kk = k + (exclude >= 0 ? 1 : 0);
+    std::vector<float> dist(static_cast<size_t>(nq * kk));
+    std::vector<std::int64_t> ids(static_cast<size_t>(nq * kk));
+    index_->search(desc.data_ptr<float>(), nq, kk, dist.data(), ids.data());
+    std::vector<std::vector<Hit>> out(static_cast<size_t>(nq));
+    for (std::int64_t i = 0; i < nq; ++i)
+        for (int j = 0; j < kk && static_cast<int>(out[i].size()) < k; ++j) {
+            const std::int64_t id = ids[static_cast<size_t>(i * kk + j)];
+            if (id >= 0 && id != exclude)
+                out[i].push_back({id, dist[static_cast<size_t>(i * kk + j)]});
+        }
+    return out;
+}
+
+std::vector<DescriptorIndex::Contribution> DescriptorIndex::whySimilar(const torch::Tensor &rawA,
+                                                                      const torch::Tensor &rawB, int top) const
+{
+    if (pooling_ == Pooling::Flatten)
+        return {};
+    const torch::Tensor a = rawA.flatten().to(torch::kFloat32), b = rawB.flatten().to(torch::kFloat32);
+    const torch::Tensor product = (a / a.norm().clamp_min(1e-12)) * (b / b.norm().clamp_min(1e-12));
+    const float positive = product.clamp_min(0).sum().item<float>();
+    auto [values, order] = product.topk(std::min<std::int64_t>(top, product.numel()));
+    std::vector<Contribution> out;
+    for (std::int64_t i = 0; i < values.numel(); ++i)
+        if (values[i].item<float>() > 0)
+            out.push_back({static_cast<int>(order[i].item<std::int64_t>()),
+                           positive > 0 ? values[i].item<float>() / positive : 0.0f});
+    return out;
+}
+
+std::vector<std::int64_t> DescriptorIndex::addFiles(const Model &model, const std::vector<std::string> &paths,
+                                                    std::vector<std::string> *skipped)
+{
+    const Preprocessor pre(model.input());
+    std::vector<torch::Tensor> inputs;
+    std::vector<std::int64_t> ids;
+    std::vector<std::string> kept;
+    for (const auto &path : paths) {
+        try {
+            inputs.push_back(pre.tensor(ImageReference::load(path).image));
+            kept.push_back(QFileInfo(q(path)).absoluteFilePath().toStdString());
+            ids.push_back(firstAddedId() + static_cast<std::int64_t>(added_.size() + kept.size() - 1));
+        } catch (const Error &e) {
+            if (skipped)
+                skipped->push_back(path + ": " + e.what());
+        }
+    }
+    if (inputs.empty())
+        return {};
+    const torch::Tensor raw = rawFeatures(model, torch::stack(inputs));
+    added_.insert(added_.end(), kept.begin(), kept.end());
+    add(raw, ids);
+    return ids;
+}
+
+std::string DescriptorIndex::addedPath(std::int64_t id) const
+{
+    const std::int64_t i = id - firstAddedId();
+    return i >= 0 && i < static_cast<std::int64_t>(added_.size()) ? added_[static_cast<size_t>(i)] : std::string();
+}
+
+void DescriptorIndex::add(const torch::Tensor &raw, const std::vector<std::int64_t> &ids)
+{
+    const torch::Tensor desc = pipeline_.transform(raw).contiguous();
+    if (static_cast<std::int64_t>(ids.size()) != desc.size(0))
+        throw UsageError("one id per added row expected");
+    index_->add(desc.data_ptr<float>(), desc.size(0), ids.data());
+    save();
+}
+
+} // namespace convscope

@@ -1,0 +1,125 @@
+// The CLI's model commands end to end (info, predict, evaluate, filters, activations): real model, real data,
+// outputs parsed and compared with PyTorch.
+#include "CatchTorch.h"
+
+#include "common/NpyFile.h"
+#include "scan/ProjectStore.h"
+#include "TestPaths.h"
+
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QThread>
+
+#include "CliRunner.h"
+
+using namespace clirunner;
+
+TEST_CASE("cli info --json lists every layer with its shape", "[cli]")
+{
+    Run r = cli({"info", demo(), "--json"});
+    REQUIRE(r.code == 0);
+    QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    const QJsonArray layers = o["layers"].toArray();
+    const QJsonObject shapes = reference()["shapes"].toObject();
+    REQUIRE(layers.size() == shapes.size());
+    for (const auto &v : layers) {
+        const QJsonObject l = v.toObject();
+        QJsonArray expected = shapes[l["path"].toString()].toArray();
+        expected.prepend(1);
+        CHECK(l["output_shape"].toArray() == expected);
+    }
+    CHECK(o["classes"].toInt() == 10);
+    CHECK(o["summary"].toArray()[0].toObject()["category"].toString() == "Conv 3x3");
+    Run text = cli({"info", demo()});
+    CHECK(text.code == 0);
+    CHECK(text.out.contains("features.conv2"));
+    CHECK(text.out.contains("cost by layer type"));
+}
+
+TEST_CASE("cli predict equals PyTorch's softmax top-5", "[cli]")
+{
+    QStringList args{"predict", demo(), "--json"};
+    for (int i = 0; i < 20; ++i)
+        args << testSet() + "#" + QString::number(i);
+    Run r = cli(args);
+    REQUIRE(r.code == 0);
+    const QJsonArray ours = QJsonDocument::fromJson(r.out).array();
+    const QJsonArray theirs = reference()["predictions"].toArray();
+    REQUIRE(ours.size() == 20);
+    for (int i = 0; i < 20; ++i) {
+        const QJsonArray a = ours[i].toObject()["predictions"].toArray(), b = theirs[i].toArray();
+        REQUIRE(a.size() == 5);
+        for (int k = 0; k < 5; ++k) {
+            INFO("image " << i << " rank " << k);
+            CHECK(a[k].toObject()["class"].toInt() == b[k].toObject()["class"].toInt());
+            CHECK(a[k].toObject()["probability"].toDouble() ==
+                  Approx(b[k].toObject()["probability"].toDouble()).margin(1e-5));
+        }
+    }
+}
+
+TEST_CASE("cli evaluate: the demo reaches at least 91% on the Fashion-MNIST test set", "[cli][slow]")
+{
+    Run r = cli({"evaluate", demo(), testSet(), "--json", "--quiet"});
+    REQUIRE(r.code == 0);
+    QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    CHECK(o["images"].toInt() == 10000);
+    CHECK(o["labelled"].toInt() == 10000);
+    CHECK(o["top1"].toDouble() >= 0.91);
+}
+
+TEST_CASE("cli evaluate on a folder with broken images skips them and says why", "[cli][errors]")
+{
+    // The demo takes 28×28 gray; the fixture folder has RGB, RGBA, CMYK, 16-bit and 1-pixel images.
+    Run r = cli({"evaluate", demo(), fixture("images/good"), "--quiet", "--json"});
+    CHECK(r.code == 0);
+    CHECK(QJsonDocument::fromJson(r.out).object()["images"].toInt() == 8);
+    Run bad = cli({"predict", demo(), fixture("images/bad/text.jpg"), fixture("images/good/gray/g.png")});
+    CHECK(bad.code == 1); // one of two failed
+    CHECK(bad.err.contains("text.jpg"));
+    CHECK(bad.out.contains("g.png"));
+}
+
+TEST_CASE("cli filters writes PNG and SVG grids", "[cli]")
+{
+    QTemporaryDir dir;
+    Run r = cli({"filters", demo(), "--layer", "conv 2", "-o", dir.filePath("f.png"), "--width", "640"});
+    REQUIRE(r.code == 0);
+    QImage img(dir.filePath("f.png"));
+    REQUIRE(!img.isNull());
+    CHECK(img.width() == 640);
+    r = cli({"filters", demo(), "--layer", "features.conv3", "--mode", "slices", "-o", dir.filePath("f.svg")});
+    REQUIRE(r.code == 0);
+    QFile svg(dir.filePath("f.svg"));
+    REQUIRE(svg.open(QIODevice::ReadOnly));
+    CHECK(svg.readAll().count("<image") == 64 * 64);
+    r = cli({"filters", demo(), "--layer", "fc1", "-o", dir.filePath("x.png")});
+    CHECK(r.code == 2);
+    CHECK(r.err.contains("Linear"));
+}
+
+TEST_CASE("cli activations: .npy equals PyTorch's forward hook, PNG has one tile per channel", "[cli]")
+{
+    QTemporaryDir dir;
+    Run r = cli({"activations", demo(), testSet() + "#0", "--layer", "features.relu2", "-o", dir.filePath("a.npy")});
+    REQUIRE(r.code == 0);
+    torch::Tensor ours = convscope::NpyFile::read(dir.filePath("a.npy").toStdString());
+    torch::Tensor theirs = convscope::NpyFile::read(testpaths::fixtures() + "/demo/relu2_0.npy");
+    REQUIRE(ours.sizes() == theirs.sizes());
+    CHECK((ours - theirs).abs().max().item<float>() <= 1e-5f);
+    r = cli({"activations", demo(), testSet() + "#0", "--layer", "relu2", "-o", dir.filePath("a.png"), "--order",
+             "strength"});
+    REQUIRE(r.code == 0);
+    CHECK(!QImage(dir.filePath("a.png")).isNull());
+    // The same grid as SVG: one embedded tile image per channel of the layer.
+    r = cli({"activations", demo(), testSet() + "#0", "--layer", "relu2", "-o", dir.filePath("a.svg")});
+    REQUIRE(r.code == 0);
+    QFile svg(dir.filePath("a.svg"));
+    REQUIRE(svg.open(QIODevice::ReadOnly));
+    CHECK(svg.readAll().count("<image") == ours.size(1));
+}

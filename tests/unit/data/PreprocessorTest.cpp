@@ -1,0 +1,81 @@
+// Preprocessing: channel conversion, resize policies, normalisation.
+#include "CatchTorch.h"
+
+#include "data/Preprocessor.h"
+
+#include <opencv2/imgproc.hpp>
+
+using namespace convscope;
+
+TEST_CASE("normalisation: (pixel/255*range - mean) / std, channels in RGB order", "[data][preprocess]")
+{
+    InputSpec spec;
+    spec.width = 4;
+    spec.height = 2;
+    spec.resize = ResizePolicy::Stretch;
+    cv::Mat bgr(2, 4, CV_8UC3, cv::Scalar(10, 128, 250)); // B=10, G=128, R=250
+    torch::Tensor t = Preprocessor(spec).tensor(bgr);
+    REQUIRE(t.sizes() == torch::IntArrayRef({3, 2, 4}));
+    CHECK(t[0][1][3].item<float>() == Approx((250 / 255.0 - 0.485) / 0.229).epsilon(1e-5));
+    CHECK(t[2][0][0].item<float>() == Approx((10 / 255.0 - 0.406) / 0.225).epsilon(1e-5));
+    spec.range = 255;
+    spec.mean = {100, 100, 100};
+    spec.std = {2, 2, 2};
+    CHECK(Preprocessor(spec).tensor(bgr)[1][0][0].item<float>() == Approx((128 - 100) / 2.0).epsilon(1e-5));
+}
+
+TEST_CASE("gray <-> colour conversion", "[data][preprocess]")
+{
+    InputSpec gray;
+    gray.width = gray.height = 2;
+    gray.channels = 1;
+    gray.mean = {0};
+    gray.std = {1};
+    gray.resize = ResizePolicy::Stretch;
+    cv::Mat bgr(2, 2, CV_8UC3, cv::Scalar(0, 0, 255));
+    CHECK(Preprocessor(gray).tensor(bgr)[0][0][0].item<float>() == Approx(0.299).margin(0.003));
+    InputSpec rgb = gray;
+    rgb.channels = 3;
+    rgb.mean = {0, 0, 0};
+    rgb.std = {1, 1, 1};
+    cv::Mat g(2, 2, CV_8UC1, cv::Scalar(51));
+    torch::Tensor t = Preprocessor(rgb).tensor(g);
+    CHECK(t.size(0) == 3);
+    CHECK(t[2][1][1].item<float>() == Approx(0.2).margin(1e-6));
+    cv::Mat g16(2, 2, CV_16UC1, cv::Scalar(65535));
+    CHECK(Preprocessor(gray).tensor(g16)[0][0][0].item<float>() == Approx(1.0));
+}
+
+TEST_CASE("centre crop keeps the middle, pad keeps everything", "[data][preprocess]")
+{
+    // 300 wide × 100 high: left third black, middle white, right third black.
+    cv::Mat img(100, 300, CV_8UC1, cv::Scalar(0));
+    img(cv::Rect(100, 0, 100, 100)).setTo(255);
+    InputSpec spec;
+    spec.channels = 1;
+    spec.mean = {0};
+    spec.std = {1};
+    spec.width = spec.height = 50;
+    spec.resize = ResizePolicy::CenterCrop;
+    spec.resizeTo = 50;
+    cv::Mat crop = Preprocessor(spec).fit(img);
+    REQUIRE(crop.size() == cv::Size(50, 50));
+    CHECK(cv::mean(crop)[0] > 0.95); // only the white middle survives
+    spec.resize = ResizePolicy::Pad;
+    spec.mean = {0.5f};
+    cv::Mat pad = Preprocessor(spec).fit(img);
+    REQUIRE(pad.size() == cv::Size(50, 50));
+    CHECK(pad.at<float>(0, 25) == Approx(0.5));   // padding = mean colour
+    CHECK(pad.at<float>(25, 25) == Approx(1.0));  // middle of the image
+    CHECK(pad.at<float>(25, 2) == Approx(0.0));   // left part kept
+    spec.resize = ResizePolicy::Stretch;
+    CHECK(cv::mean(Preprocessor(spec).fit(img))[0] == Approx(1.0 / 3).margin(0.02));
+}
+
+TEST_CASE("a 1×1 image is enlarged, not rejected", "[data][preprocess]")
+{
+    InputSpec spec;
+    spec.resize = ResizePolicy::CenterCrop;
+    cv::Mat one(1, 1, CV_8UC3, cv::Scalar(1, 2, 3));
+    CHECK(Preprocessor(spec).tensor(one).sizes() == torch::IntArrayRef({3, 224, 224}));
+}

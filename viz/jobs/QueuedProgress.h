@@ -1,0 +1,34 @@
+#pragma once
+// A Progress for work on a worker thread that reports to the GUI thread: report() queues `onReport` on the
+// receiver's thread (coalesced: at most one pending call), cancel() may be called from any thread. Safe if either
+// side goes away first: queued calls share the state, and nothing runs once the receiver is gone.
+#include "common/Progress.h"
+
+#include <QObject>
+#include <QPointer>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+namespace convscope {
+
+class QueuedProgress : public Progress {
+public:
+    /// `onReport(done, total)` runs on `receiver`'s thread.
+    QueuedProgress(QObject *receiver, std::function<void(std::int64_t, std::int64_t)> onReport);
+    void report(std::int64_t done, std::int64_t total, const std::string &what) override;
+    bool cancelled() const override { return state_->cancelled.load(); }
+    void cancel() { state_->cancelled.store(true); }
+
+private:
+    struct State {
+        QPointer<QObject> receiver;
+        std::function<void(std::int64_t, std::int64_t)> onReport;
+        std::atomic<bool> cancelled{false}, queued{false};
+        std::atomic<std::int64_t> done{0}, total{0};
+    };
+    std::shared_ptr<State> state_;
+};
+
+} // namespace convscope

@@ -1,0 +1,94 @@
+#pragma once
+// The state the desktop app works on — model, dataset, selected layer, current input — and the background work
+// that fills it. Every model load, dataset scan and forward pass runs on a worker thread (QtConcurrent); results
+// come back as signals on the GUI thread. A newer request supersedes an older one still running (its result is
+// dropped). Only QImages cross threads; widgets make QPixmaps.
+#include "data/ImageReference.h"
+#include "data/ImageSource.h"
+#include "model/Model.h"
+#include "model/Prediction.h"
+
+#include <QFutureWatcher>
+#include <QImage>
+#include <QObject>
+#include <QString>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace convscope {
+
+/// Everything one input image yields: what the model sees, its predictions and every layer's output.
+struct InputResult {
+    QString name;                           ///< file name or DATASET#INDEX
+    int label = -1;                         ///< dataset label when known
+    QImage seen;                            ///< the preprocessed input before normalisation (model size)
+    torch::Tensor rgb;                      ///< the same as 3×H×W float in [0, 1] (grey repeated)
+    torch::Tensor tensor;                   ///< the model's input, 1×C×H×W, normalised
+    std::vector<Prediction> predictions;    ///< top-5 (empty when the model has no class output)
+    std::vector<torch::Tensor> activations; ///< by layer index (undefined for calls that cannot be captured)
+};
+
+class Workspace : public QObject {
+    Q_OBJECT
+public:
+    explicit Workspace(QObject *parent = nullptr);
+    ~Workspace() override;
+
+    std::shared_ptr<const Model> model() const { return model_; }
+    std::shared_ptr<const ImageSource> dataset() const { return dataset_; }
+    QString modelPath() const { return modelPath_; }
+    QString datasetPath() const { return datasetPath_; }
+    int layer() const { return layer_; }
+    const InputResult *input() const { return input_.get(); }
+
+    /// Starts loading; modelChanged() or failed() follows. The current input is re-run on the new model. When no
+    /// dataset was ever asked for, the dataset named by the model's sidecar is opened too.
+    void openModel(const QString &path);
+    /// Starts opening a dataset (folder, idx file); datasetChanged() or failed() follows.
+    void openDataset(const QString &path);
+    /// Selects a layer by index into model()->layers(); emits layerChanged().
+    void selectLayer(int index);
+    /// Runs the model on an image file or "DATASET#INDEX"; inputChanged() or failed() follows.
+    void setInput(const QString &reference);
+    /// Runs the model on image `index` of the current dataset.
+    void setInputFromDataset(std::int64_t index);
+    /// Runs the model on an image already in memory (clipboard, drop).
+    void setInputImage(const QImage &image, const QString &name);
+
+    /// Drops the results of all running work (it finishes in the background; nothing it computes is applied).
+    void cancel();
+    /// Blocks until no background work is pending (tests, shutdown).
+    void waitForIdle();
+    /// True while work whose result is still wanted is running.
+    bool busy() const;
+
+Q_SIGNALS:
+    void modelChanged();
+    void datasetChanged();
+    void layerChanged(int index);
+    void inputChanged();
+    void busyChanged(bool busy, const QString &what);
+    void failed(const QString &message);
+
+private:
+    /// Runs `work` on the thread pool; `done` gets its result on the GUI thread unless `generation` moved on.
+    /// Exceptions from `work` become failed(message).
+    template <class T>
+    void launch(const QString &what, std::function<T()> work, std::function<void(T &)> done,
+                const quint64 *generation);
+    void runInput(std::function<ImageReference()> load);
+
+    std::shared_ptr<const Model> model_;
+    std::shared_ptr<const ImageSource> dataset_;
+    QString modelPath_, datasetPath_, inputReference_;
+    int layer_ = -1;
+    bool datasetRequested_ = false;
+    std::unique_ptr<InputResult> input_;
+    int pending_ = 0;   ///< running jobs, cancelled or not
+    std::map<const quint64 *, bool> wanted_; ///< per kind of job: is its latest request still running?
+    quint64 modelGeneration_ = 0, datasetGeneration_ = 0, inputGeneration_ = 0;
+};
+
+} // namespace convscope

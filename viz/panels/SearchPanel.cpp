@@ -1,0 +1,488 @@
+#include "panels/SearchPanel.h"
+
+#include "search/DescriptorIndex.h"
+#include "common/Error.h"
+#include "data/ImageReference.h"
+#include "data/ImageSource.h"
+#include "data/Preprocessor.h"
+#include "jobs/QueuedProgress.h"
+#include "search/RetrievalEvaluator.h"
+#include "scan/StoredScan.h"
+#include "widgets/TileGridView.h"
+#include "jobs/Workspace.h"
+
+#include <QBarCategoryAxis>
+#include <QHorizontalBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QDir>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QListWidget>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStyle>
+#include <QTableWidget>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+#include <torch/torch.h>
+
+namespace convscope {
+
+struct SearchPanel::Found {
+    std::vector<DescriptorIndex::Hit> hits;
+    torch::Tensor query;   ///< raw features of the query
+    torch::Tensor stored;  ///< raw features of the hits, a row each
+    TileSet tiles;
+};
+
+namespace {
+
+QString shortName(const std::string &name)
+{
+    const QString n = QString::fromStdString(name);
+    const int hash = n.lastIndexOf('#');
+    return hash >= 0 ? n.mid(hash) : n.section('/', -1);
+}
+
+} // namespace
+
+SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
+    : QWidget(parent), workspace_(workspace), jobs_(new JobRunner(this)), index_(new QComboBox),
+      layer_(new QComboBox), descriptor_(new QComboBox), ann_(new QComboBox), pca_(new QSpinBox), k_(new QSpinBox),
+      build_(new QPushButton(tr("Build index"))), evaluate_(new QPushButton(tr("Which layer describes best?"))),
+      openResult_(new QPushButton(tr("Open result as input"))),
+      progress_(new QProgressBar), status_(new QLabel), query_(new QLabel), whyTitle_(new QLabel),
+      results_(new TileGridView), why_(new QListWidget), table_(new QTableWidget(0, 6)), chart_(new QChartView)
+{
+    descriptor_->addItems({"fc", "spoc", "mac"});
+    descriptor_->setToolTip(tr("fc: a fully connected output; spoc: sum-pooled maps; mac: max-pooled maps"));
+    ann_->addItems({tr("exact"), "hnsw", "ivfpq"});
+    ann_->setToolTip(tr("Exact search, or approximate (FAISS) for large collections"));
+    pca_->setRange(0, 4096);
+    pca_->setValue(128);
+    pca_->setPrefix(tr("PCA "));
+    pca_->setToolTip(tr("Compress descriptors to this many dimensions (0: no PCA)"));
+    k_->setRange(1, 500);
+    k_->setValue(24);
+    k_->setPrefix(tr("k "));
+    progress_->setMaximumWidth(200);
+    progress_->hide();
+    status_->setWordWrap(true);
+    query_->setFixedSize(168, 168);
+    query_->setAlignment(Qt::AlignCenter);
+    query_->setFrameShape(QFrame::StyledPanel);
+    query_->setCursor(Qt::CrossCursor);
+    query_->setToolTip(tr("Drag a rectangle to search by that region; click to search with the whole image"));
+    query_->installEventFilter(this);
+    whyTitle_->setWordWrap(true);
+    why_->setToolTip(tr("Click a channel to see its top-9 patches in the Units tab"));
+    table_->setHorizontalHeaderLabels({tr("Layer"), tr("Descriptor"), tr("PCA"), tr("Dims"), tr("mAP"), tr("P@10")});
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table_->verticalHeader()->hide();
+    table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    chart_->setMinimumHeight(220);
+    chart_->setRenderHint(QPainter::Antialiasing);
+
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Index")));
+    bar->addWidget(index_, 1);
+    bar->addSpacing(12);
+    bar->addWidget(layer_);
+    bar->addWidget(descriptor_);
+    bar->addWidget(pca_);
+    bar->addWidget(ann_);
+    bar->addWidget(build_);
+    bar->addWidget(progress_);
+    bar->addSpacing(12);
+    bar->addWidget(k_);
+    bar->addWidget(evaluate_);
+    auto *side = new QVBoxLayout;
+    side->addWidget(new QLabel(tr("<b>Query</b> (the current input)")));
+    side->addWidget(query_);
+    side->addWidget(openResult_);
+    side->addWidget(whyTitle_);
+    side->addWidget(why_, 1);
+    auto *top = new QHBoxLayout;
+    top->addLayout(side);
+    top->addWidget(results_, 1);
+    auto *upper = new QWidget;
+    upper->setLayout(top);
+    auto *lower = new QSplitter;
+    lower->addWidget(table_);
+    lower->addWidget(chart_);
+    lower->setSizes({400, 500});
+    auto *split = new QSplitter(Qt::Vertical);
+    split->addWidget(upper);
+    split->addWidget(lower);
+    split->setSizes({420, 380});
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(bar);
+    layout->addWidget(status_);
+    layout->addWidget(split, 1);
+
+    connect(build_, &QPushButton::clicked, this, &SearchPanel::buildIndex);
+    connect(evaluate_, &QPushButton::clicked, this, &SearchPanel::evaluate);
+    connect(index_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
+        open_.reset();
+        const QString name = index_->currentText();
+        const QString dir = project();
+        if (name.isEmpty() || dir.isEmpty())
+            return;
+        using Opened = std::pair<std::shared_ptr<const DescriptorIndex>, torch::Tensor>;
+        jobs_->run<Opened>(
+            openGeneration_,
+            [dir, name]() {
+                auto index = std::make_shared<const DescriptorIndex>(
+                    DescriptorIndex::open(dir.toStdString(), name.toStdString()));
+                // The dataset's raw features, read once per index: every result's "why similar" needs its row.
+                return Opened{index, index->datasetFeatures()};
+            },
+            [this](Opened &opened) {
+                const auto &index = opened.first;
+                open_ = index;
+                stored_ = opened.second;
+                status_->setText(tr("Index %1: %2 images, %3-d %4 descriptors of %5, %6 search")
+                                     .arg(QString::fromStdString(index->name()))
+                                     .arg(index->size())
+                                     .arg(index->index().dims())
+                                     .arg(DescriptorIndex::poolingName(index->pooling()))
+                                     .arg(QString::fromStdString(index->layer()))
+                                     .arg(QString::fromStdString(index->index().kind())));
+                search();
+            },
+            [this](const QString &message) { status_->setText(message); });
+    });
+    connect(k_, qOverload<int>(&QSpinBox::valueChanged), this, [this] { search(region_); });
+    connect(results_, &TileGridView::tileClicked, this, &SearchPanel::showWhy);
+    connect(openResult_, &QPushButton::clicked, this, [this] {
+        if (found_ && open_ && selected_ >= 0 && selected_ < static_cast<int>(found_->hits.size()))
+            Q_EMIT openImage(workspace_->datasetPath() + "#" +
+                             QString::number(found_->hits[static_cast<size_t>(selected_)].image));
+    });
+    connect(why_, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {
+        if (open_)
+            Q_EMIT showUnit(QString::fromStdString(open_->layer()), item->data(Qt::UserRole).toInt());
+    });
+    connect(workspace_, &Workspace::inputChanged, this, [this] {
+        region_ = QRect();
+        drawQuery();
+        search();
+    });
+    connect(workspace_, &Workspace::modelChanged, this, &SearchPanel::refreshLayers);
+    connect(workspace_, &Workspace::datasetChanged, this, &SearchPanel::refreshIndexes);
+    connect(workspace_, &Workspace::modelChanged, this, &SearchPanel::refreshIndexes);
+    refreshLayers();
+    refreshIndexes();
+}
+
+SearchPanel::~SearchPanel()
+{
+    jobs_->waitForIdle();
+}
+
+QString SearchPanel::project() const
+{
+    if (workspace_->datasetPath().isEmpty())
+        return {};
+    return QString::fromStdString(StoredScan::defaultProjectDir(workspace_->datasetPath().toStdString()));
+}
+
+void SearchPanel::refreshLayers()
+{
+    layer_->clear();
+    auto model = workspace_->model();
+    if (!model)
+        return;
+    int preferred = -1;
+    for (const LayerInfo &l : model->layers()) {
+        const bool vector = l.outputShape.size() == 2, map = l.outputShape.size() == 4;
+        if (!l.capturable || (!vector && !map) || l.kind == LayerKind::Activation)
+            continue;
+        if (vector && l.outputShape[1] == model->numClasses())
+            continue; // the class scores themselves
+        layer_->addItem(QString::fromStdString(l.path));
+        if (vector && l.kind == LayerKind::Linear && preferred < 0)
+            preferred = layer_->count() - 1;
+    }
+    if (preferred >= 0)
+        layer_->setCurrentIndex(preferred);
+}
+
+void SearchPanel::refreshIndexes()
+{
+    open_.reset();
+    stored_ = torch::Tensor();
+    const QString dir = project();
+    {
+        const QSignalBlocker block(index_);
+        index_->clear();
+        if (!dir.isEmpty() && QDir(dir).exists())
+            for (const auto &name : DescriptorIndex::list(dir.toStdString()))
+                index_->addItem(QString::fromStdString(name));
+    }
+    if (index_->count())
+        Q_EMIT index_->currentIndexChanged(0);
+    else
+        status_->setText(dir.isEmpty() ? tr("Open a dataset to search it.")
+                                       : tr("No search index yet: scan the dataset (Units tab), then Build index."));
+}
+
+void SearchPanel::buildIndex()
+{
+    const QString dir = project();
+    if (dir.isEmpty() || layer_->currentText().isEmpty())
+        return;
+    DescriptorIndex::Options o;
+    o.layer = layer_->currentText().toStdString();
+    o.pooling = DescriptorIndex::parsePooling(descriptor_->currentText().toStdString());
+    o.pipeline.pca = pca_->value();
+    o.ann = ann_->currentIndex() == 0 ? std::string() : ann_->currentText().toStdString();
+    auto progress = std::make_shared<QueuedProgress>(this, [this](std::int64_t done, std::int64_t total) {
+        progress_->setRange(0, static_cast<int>(total));
+        progress_->setValue(static_cast<int>(done));
+    });
+    progress_->setRange(0, 0);
+    progress_->show();
+    build_->setEnabled(false);
+    status_->setText(tr("Building the index…"));
+    jobs_->run<std::string>(
+        buildGeneration_,
+        [dir, o, progress]() { return DescriptorIndex::build(dir.toStdString(), o, progress.get()).name(); },
+        [this](std::string &name) {
+            progress_->hide();
+            build_->setEnabled(true);
+            refreshIndexes();
+            index_->setCurrentText(QString::fromStdString(name));
+            Q_EMIT updated();
+        },
+        [this](const QString &message) {
+            progress_->hide();
+            build_->setEnabled(true);
+            status_->setText(message);
+            Q_EMIT updated();
+        });
+}
+
+void SearchPanel::drawQuery()
+{
+    const InputResult *in = workspace_->input();
+    if (!in) {
+        query_->setText(tr("No input"));
+        return;
+    }
+    QImage img = in->seen.convertToFormat(QImage::Format_RGB32)
+                     .scaled(query_->size() - QSize(8, 8), Qt::KeepAspectRatio,
+                             in->seen.width() < 96 ? Qt::FastTransformation : Qt::SmoothTransformation);
+    if (!region_.isEmpty()) {
+        QPainter p(&img);
+        p.setPen(QPen(QColor(255, 200, 0), 2));
+        const double s = static_cast<double>(img.width()) / in->seen.width();
+        p.drawRect(QRectF(region_.x() * s, region_.y() * s, region_.width() * s, region_.height() * s));
+    }
+    query_->setPixmap(QPixmap::fromImage(img));
+}
+
+bool SearchPanel::eventFilter(QObject *watched, QEvent *event)
+{
+    const InputResult *in = workspace_->input();
+    if (watched != query_ || !in || query_->pixmap().isNull())
+        return QWidget::eventFilter(watched, event);
+    const QRect shown = QStyle::alignedRect(Qt::LeftToRight, Qt::AlignCenter, query_->pixmap().size(), query_->rect());
+    auto toImage = [&](QPoint p) {
+        const double s = static_cast<double>(in->seen.width()) / shown.width();
+        return QPoint(std::clamp(static_cast<int>((p.x() - shown.left()) * s), 0, in->seen.width()),
+                      std::clamp(static_cast<int>((p.y() - shown.top()) * s), 0, in->seen.height()));
+    };
+    if (event->type() == QEvent::MouseButtonPress) {
+        dragStart_ = toImage(static_cast<QMouseEvent *>(event)->position().toPoint());
+        return true;
+    }
+    if (event->type() == QEvent::MouseButtonRelease) {
+        const QRect r = QRect(dragStart_, toImage(static_cast<QMouseEvent *>(event)->position().toPoint())).normalized();
+        region_ = r.width() >= 4 && r.height() >= 4 ? r : QRect();
+        drawQuery();
+        search(region_);
+        return true;
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+void SearchPanel::search(QRect region)
+{
+    const InputResult *in = workspace_->input();
+    auto model = workspace_->model();
+    auto dataset = workspace_->dataset();
+    auto index = open_;
+    const torch::Tensor stored = stored_;
+    if (!in || !model || !dataset || !index || !in->tensor.defined())
+        return;
+    region_ = region;
+    torch::Tensor input = in->tensor;
+    std::int64_t self = -1;
+    if (region.isEmpty()) {
+        const int hash = in->name.lastIndexOf('#');
+        bool ok = false;
+        const qint64 i = hash >= 0 ? in->name.mid(hash + 1).toLongLong(&ok) : -1;
+        if (ok && i >= 0 && i < dataset->size() && QString::fromStdString(dataset->name(i)) == in->name)
+            self = i;
+    }
+    const int k = k_->value();
+    const QString regionText = region.isEmpty() ? QString()
+                                                : tr(" (region %1,%2 %3×%4)")
+                                                      .arg(region.x())
+                                                      .arg(region.y())
+                                                      .arg(region.width())
+                                                      .arg(region.height());
+    jobs_->run<Found>(
+        searchGeneration_,
+        [=]() {
+            torch::Tensor x = input;
+            if (!region.isEmpty()) { // the region, resized to the model's input
+                x = x.narrow(2, region.y(), region.height()).narrow(3, region.x(), region.width());
+                x = torch::upsample_bilinear2d(x, {input.size(2), input.size(3)}, false);
+            }
+            Found f;
+            f.query = index->rawFeatures(*model, x)[0];
+            f.hits = index->search(f.query.unsqueeze(0), k, self).at(0);
+            const Preprocessor pre(model->input());
+            std::vector<torch::Tensor> tiles;
+            std::vector<std::int64_t> rows;
+            for (const auto &h : f.hits) {
+                const bool added = h.image >= DescriptorIndex::firstAddedId(); // a file added to the index
+                const std::string name = added ? index->addedPath(h.image) : dataset->name(h.image);
+                tiles.push_back(Preprocessor::rgb(
+                    pre.fit(added ? ImageReference::load(name).image : dataset->image(h.image))));
+                const int label = added ? -1 : dataset->label(h.image);
+                f.tiles.captions.push_back(QString("%1 · %2")
+                                               .arg(static_cast<double>(h.distance), 0, 'f', 3)
+                                               .arg(label >= 0 ? QString::fromStdString(model->label(label))
+                                                               : shortName(name))
+                                               .toStdString());
+                rows.push_back(!added && h.image < stored.size(0) ? h.image : -1);
+            }
+            if (tiles.empty())
+                throw DataError("the index returned nothing");
+            f.stored = torch::zeros({static_cast<std::int64_t>(rows.size()), stored.size(1)});
+            for (size_t i = 0; i < rows.size(); ++i)
+                if (rows[i] >= 0) // added files: no stored features, no channel story
+                    f.stored[static_cast<std::int64_t>(i)].copy_(stored[rows[i]]);
+            f.tiles.kind = TileValues::Color;
+            f.tiles.values = torch::stack(tiles);
+            return f;
+        },
+        [this, regionText](Found &f) {
+            found_ = std::make_shared<Found>(std::move(f));
+            results_->setTiles(found_->tiles);
+            int same = 0;
+            const InputResult *now = workspace_->input();
+            for (const auto &c : found_->tiles.captions)
+                same += now && !now->predictions.empty() &&
+                                c.find(now->predictions.front().label) != std::string::npos
+                            ? 1
+                            : 0;
+            status_->setText(tr("%1 nearest of %2%3 in index %4 · %5 share the input's predicted class")
+                                 .arg(found_->hits.size())
+                                 .arg(now ? now->name : QString())
+                                 .arg(regionText)
+                                 .arg(QString::fromStdString(open_ ? open_->name() : ""))
+                                 .arg(same));
+            showWhy(0);
+            Q_EMIT updated();
+        },
+        [this](const QString &message) {
+            status_->setText(message);
+            Q_EMIT updated();
+        });
+}
+
+void SearchPanel::showWhy(int result)
+{
+    why_->clear();
+    selected_ = result;
+    if (!found_ || !open_ || result < 0 || result >= static_cast<int>(found_->hits.size()))
+        return;
+    const auto contributions = open_->whySimilar(found_->query, found_->stored[result], 10);
+    if (contributions.empty()) {
+        whyTitle_->setText(tr("<b>Why similar</b>: channel contributions need a pooled conv descriptor (spoc, mac)."));
+        return;
+    }
+    whyTitle_->setText(tr("<b>Why similar</b> to result %1 (%2): the channels of %3 that contribute most")
+                           .arg(result + 1)
+                           .arg(QString::fromStdString(found_->tiles.captions[static_cast<size_t>(result)]))
+                           .arg(QString::fromStdString(open_->layer())));
+    for (const auto &c : contributions) {
+        auto *item = new QListWidgetItem(tr("channel %1 — %2%").arg(c.channel).arg(100.0 * c.share, 0, 'f', 1));
+        item->setData(Qt::UserRole, c.channel);
+        why_->addItem(item);
+    }
+}
+
+void SearchPanel::evaluate()
+{
+    const QString dir = project();
+    if (dir.isEmpty())
+        return;
+    evaluate_->setEnabled(false);
+    status_->setText(tr("Evaluating every layer × descriptor × PCA size…"));
+    jobs_->run<std::vector<RetrievalEvaluator::Row>>(
+        evalGeneration_,
+        [dir]() { return RetrievalEvaluator::compare(dir.toStdString(), {}, RetrievalEvaluator::Options{}); },
+        [this](std::vector<RetrievalEvaluator::Row> &rows) {
+            evaluate_->setEnabled(true);
+            table_->setRowCount(static_cast<int>(rows.size()));
+            auto *map = new QBarSet(tr("mAP"));
+            auto *p10 = new QBarSet(tr("precision@10"));
+            QStringList categories;
+            for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
+                const auto &r = rows[static_cast<size_t>(i)];
+                const QStringList cells{QString::fromStdString(r.layer), QString::fromStdString(r.descriptor),
+                                        r.pca > 0 ? QString::number(r.pca) : "-", QString::number(r.dims),
+                                        QString::number(r.result.map, 'f', 4),
+                                        QString::number(r.result.precisionAtK, 'f', 4)};
+                for (int c = 0; c < cells.size(); ++c)
+                    table_->setItem(i, c, new QTableWidgetItem(cells[c]));
+                *map << r.result.map;
+                *p10 << r.result.precisionAtK;
+                categories << QString("%1 %2 %3").arg(QString::fromStdString(r.layer).section('.', -1), cells[1], cells[2]);
+            }
+            auto *series = new QHorizontalBarSeries;
+            series->append(map);
+            series->append(p10);
+            auto *chart = new QChart;
+            chart->addSeries(series);
+            chart->setTitle(tr("Which layer describes best (classes as relevance)"));
+            auto *x = new QBarCategoryAxis; // one row per layer × descriptor × PCA size
+            x->append(categories);
+            QFont small = x->labelsFont();
+            small.setPixelSize(9);
+            x->setLabelsFont(small);
+            auto *y = new QValueAxis;
+            y->setRange(0, 1);
+            chart->addAxis(x, Qt::AlignLeft);
+            chart->addAxis(y, Qt::AlignBottom);
+            series->attachAxis(x);
+            series->attachAxis(y);
+            chart->setTheme(QChart::ChartThemeDark);
+            QChart *old = chart_->chart();
+            chart_->setChart(chart);
+            delete old;
+            status_->setText(tr("Evaluated %1 descriptors on 1,000 queries each").arg(rows.size()));
+            Q_EMIT updated();
+        },
+        [this](const QString &message) {
+            evaluate_->setEnabled(true);
+            status_->setText(message);
+            Q_EMIT updated();
+        });
+}
+
+} // namespace convscope

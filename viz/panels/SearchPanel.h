@@ -1,0 +1,95 @@
+#pragma once
+// Similar-image search in the window: build a descriptor index of the dataset (layer, fc / SPoC / MAC, PCA size,
+// exact or approximate) in the background, then every input becomes a query — or a rectangle dragged on it (search
+// by region). Results are a grid with distances and labels (click one to open it as the input); for pooled conv
+// descriptors, "why similar" lists the channels that contribute most (click one to see its top-9 patches in the
+// Units tab). "Which layer describes best" evaluates mAP and precision@10 per layer × descriptor × PCA size and
+// shows them as a table and a chart.
+#include "jobs/JobRunner.h"
+
+#include <QWidget>
+
+#include <torch/types.h>
+
+#include <memory>
+
+class QChartView;
+class QComboBox;
+class QLabel;
+class QListWidget;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+
+namespace convscope {
+
+class DescriptorIndex;
+class TileGridView;
+class Workspace;
+
+class SearchPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SearchPanel(Workspace *workspace, QWidget *parent = nullptr);
+    ~SearchPanel() override;
+
+    /// Builds an index with the chosen settings (in the background).
+    void buildIndex();
+    /// Searches with the current input, or with its region (x, y, w, h in the model-input pixels) when not empty.
+    void search(QRect region = {});
+    /// Evaluates every layer × descriptor × PCA size of the project (in the background).
+    void evaluate();
+
+    TileGridView *results() const { return results_; }
+    QListWidget *why() const { return why_; }
+    QTableWidget *table() const { return table_; }
+    QComboBox *indexBox() const { return index_; }
+    QComboBox *layerBox() const { return layer_; }
+    QComboBox *descriptorBox() const { return descriptor_; }
+    QComboBox *annBox() const { return ann_; }
+    QSpinBox *pcaBox() const { return pca_; }
+    QLabel *status() const { return status_; }
+    bool busy() const { return jobs_->pending() > 0; }
+    void waitForIdle() { jobs_->waitForIdle(); }
+
+Q_SIGNALS:
+    /// "DATASET#INDEX": the user wants this image as the input.
+    void openImage(const QString &reference);
+    /// The user wants a unit's top-9 patches (layer path, channel).
+    void showUnit(const QString &layer, int channel);
+    /// A search, build or evaluation finished (tests).
+    void updated();
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+private:
+    QString project() const;
+    void refreshIndexes();
+    void refreshLayers();
+    void showWhy(int result);
+    void drawQuery();
+
+    Workspace *workspace_;
+    JobRunner *jobs_;
+    QComboBox *index_, *layer_, *descriptor_, *ann_;
+    QSpinBox *pca_, *k_;
+    QPushButton *build_, *evaluate_, *openResult_;
+    QProgressBar *progress_;
+    QLabel *status_, *query_, *whyTitle_;
+    TileGridView *results_;
+    QListWidget *why_;
+    QTableWidget *table_;
+    QChartView *chart_;
+    std::shared_ptr<const DescriptorIndex> open_;
+    torch::Tensor stored_; ///< the open index's dataset features (raw, a row per image)
+    struct Found;
+    std::shared_ptr<Found> found_;
+    QRect region_;
+    int selected_ = -1;
+    QPoint dragStart_;
+    quint64 openGeneration_ = 0, searchGeneration_ = 0, buildGeneration_ = 0, evalGeneration_ = 0;
+};
+
+} // namespace convscope

@@ -1,0 +1,558 @@
+#include "panels/UnitsPanel.h"
+
+#include "explain/PatchReconstructions.h"
+#include "jobs/QueuedProgress.h"
+#include "explain/Reconstructor.h"
+#include "widgets/TileGridView.h"
+#include "jobs/Workspace.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSplitter>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+
+#include <algorithm>
+#include <numeric>
+
+namespace convscope {
+
+namespace {
+
+enum SortOrder { ByUnit, ByStrongest, BySelectivity, DeadFirst };
+
+QString thousands(qint64 n)
+{
+    return QLocale(QLocale::English).toString(n);
+}
+
+} // namespace
+
+UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
+    : QWidget(parent), workspace_(workspace), scans_(new ScanController(this)),
+      scanButton_(new QPushButton(tr("Scan dataset"))), progress_(new QProgressBar), cancel_(new QToolButton),
+      status_(new QLabel), count_(new QLabel), unitTitle_(new QLabel), layer_(new QComboBox), sort_(new QComboBox),
+      hideDead_(new QCheckBox(tr("Hide dead units"))), grid_(new TileGridView), patches_(new TileGridView),
+      images_(new TileGridView), projection_(new QComboBox), projectProgress_(new QProgressBar),
+      projectStop_(new QToolButton), jobs_(new JobRunner(this))
+{
+    connect(jobs_, &JobRunner::finished, this, &UnitsPanel::loaded);
+    projection_->addItems({tr("Patches only"), tr("+ Deconvnet"), tr("+ Guided backprop"), tr("+ Gradient")});
+    projection_->setToolTip(tr("Show each patch beside its unit projected back to the input (Zeiler & Fergus); "
+                               "the whole layer is projected in the background and cached in the project"));
+    projectProgress_->setMaximumWidth(180);
+    projectProgress_->setFormat(tr("projecting %v/%m"));
+    projectProgress_->hide();
+    projectStop_->setText(tr("Stop"));
+    projectStop_->setToolTip(tr("Stop projecting the layer (units done so far stay cached)"));
+    projectStop_->hide();
+    scanButton_->setToolTip(tr("Find every unit's top 9 patches and max-response images over the dataset. "
+                               "Stopped scans resume where they stopped; finished ones are reused."));
+    cancel_->setText(tr("Stop"));
+    cancel_->setToolTip(tr("Stop after the current batch; finished images are kept and the scan resumes later"));
+    progress_->setMaximumWidth(260);
+    progress_->hide();
+    cancel_->hide();
+    status_->setWordWrap(true);
+    status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    sort_->addItems({tr("Unit order"), tr("Strongest first"), tr("Most class-selective first"), tr("Dead units first")});
+    layer_->setMinimumContentsLength(18);
+    layer_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+
+    auto *top = new QHBoxLayout;
+    top->addWidget(scanButton_);
+    top->addWidget(progress_);
+    top->addWidget(cancel_);
+    top->addWidget(status_, 1);
+    auto *controls = new QHBoxLayout;
+    controls->addWidget(new QLabel(tr("Layer")));
+    controls->addWidget(layer_);
+    controls->addSpacing(12);
+    controls->addWidget(new QLabel(tr("Sort")));
+    controls->addWidget(sort_);
+    controls->addWidget(hideDead_);
+    controls->addSpacing(12);
+    controls->addWidget(projection_);
+    controls->addWidget(projectProgress_);
+    controls->addWidget(projectStop_);
+    controls->addStretch(1);
+    controls->addWidget(count_);
+
+    auto *detail = new QWidget;
+    auto *dl = new QVBoxLayout(detail);
+    dl->setContentsMargins(0, 0, 0, 0);
+    unitTitle_->setWordWrap(true);
+    dl->addWidget(unitTitle_);
+    dl->addWidget(new QLabel(tr("<b>Top patches</b> (click one to open its image)")));
+    dl->addWidget(patches_, 1);
+    dl->addWidget(new QLabel(tr("<b>Max-response images</b> by mean activation, response overlaid")));
+    dl->addWidget(images_, 1);
+    auto *split = new QSplitter;
+    split->addWidget(grid_);
+    split->addWidget(detail);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    split->setSizes({600, 400});
+    grid_->setFitWidth(96);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addLayout(controls);
+    layout->addWidget(split, 1);
+
+    connect(scanButton_, &QPushButton::clicked, this, &UnitsPanel::startScan);
+    connect(cancel_, &QToolButton::clicked, scans_, &ScanController::cancel);
+    connect(scans_, &ScanController::started, this, [this](qint64 at, qint64 total) {
+        progress_->setRange(0, static_cast<int>(total));
+        progress_->setValue(static_cast<int>(at));
+        progress_->setFormat(tr("%v of %m images"));
+    });
+    connect(scans_, &ScanController::progress, this, [this](qint64 done, qint64 total, double rate) {
+        progress_->setValue(static_cast<int>(done));
+        const double left = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+        status_->setText(tr("Scanning: %1 images/s, %2 s left").arg(rate, 0, 'f', 0).arg(left, 0, 'f', 0));
+    });
+    connect(scans_, &ScanController::finished, this, [this](const QString &project, qint64 id, bool) {
+        setBusy(false, {});
+        scanReady(project, id);
+    });
+    connect(scans_, &ScanController::cancelled, this, [this](qint64 done, qint64 total) {
+        setBusy(false, tr("Scan stopped at %1 of %2 images; finished images are kept — Scan dataset resumes it.")
+                           .arg(thousands(done), thousands(total)));
+    });
+    connect(scans_, &ScanController::failed, this, [this](const QString &message) {
+        setBusy(false, tr("Scan failed: %1").arg(message));
+    });
+    connect(layer_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int slot) {
+        showLayer(slot);
+        // Linked views: the layer tree (and the filters and activations) follow the layer shown here.
+        if (auto model = workspace_->model(); model && slot >= 0 && slot < static_cast<int>(scannedLayers_.size()))
+            workspace_->selectLayer(model->layer(scannedLayers_[static_cast<size_t>(slot)]).index);
+    });
+    connect(sort_, qOverload<int>(&QComboBox::currentIndexChanged), this, &UnitsPanel::applyOrder);
+    connect(hideDead_, &QCheckBox::toggled, this, &UnitsPanel::applyOrder);
+    connect(projection_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
+        stopProjection();
+        applyOrder();
+        projectLayer();
+        if (unitData_)
+            showUnit(unitData_->unit);
+    });
+    connect(projectStop_, &QToolButton::clicked, this, &UnitsPanel::stopProjection);
+    connect(grid_, &TileGridView::tileClicked, this, [this](int i) {
+        if (i >= 0 && i < static_cast<int>(shown_.size()))
+            showUnit(shown_[static_cast<size_t>(i)]);
+    });
+    auto open = [this](bool byMean, int i) {
+        if (!layerData_ || !unitData_ || unitData_->unit < 0)
+            return;
+        const auto &rank = (byMean ? layerData_->byMean : layerData_->byMax)[static_cast<size_t>(unitData_->unit)];
+        if (!byMean && projectionRule())
+            i /= 2; // pairs: patch, projection
+        if (i >= 0 && i < static_cast<int>(rank.size()))
+            Q_EMIT openImage(workspace_->datasetPath() + "#" + QString::number(rank[static_cast<size_t>(i)].image));
+    };
+    connect(patches_, &TileGridView::tileClicked, this, [open](int i) { open(false, i); });
+    connect(images_, &TileGridView::tileClicked, this, [open](int i) { open(true, i); });
+    connect(workspace_, &Workspace::modelChanged, this, &UnitsPanel::lookForScan);
+    connect(workspace_, &Workspace::datasetChanged, this, &UnitsPanel::lookForScan);
+    connect(workspace_, &Workspace::layerChanged, this, [this](int index) {
+        if (!workspace_->model() || index < 0)
+            return;
+        const std::string path = workspace_->model()->layers()[static_cast<size_t>(index)].path;
+        auto it = std::find(scannedLayers_.begin(), scannedLayers_.end(), path);
+        if (it != scannedLayers_.end())
+            layer_->setCurrentIndex(static_cast<int>(it - scannedLayers_.begin()));
+    });
+    reset();
+}
+
+UnitsPanel::~UnitsPanel()
+{
+    stopProjection();
+    scans_->cancel();
+    scans_->wait();
+    waitForIdle();
+}
+
+template <class T>
+void UnitsPanel::runJob(quint64 &generation, std::function<T()> work, std::function<void(T &)> done,
+                        std::function<void(const QString &)> failed)
+{
+    jobs_->run<T>(generation, std::move(work), std::move(done),
+                  failed ? failed : [this](const QString &message) { status_->setText(message); });
+}
+
+void UnitsPanel::waitForIdle()
+{
+    jobs_->waitForIdle();
+}
+
+void UnitsPanel::setBusy(bool busy, const QString &text)
+{
+    progress_->setVisible(busy);
+    cancel_->setVisible(busy);
+    scanButton_->setEnabled(!busy && workspace_->model() && workspace_->dataset());
+    if (!text.isEmpty() || busy)
+        status_->setText(text);
+}
+
+void UnitsPanel::reset()
+{
+    stopProjection();
+    ++lookGeneration_;
+    ++layerGeneration_;
+    ++unitGeneration_;
+    project_.clear();
+    scanId_ = -1;
+    scannedLayers_.clear();
+    layerData_.reset();
+    unitData_.reset();
+    shown_.clear();
+    const QSignalBlocker block(layer_);
+    layer_->clear();
+    layer_->setEnabled(false);
+    grid_->clear(tr("No scan yet"));
+    patches_->clear();
+    images_->clear();
+    unitTitle_->setText(tr("Click a unit to see its patches."));
+    count_->clear();
+    const bool ready = workspace_->model() && workspace_->dataset();
+    scanButton_->setEnabled(ready && !scans_->running());
+    status_->setText(ready ? tr("Not scanned yet: a scan finds every unit's top 9 patches over the %1 images of "
+                                "the dataset.")
+                                 .arg(thousands(workspace_->dataset()->size()))
+                           : tr("Open a model and a dataset to scan."));
+}
+
+void UnitsPanel::lookForScan()
+{
+    scans_->cancel(); // a scan of the previous model or dataset stops (and can resume later)
+    reset();
+    auto model = workspace_->model();
+    auto dataset = workspace_->dataset();
+    const QString datasetPath = workspace_->datasetPath();
+    if (!model || !dataset || datasetPath.isEmpty())
+        return;
+    const std::string dir = StoredScan::defaultProjectDir(datasetPath.toStdString());
+    if (!QDir(QString::fromStdString(dir)).exists("catalog.sqlite"))
+        return;
+    struct Found {
+        QString project;
+        std::optional<ProjectStore::ScanInfo> info;
+    };
+    runJob<Found>(
+        lookGeneration_,
+        [model, dataset, datasetPath, dir]() {
+            ProjectStore store(dir);
+            Scan probe(model, *dataset, Scan::Options{});
+            return Found{QString::fromStdString(dir), store.findScan(*model, datasetPath.toStdString(), probe)};
+        },
+        [this](Found &found) {
+            if (!found.info)
+                return;
+            if (found.info->complete)
+                showScan(found.project, *found.info);
+            else
+                status_->setText(tr("A scan stopped at %1 of %2 images; Scan dataset resumes it.")
+                                     .arg(thousands(found.info->done), thousands(found.info->total)));
+        });
+}
+
+void UnitsPanel::startScan()
+{
+    if (!workspace_->model() || !workspace_->dataset() || scans_->running())
+        return;
+    setBusy(true, tr("Starting the scan…"));
+    progress_->setRange(0, 0);
+    scans_->start(workspace_->model(), workspace_->dataset(), workspace_->datasetPath(), StoredScan::Options{});
+}
+
+void UnitsPanel::scanReady(const QString &project, qint64 scanId)
+{
+    // The catalogue is read on a worker, like everything else the panel loads.
+    runJob<ProjectStore::ScanInfo>(
+        lookGeneration_, [project, scanId]() { return ProjectStore(project.toStdString()).scan(scanId); },
+        [this, project](ProjectStore::ScanInfo &info) { showScan(project, info); });
+}
+
+void UnitsPanel::showScan(const QString &project, const ProjectStore::ScanInfo &info)
+{
+    auto model = workspace_->model();
+    if (!model || !workspace_->dataset())
+        return;
+    if (QFileInfo(QString::fromStdString(info.modelPath)) != QFileInfo(workspace_->modelPath()))
+        return; // finished after another model was opened
+    project_ = project;
+    scanId_ = info.id;
+    const qint64 scanId = info.id;
+    scannedLayers_ = info.layers;
+    status_->setText(tr("Scan %1: %2 images, %3 s of scanning · %4")
+                         .arg(scanId)
+                         .arg(thousands(info.total))
+                         .arg(info.seconds, 0, 'f', 1)
+                         .arg(QDir::toNativeSeparators(project)));
+    {
+        const QSignalBlocker block(layer_);
+        layer_->clear();
+        for (const auto &l : info.layers) {
+            const LayerInfo &li = model->layer(l);
+            layer_->addItem(QString::fromStdString(li.displayName.empty() ? li.path : li.displayName + " (" + li.path + ")"));
+        }
+        layer_->setEnabled(true);
+    }
+    // Start on the layer selected in the tree when it was scanned, else the first.
+    int slot = 0;
+    if (workspace_->layer() >= 0) {
+        auto it = std::find(info.layers.begin(), info.layers.end(),
+                            model->layers()[static_cast<size_t>(workspace_->layer())].path);
+        if (it != info.layers.end())
+            slot = static_cast<int>(it - info.layers.begin());
+    }
+    layer_->setCurrentIndex(slot);
+    showLayer(slot);
+}
+
+void UnitsPanel::showLayer(int slot)
+{
+    if (slot < 0 || scanId_ < 0)
+        return;
+    auto model = workspace_->model();
+    auto dataset = workspace_->dataset();
+    const QString project = project_;
+    const qint64 id = scanId_;
+    stopProjection();
+    grid_->clear(tr("Cropping patches…"));
+    patches_->clear();
+    images_->clear();
+    unitData_.reset();
+    runJob<LayerData>(
+        layerGeneration_,
+        [model, dataset, project, id, slot]() {
+            ProjectStore store(project.toStdString());
+            TopPatchSheets sheets(model, *dataset, store, id);
+            LayerData d;
+            d.slot = slot;
+            d.poster = sheets.poster(slot);
+            d.summaries = sheets.summaries(slot);
+            d.byMax = sheets.ranking(slot, TopKTracker::Statistic::SpatialMax);
+            d.byMean = sheets.ranking(slot, TopKTracker::Statistic::SpatialMean);
+            return d;
+        },
+        [this](LayerData &d) {
+            layerData_ = std::make_shared<LayerData>(std::move(d));
+            applyOrder();
+            const std::int64_t wanted = pendingUnit_;
+            pendingUnit_ = -1;
+            showUnit(wanted >= 0 ? wanted : shown_.empty() ? -1 : shown_.front());
+            projectLayer();
+        });
+}
+
+void UnitsPanel::applyOrder()
+{
+    if (!layerData_)
+        return;
+    const auto &sum = layerData_->summaries;
+    std::vector<std::int64_t> order;
+    for (const auto &u : sum)
+        if (!(hideDead_->isChecked() && u.dead))
+            order.push_back(u.unit);
+    const int how = sort_->currentIndex();
+    auto key = [&](std::int64_t u) -> const TopPatchSheets::UnitSummary & { return sum[static_cast<size_t>(u)]; };
+    if (how == ByStrongest)
+        std::stable_sort(order.begin(), order.end(),
+                         [&](auto a, auto b) { return key(a).strongest > key(b).strongest; });
+    else if (how == BySelectivity)
+        std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) {
+            return key(a).selectivity != key(b).selectivity ? key(a).selectivity > key(b).selectivity
+                                                            : key(a).strongest > key(b).strongest;
+        });
+    else if (how == DeadFirst)
+        std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return key(a).dead && !key(b).dead; });
+    shown_ = order;
+    const auto rule = projectionRule();
+    const auto projected = rule ? layerData_->projected.find(static_cast<int>(*rule)) : layerData_->projected.end();
+    const TileSet &poster = projected != layerData_->projected.end() ? projected->second : layerData_->poster;
+    grid_->setFitWidth(projected != layerData_->projected.end() ? 192 : 96); // two mosaics side by side
+    TileSet view; // no title: the layer box and the count line say what this is
+    view.kind = poster.kind;
+    if (!order.empty()) {
+        view.values = poster.values.index_select(0, torch::tensor(order, torch::kInt64));
+        auto model = workspace_->model();
+        for (auto u : order) {
+            const auto &s = key(u);
+            std::string caption = poster.captions[static_cast<size_t>(u)];
+            if (how == BySelectivity && s.dominantLabel >= 0 && model)
+                caption = std::to_string(u) + " · " + model->label(s.dominantLabel) + " " +
+                          std::to_string(static_cast<int>(s.selectivity * 100 + 0.5)) + "%";
+            view.captions.push_back(caption);
+        }
+        grid_->setTiles(view);
+    } else {
+        grid_->clear(tr("Every unit of this layer is dead (never above zero)."));
+    }
+    const auto dead = std::count_if(sum.begin(), sum.end(), [](const auto &u) { return u.dead; });
+    QString field;
+    if (auto model = workspace_->model(); model && layerData_->slot < static_cast<int>(scannedLayers_.size()))
+        field = QString::fromStdString(model->layer(scannedLayers_[static_cast<size_t>(layerData_->slot)]).field.describe());
+    count_->setText(tr("%1 of %2 units · %3 dead · field %4").arg(order.size()).arg(sum.size()).arg(dead).arg(field));
+}
+
+void UnitsPanel::showUnit(std::int64_t unit)
+{
+    if (!layerData_ || unit < 0) {
+        unitTitle_->setText(tr("Click a unit to see its patches."));
+        return;
+    }
+    auto model = workspace_->model();
+    auto dataset = workspace_->dataset();
+    const QString project = project_;
+    const qint64 id = scanId_;
+    const int slot = layerData_->slot;
+    const auto summary = layerData_->summaries[static_cast<size_t>(unit)];
+    const auto rule = projectionRule();
+    if (rule && (!reconstructor_ || &reconstructor_->model() != model.get()))
+        reconstructor_ = std::make_shared<Reconstructor>(model);
+    auto reconstructor = reconstructor_;
+    QString title = tr("<b>Unit %1</b> of %2 · strongest response %3")
+                        .arg(unit)
+                        .arg(layer_->currentText())
+                        .arg(static_cast<double>(summary.strongest), 0, 'g', 4);
+    if (summary.dominantLabel >= 0 && model)
+        title += tr(" · %1% of its top images are %2")
+                     .arg(static_cast<int>(summary.selectivity * 100 + 0.5))
+                     .arg(QString::fromStdString(model->label(summary.dominantLabel)));
+    if (summary.dead)
+        title += tr(" · <b>dead</b>: never above zero on this dataset");
+    unitTitle_->setText(title);
+    std::vector<std::int64_t> top;
+    for (const auto &e : layerData_->byMax[static_cast<size_t>(unit)])
+        top.push_back(e.image);
+    std::sort(top.begin(), top.end());
+    Q_EMIT unitShown(top);
+    runJob<UnitData>(
+        unitGeneration_,
+        [model, dataset, project, id, slot, unit, rule, reconstructor]() {
+            ProjectStore store(project.toStdString());
+            TopPatchSheets sheets(model, *dataset, store, id);
+            UnitData d;
+            d.unit = unit;
+            if (rule) {
+                PatchReconstructions::Options o;
+                o.rule = *rule;
+                d.patches = PatchReconstructions(sheets, *reconstructor, o).unitSheet(slot, unit);
+            } else {
+                d.patches = sheets.unitPatches(slot, unit);
+            }
+            d.images = sheets.unitImages(slot, unit, true);
+            return d;
+        },
+        [this](UnitData &d) {
+            d.patches.title.clear(); // the labels above the views say what they show
+            d.images.title.clear();
+            unitData_ = std::make_shared<UnitData>(std::move(d));
+            patches_->setTiles(unitData_->patches);
+            images_->setTiles(unitData_->images);
+        });
+}
+
+bool UnitsPanel::showLayerUnit(const std::string &layerPath, std::int64_t unit)
+{
+    auto it = std::find(scannedLayers_.begin(), scannedLayers_.end(), layerPath);
+    if (it == scannedLayers_.end())
+        return false;
+    const int slot = static_cast<int>(it - scannedLayers_.begin());
+    if (layerData_ && layerData_->slot == slot) {
+        showUnit(unit);
+        return true;
+    }
+    pendingUnit_ = unit;
+    layer_->setCurrentIndex(slot); // loads the layer, then shows the unit
+    return true;
+}
+
+std::optional<BackpropRule> UnitsPanel::projectionRule() const
+{
+    switch (projection_->currentIndex()) {
+    case 1: return BackpropRule::Deconvnet;
+    case 2: return BackpropRule::Guided;
+    case 3: return BackpropRule::Gradient;
+    default: return std::nullopt;
+    }
+}
+
+bool UnitsPanel::layerProjected() const
+{
+    const auto rule = projectionRule();
+    return rule && layerData_ && layerData_->projected.count(static_cast<int>(*rule)) > 0;
+}
+
+void UnitsPanel::stopProjection()
+{
+    if (projectJob_)
+        projectJob_->cancel();
+    projectJob_.reset();
+    ++projectGeneration_; // a result still on its way is dropped
+    projectProgress_->hide();
+    projectStop_->hide();
+}
+
+void UnitsPanel::projectLayer()
+{
+    const auto rule = projectionRule();
+    auto model = workspace_->model();
+    auto dataset = workspace_->dataset();
+    if (!rule || !layerData_ || !model || !dataset || layerProjected())
+        return;
+    if (!reconstructor_ || &reconstructor_->model() != model.get())
+        reconstructor_ = std::make_shared<Reconstructor>(model);
+    auto reconstructor = reconstructor_;
+    const QString project = project_;
+    const qint64 id = scanId_;
+    const int slot = layerData_->slot;
+    auto job = std::make_shared<QueuedProgress>(this, [this](std::int64_t done, std::int64_t total) {
+        projectProgress_->setRange(0, static_cast<int>(total));
+        projectProgress_->setValue(static_cast<int>(done));
+    });
+    projectJob_ = job;
+    projectProgress_->setRange(0, static_cast<int>(layerData_->summaries.size()));
+    projectProgress_->setValue(0);
+    projectProgress_->show();
+    projectStop_->show();
+    auto layer = layerData_;
+    runJob<TileSet>(
+        projectGeneration_,
+        [model, dataset, project, id, slot, rule, reconstructor, job]() {
+            ProjectStore store(project.toStdString());
+            TopPatchSheets sheets(model, *dataset, store, id);
+            PatchReconstructions::Options o;
+            o.rule = *rule;
+            return PatchReconstructions(sheets, *reconstructor, o).poster(slot, {}, job.get());
+        },
+        [this, layer, rule](TileSet &poster) {
+            projectProgress_->hide();
+            projectStop_->hide();
+            projectJob_.reset();
+            layer->projected[static_cast<int>(*rule)] = std::move(poster);
+            if (layer == layerData_)
+                applyOrder();
+        },
+        [this](const QString &message) {
+            projectProgress_->hide();
+            projectStop_->hide();
+            projectJob_.reset();
+            status_->setText(tr("Projecting the layer failed: %1").arg(message));
+        });
+}
+
+} // namespace convscope

@@ -1,0 +1,128 @@
+#pragma once
+// The layer view of a dataset scan: every unit of a scanned layer as a mosaic of its top-9 patches (the classic
+// figure), sortable (unit, strongest, most class-selective, dead first) and filterable (hide dead units); click a
+// unit for its patches large with image, label, value and position, and its max-response images with the unit's
+// response overlaid; click any of those to open that image as the input of the activations panel.
+// "Projections" adds each patch's deconvnet / guided-backprop / gradient projection beside it (Zeiler & Fergus's
+// two-column figure), for the unit and — in the background, with progress and Stop — for the whole layer; projections
+// are cached in the project.
+// Scans run from here (ScanController: progress, cancel, resume); finished scans of the current model and dataset
+// are found and shown when they are opened. All loading and rendering runs on worker threads.
+#include "explain/BackpropRule.h"
+#include "jobs/JobRunner.h"
+#include "jobs/ScanController.h"
+#include "tiles/TileSet.h"
+#include "scan/TopPatchSheets.h"
+
+#include <QWidget>
+
+#include <map>
+#include <optional>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QToolButton;
+
+namespace convscope {
+
+class QueuedProgress;
+class Reconstructor;
+class TileGridView;
+class Workspace;
+
+class UnitsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit UnitsPanel(Workspace *workspace, QWidget *parent = nullptr);
+    ~UnitsPanel() override;
+
+    /// Scans the workspace's dataset with the workspace's model (default layers and features).
+    void startScan();
+    ScanController *scans() { return scans_; }
+    /// Shows a scanned layer by its position in the scan; unit -1 clears the detail.
+    void showLayer(int slot);
+    void showUnit(std::int64_t unit);
+    /// Shows a unit of a scanned layer by the layer's path (linked views: search, map). False if not scanned.
+    bool showLayerUnit(const std::string &layerPath, std::int64_t unit);
+    /// Blocks until loading work is done (tests).
+    void waitForIdle();
+    /// True while a scan or a load runs.
+    bool busy() const { return jobs_->pending() > 0 || scans_->running(); }
+
+    TileGridView *grid() const { return grid_; }
+    TileGridView *patches() const { return patches_; }
+    TileGridView *images() const { return images_; }
+    QComboBox *layerBox() const { return layer_; }
+    QComboBox *sortBox() const { return sort_; }
+    /// 0 = patches only, 1 = + deconvnet, 2 = + guided backprop, 3 = + gradient.
+    QComboBox *projectionBox() const { return projection_; }
+    /// True once the layer's projections (for the chosen method) are shown in the grid.
+    bool layerProjected() const;
+    QLabel *statusLabel() const { return status_; }
+    /// The unit shown in each grid tile, in order.
+    const std::vector<std::int64_t> &shownUnits() const { return shown_; }
+
+Q_SIGNALS:
+    /// "DATASET#INDEX": the user wants this image as the input.
+    void openImage(const QString &reference);
+    /// A layer or unit finished loading (tests).
+    void loaded();
+    /// A unit is shown: its top images (dataset indices, by maximum) — linked views ring them.
+    void unitShown(const std::vector<std::int64_t> &images);
+
+private:
+    struct LayerData {
+        int slot = -1;
+        TileSet poster; ///< every unit, index order
+        std::vector<TopPatchSheets::UnitSummary> summaries;
+        std::vector<std::vector<TopKTracker::Entry>> byMax, byMean;
+        std::map<int, TileSet> projected; ///< by BackpropRule: every unit, [projections | patches]
+    };
+    struct UnitData {
+        std::int64_t unit = -1;
+        TileSet patches, images;
+    };
+    void reset();
+    void lookForScan();
+    void scanReady(const QString &project, qint64 scanId);
+    void showScan(const QString &project, const ProjectStore::ScanInfo &info);
+    void applyOrder();
+    void setBusy(bool busy, const QString &text);
+    /// The rule chosen in the projection box, or nothing for "patches only".
+    std::optional<BackpropRule> projectionRule() const;
+    void projectLayer();
+    void stopProjection();
+    template <class T>
+    void runJob(quint64 &generation, std::function<T()> work, std::function<void(T &)> done,
+                std::function<void(const QString &)> failed = nullptr);
+
+    Workspace *workspace_;
+    ScanController *scans_;
+    QPushButton *scanButton_;
+    QProgressBar *progress_;
+    QToolButton *cancel_;
+    QLabel *status_, *count_, *unitTitle_;
+    QComboBox *layer_, *sort_;
+    QCheckBox *hideDead_;
+    TileGridView *grid_, *patches_, *images_;
+    QComboBox *projection_;
+    QProgressBar *projectProgress_;
+    QToolButton *projectStop_;
+    std::shared_ptr<const Reconstructor> reconstructor_;
+    std::shared_ptr<QueuedProgress> projectJob_;
+
+    QString project_;
+    qint64 scanId_ = -1;
+    std::vector<std::string> scannedLayers_;
+    std::shared_ptr<LayerData> layerData_;
+    std::vector<std::int64_t> shown_;
+    std::shared_ptr<UnitData> unitData_;
+    std::int64_t pendingUnit_ = -1; ///< unit to show once the layer being loaded arrives
+    quint64 lookGeneration_ = 0, layerGeneration_ = 0, unitGeneration_ = 0, projectGeneration_ = 0;
+    JobRunner *jobs_;
+};
+
+} // namespace convscope

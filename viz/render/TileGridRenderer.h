@@ -1,0 +1,45 @@
+#pragma once
+// Draws a TileSet as a grid: to a QImage (PNG export, GUI) or to an SVG file. Works headless (needs a
+// QGuiApplication, e.g. on the offscreen platform, for text).
+#include "tiles/TileSet.h"
+
+#include <QColor>
+#include <QImage>
+#include <QRect>
+#include <QString>
+
+class QPainter;
+
+namespace convscope {
+
+class TileGridRenderer {
+public:
+    struct Options {
+        int width = 0;          ///< total image width in pixels; 0 = choose so tiles are ~64 px
+        int gap = 2;            ///< pixels between tiles
+        bool captions = true;   ///< tile index under each tile (hidden automatically when tiles are tiny)
+        QColor background = QColor(32, 33, 36);
+        QColor text = QColor(232, 234, 237);
+    };
+
+    explicit TileGridRenderer(Options options) : options_(options) {}
+
+    /// The grid as an RGB image.
+    QImage render(const TileSet &tiles) const;
+    /// One tile as an image of its native size (no scaling, no caption).
+    static QImage tileImage(const TileSet &tiles, std::int64_t index);
+    /// Index of the tile under `pos` in render() coordinates, or -1.
+    int tileAt(const TileSet &tiles, QPoint pos) const;
+    /// Where tile `index` is drawn in render() coordinates.
+    QRect tileRect(const TileSet &tiles, int index) const;
+    /// Writes PNG (or any raster format Qt knows by extension) or SVG (".svg"). Throws IoError/UsageError.
+    void write(const TileSet &tiles, const QString &path) const;
+
+private:
+    struct Layout;
+    Layout layout(const TileSet &tiles) const;
+    void paint(QPainter &painter, const TileSet &tiles, const Layout &layout) const;
+    Options options_;
+};
+
+} // namespace convscope

@@ -1,0 +1,135 @@
+#include "widgets/DatasetModel.h"
+
+#include <QPixmap>
+#include <QThreadPool>
+
+#include <opencv2/imgproc.hpp>
+
+namespace convscope {
+
+namespace {
+constexpr std::int64_t batchRows = 2000;
+
+QImage thumbnail(const cv::Mat &decoded, int size)
+{
+    cv::Mat img;
+    const double scale = double(size) / std::max(decoded.cols, decoded.rows);
+    cv::resize(decoded, img, cv::Size(std::max(1, int(decoded.cols * scale)), std::max(1, int(decoded.rows * scale))),
+               0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_NEAREST);
+    if (img.depth() != CV_8U)
+        img.convertTo(img, CV_8U, img.depth() == CV_16U ? 1.0 / 257 : 255.0);
+    if (img.channels() == 1)
+        return QImage(img.data, img.cols, img.rows, static_cast<int>(img.step), QImage::Format_Grayscale8).copy();
+    cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
+    return QImage(img.data, img.cols, img.rows, static_cast<int>(img.step), QImage::Format_RGB888).copy();
+}
+} // namespace
+
+DatasetModel::DatasetModel(QObject *parent) : QAbstractListModel(parent) {}
+
+DatasetModel::~DatasetModel()
+{
+    pool_.clear();
+    pool_.waitForDone();
+}
+
+void DatasetModel::setSource(std::shared_ptr<const ImageSource> source, QStringList labels)
+{
+    beginResetModel();
+    ++generation_;
+    pool_.clear(); // queued thumbnails of the previous dataset
+    source_ = std::move(source);
+    labels_ = std::move(labels);
+    loaded_ = source_ ? std::min<std::int64_t>(batchRows, source_->size()) : 0;
+    cache_.clear();
+    pending_.clear();
+    endResetModel();
+}
+
+int DatasetModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(loaded_);
+}
+
+bool DatasetModel::canFetchMore(const QModelIndex &parent) const
+{
+    return !parent.isValid() && source_ && loaded_ < source_->size();
+}
+
+void DatasetModel::fetchMore(const QModelIndex &parent)
+{
+    if (!canFetchMore(parent))
+        return;
+    const std::int64_t more = std::min<std::int64_t>(batchRows, source_->size() - loaded_);
+    beginInsertRows({}, static_cast<int>(loaded_), static_cast<int>(loaded_ + more - 1));
+    loaded_ += more;
+    endInsertRows();
+}
+
+QPixmap DatasetModel::placeholder() const
+{
+    if (placeholder_.isNull()) {
+        placeholder_ = QPixmap(thumb_, thumb_);
+        placeholder_.fill(QColor(50, 52, 56));
+    }
+    return placeholder_;
+}
+
+QString DatasetModel::labelText(int label) const
+{
+    if (label < 0)
+        return {};
+    return label < labels_.size() ? labels_[label] : QString::number(label);
+}
+
+QVariant DatasetModel::data(const QModelIndex &index, int role) const
+{
+    if (!source_ || !index.isValid() || index.row() >= loaded_)
+        return {};
+    const std::int64_t i = index.row();
+    switch (role) {
+    case IndexRole: return QVariant::fromValue<qint64>(i);
+    case LabelRole: return source_->label(i);
+    case Qt::DisplayRole: return labelText(source_->label(i));
+    case Qt::ToolTipRole: {
+        const QString label = labelText(source_->label(i));
+        return QString::fromStdString(source_->name(i)) + (label.isEmpty() ? QString() : "\n" + label);
+    }
+    case Qt::DecorationRole:
+        if (QImage *img = cache_.object(i))
+            return QPixmap::fromImage(*img);
+        request(i);
+        return placeholder(); // same size as a thumbnail, so the layout never jumps
+    }
+    return {};
+}
+
+void DatasetModel::request(std::int64_t index) const
+{
+    if (pending_.contains(index))
+        return;
+    pending_.insert(index);
+    auto source = source_;
+    const int size = thumb_;
+    const quint64 generation = generation_;
+    auto *self = const_cast<DatasetModel *>(this);
+    pool_.start([=] {
+        QImage img;
+        try {
+            img = thumbnail(source->image(index), size);
+        } catch (const std::exception &) {
+            img = QImage(size, size, QImage::Format_RGB32);
+            img.fill(QColor(90, 30, 30)); // unreadable image: a dark red tile (the tooltip names it)
+        }
+        QMetaObject::invokeMethod(self, [self, img, index, generation] {
+            if (generation != self->generation_)
+                return;
+            self->pending_.remove(index);
+            self->cache_.insert(index, new QImage(img));
+            const QModelIndex at = self->index(static_cast<int>(index));
+            Q_EMIT self->dataChanged(at, at, {Qt::DecorationRole});
+            }, Qt::QueuedConnection);
+    }, ++priority_);
+}
+
+} // namespace convscope

@@ -1,0 +1,53 @@
+#pragma once
+// Shows a TileSet as a zoomable grid (Ctrl+wheel or zoomIn/zoomOut), with the tile index and statistics on
+// hover. Rendering runs on a worker thread; the pixmap is made on the GUI thread.
+#include "render/TileGridRenderer.h"
+
+#include <QFutureWatcher>
+#include <QScrollArea>
+
+class QLabel;
+
+namespace convscope {
+
+class TileGridView : public QScrollArea {
+    Q_OBJECT
+public:
+    explicit TileGridView(QWidget *parent = nullptr);
+    ~TileGridView() override;
+
+    /// Shows `tiles` (hover statistics come from tiles.raw when it is set).
+    void setTiles(TileSet tiles);
+    void clear(const QString &message = {});
+    const TileSet &tiles() const { return tiles_; }
+    /// The grid as last rendered (for tests and clipboard).
+    QImage image() const { return image_; }
+    /// Options used for on-screen rendering (export uses its own width).
+    TileGridRenderer::Options renderOptions() const;
+    void zoomIn();
+    void zoomOut();
+    /// Fill the width with tiles of about `tilePixels` (integer zoom), scrolling vertically — for long grids such
+    /// as a layer's units. 0 (the default) fits the whole grid in the view instead.
+    void setFitWidth(int tilePixels);
+
+Q_SIGNALS:
+    void tileClicked(int index);
+    void rendered();
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+private:
+    static double wholeOrSmaller(double scale);
+    double fitScale() const; ///< tile scale in fit-width mode
+    void render();
+    QLabel *canvas_;
+    TileSet tiles_;
+    QImage image_;
+    double zoom_ = 1.0;
+    int fitWidth_ = 0;
+    int requestedColumns_ = 0; ///< the set's own columns (0 = square), before fit-width layout
+    quint64 generation_ = 0;
+};
+
+} // namespace convscope
