@@ -39,16 +39,29 @@ std::optional<int> parse(QCommandLineParser &p, const QStringList &args, const c
     return std::nullopt;
 }
 
-int intOption(const QCommandLineParser &p, const QString &name, int fallback, int min, int max)
+namespace {
+
+/// --name converted by `convert(text, &ok)` and checked against [min, max]; `fallback` when not given.
+template <class T, class Convert>
+T rangedOption(const QCommandLineParser &p, const QString &name, T fallback, T min, T max, const char *kind,
+               Convert convert)
 {
     if (!p.isSet(name))
         return fallback;
     bool ok = false;
-    const int v = p.value(name).toInt(&ok);
+    const T v = convert(p.value(name), &ok);
     if (!ok || v < min || v > max)
-        throw UsageError("--" + name.toStdString() + " must be a whole number from " + std::to_string(min) +
-                         " to " + std::to_string(max));
+        throw UsageError("--" + name.toStdString() + " must be " + kind + " from " + std::to_string(min) + " to " +
+                         std::to_string(max));
     return v;
+}
+
+} // namespace
+
+int intOption(const QCommandLineParser &p, const QString &name, int fallback, int min, int max)
+{
+    return rangedOption(p, name, fallback, min, max, "a whole number",
+                        [](const QString &text, bool *ok) { return text.toInt(ok); });
 }
 
 std::shared_ptr<const Model> loadModel(const QCommandLineParser &p, const QString &path)
@@ -99,14 +112,8 @@ std::vector<std::int64_t> unitList(const QString &text)
 
 double realOption(const QCommandLineParser &p, const QString &name, double fallback, double min, double max)
 {
-    if (!p.isSet(name))
-        return fallback;
-    bool ok = false;
-    const double v = p.value(name).toDouble(&ok);
-    if (!ok || v < min || v > max)
-        throw UsageError("--" + name.toStdString() + " must be a number from " + std::to_string(min) + " to " +
-                         std::to_string(max));
-    return v;
+    return rangedOption(p, name, fallback, min, max, "a number",
+                        [](const QString &text, bool *ok) { return text.toDouble(ok); });
 }
 
 } // namespace convscope::cli

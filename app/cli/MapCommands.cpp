@@ -2,16 +2,16 @@
 
 #include "cli/CliProgressBar.h"
 #include "cli/CliSupport.h"
-#include "search/DescriptorIndex.h"
-#include "search/DescriptorPipeline.h"
 #include "common/Error.h"
 #include "data/ImageSource.h"
+#include "map/DatasetMap.h"
 #include "map/MapGrid.h"
+#include "render/ImageConversion.h"
+#include "scan/ProjectStore.h"
 #include "render/MapPosterRenderer.h"
 #include "common/NpyFile.h"
 #include "data/Preprocessor.h"
 #include "render/ProjectorExport.h"
-#include "map/Embedder.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -56,15 +56,18 @@ double knnAccuracy(const torch::Tensor &coords, const std::vector<int> &labels)
     return counted ? static_cast<double>(correct) / static_cast<double>(counted) : -1.0;
 }
 
+/// The embedding options; their help shows the defaults of Embedder::Options (those the Map tab starts with).
 void addEmbeddingOptions(QCommandLineParser &p)
 {
-    p.addOption({"method", "tsne (default) or umap.", "method"});
-    p.addOption({"perplexity", "t-SNE perplexity (default 30).", "p"});
-    p.addOption({"iterations", "t-SNE iterations (default 750).", "n"});
-    p.addOption({"neighbours", "UMAP n_neighbors, counting the point itself (default 15).", "n"});
-    p.addOption({"min-dist", "UMAP min_dist (default 0.1).", "d"});
+    const Embedder::Options d;
+    p.addOption({"method", QString("tsne or umap (default %1).").arg(q(Embedder::methodName(d.method))), "method"});
+    p.addOption({"perplexity", QString("t-SNE perplexity (default %1).").arg(d.tsne.perplexity), "p"});
+    p.addOption({"iterations", QString("t-SNE iterations (default %1).").arg(d.tsne.iterations), "n"});
+    p.addOption({"neighbours",
+                 QString("UMAP n_neighbors, counting the point itself (default %1).").arg(d.umap.neighbours), "n"});
+    p.addOption({"min-dist", QString("UMAP min_dist (default %1).").arg(d.umap.minDist), "d"});
     p.addOption({"epochs", "UMAP epochs (default 500 below 10,000 points, else 200).", "n"});
-    p.addOption({"seed", "UMAP random seed (default 42).", "n"});
+    p.addOption({"seed", QString("UMAP random seed (default %1).").arg(d.umap.seed), "n"});
 }
 
 Embedder::Options embeddingOptions(const QCommandLineParser &p)
@@ -72,36 +75,36 @@ Embedder::Options embeddingOptions(const QCommandLineParser &p)
     Embedder::Options o;
     if (p.isSet("method"))
         o.method = Embedder::parseMethod(p.value("method").toStdString());
-    o.tsne.perplexity = realOption(p, "perplexity", 30, 1, 1000);
-    o.tsne.iterations = intOption(p, "iterations", 750, 1, 100000);
-    o.umap.neighbours = intOption(p, "neighbours", 15, 2, 1000);
-    o.umap.minDist = realOption(p, "min-dist", 0.1, 0, 100);
-    o.umap.epochs = intOption(p, "epochs", 0, 0, 100000);
-    o.umap.seed = static_cast<std::uint64_t>(intOption(p, "seed", 42, 0, 2147483647));
+    o.tsne.perplexity = realOption(p, "perplexity", o.tsne.perplexity, 1, 1000);
+    o.tsne.iterations = intOption(p, "iterations", o.tsne.iterations, 1, 100000);
+    o.umap.neighbours = intOption(p, "neighbours", o.umap.neighbours, 2, 1000);
+    o.umap.minDist = realOption(p, "min-dist", o.umap.minDist, 0, 100);
+    o.umap.epochs = intOption(p, "epochs", o.umap.epochs, 0, 100000);
+    o.umap.seed = static_cast<std::uint64_t>(intOption(p, "seed", static_cast<int>(o.umap.seed), 0, 2147483647));
     return o;
 }
 
-/// Runs the embedding with a progress bar; reports how long the graph and the optimisation took.
-torch::Tensor embed(const torch::Tensor &x, const Embedder::Options &options)
+/// Runs the map with a progress bar; reports how long the graph and the optimisation took.
+torch::Tensor optimise(DatasetMap &map)
 {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
-    const std::string name = options.method == Embedder::Method::Umap ? "UMAP" : "t-SNE";
+    const std::string name = map.methodTitle();
     std::printf("%s of %lld points × %lld dimensions: neighbour graph…\n", name.c_str(),
-                static_cast<long long>(x.size(0)), static_cast<long long>(x.size(1)));
+                static_cast<long long>(map.reduced().size(0)), static_cast<long long>(map.reduced().size(1)));
     std::fflush(stdout);
-    auto embedder = Embedder::create(x, options);
+    bool more = map.run(0); // the neighbour graph and the start
     const auto t1 = Clock::now();
-    CliProgressBar bar(options.method == Embedder::Method::Umap ? "epochs" : "iterations");
-    while (!embedder->done()) {
-        embedder->run(10);
-        bar.report(embedder->step(), embedder->steps(), name);
+    CliProgressBar bar(name == "UMAP" ? "epochs" : "iterations");
+    while (more) {
+        more = map.run(10);
+        bar.report(map.step(), map.steps(), name);
     }
     bar.finish();
     const auto t2 = Clock::now();
     std::printf("%s: graph and start %.1f s, optimisation %.1f s\n", name.c_str(),
                 std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());
-    return embedder->embedding();
+    return map.embedding();
 }
 
 int cmdMap(const QStringList &args)
@@ -110,7 +113,8 @@ int cmdMap(const QStringList &args)
     p.addOption({"layer", "Layer whose features are mapped.", "layer"});
     p.addOption({"descriptor", "fc (fully connected), spoc (average-pooled maps, default for maps) or mac.", "kind"});
     addEmbeddingOptions(p);
-    p.addOption({"pca", "PCA size before t-SNE or UMAP (default 50; 0 = none).", "n"});
+    p.addOption({"pca", QString("PCA size before t-SNE or UMAP (default %1; 0 = none).").arg(DatasetMap::Options{}.pca),
+                 "n"});
     p.addOption({"no-normalise", "Do not L2-normalise the features first."});
     p.addOption({"limit", "Map only the first N images.", "n"});
     p.addOption({"coords", "Write coordinates as CSV (index,name,label,x,y).", "file"});
@@ -129,38 +133,30 @@ int cmdMap(const QStringList &args)
         throw UsageError("--layer is required");
     if (!p.isSet("coords") && !p.isSet("npy") && !p.isSet("o") && !p.isSet("projector"))
         throw UsageError("say where the map goes: --coords, --npy, -o and/or --projector");
-    const Embedder::Options eo = embeddingOptions(p);
     const std::string project = p.positionalArguments()[1].toStdString();
-    ProjectStore store(project);
-    const auto newest = store.latestComplete();
-    if (!newest)
-        throw DataError("project '" + project + "' holds no complete scan; run `convscope scan` first");
-    auto model = Model::load(newest->modelPath);
-    DescriptorIndex::Pooling pooling = model->layer(p.value("layer").toStdString()).outputShape.size() == 2
-                                           ? DescriptorIndex::Pooling::Flatten
-                                           : DescriptorIndex::Pooling::Sum;
+    DatasetMap::Options mo;
+    mo.layer = p.value("layer").toStdString();
     if (p.isSet("descriptor"))
-        pooling = DescriptorIndex::parsePooling(p.value("descriptor").toStdString());
-    CliProgressBar scanBar("images");
-    const auto src = DescriptorIndex::features(project, p.value("layer").toStdString(), pooling, &scanBar);
-    torch::Tensor raw = NpyFile::read(src.file).to(torch::kFloat32);
+        mo.pooling = parseDescriptor(p.value("descriptor").toStdString());
     if (p.isSet("limit"))
-        raw = raw.narrow(0, 0, std::min<std::int64_t>(raw.size(0), intOption(p, "limit", 0, 4, 100000000)));
-    const torch::Tensor keep = raw.isnan().any(1).logical_not().nonzero().flatten();
-    raw = raw.index_select(0, keep);
-    DescriptorPipeline::Options po;
-    po.pca = intOption(p, "pca", 50, 0, 100000);
-    po.normalise = !p.isSet("no-normalise");
-    po.renormalise = false;
-    DescriptorPipeline pipeline(po);
-    pipeline.fit(raw);
-    const torch::Tensor reduced = pipeline.transform(raw);
-    const torch::Tensor coords = embed(reduced, eo);
-    const QString methodTitle = eo.method == Embedder::Method::Umap ? "UMAP" : "t-SNE";
+        mo.limit = intOption(p, "limit", 0, 4, 100000000);
+    mo.pca = intOption(p, "pca", mo.pca, 0, 100000);
+    mo.normalise = !p.isSet("no-normalise");
+    mo.embedding = embeddingOptions(p);
+    CliProgressBar scanBar("images");
+    DatasetMap map(project, mo, &scanBar);
+    const torch::Tensor coords = optimise(map);
+    const torch::Tensor &reduced = map.reduced();
+    const QString methodTitle = q(map.methodTitle());
+    const auto &src = map.source();
+    const FeaturePooling pooling = src.pooling;
+    ProjectStore store(project);
+    auto model = Model::load(src.scan.modelPath);
     auto source = ImageSource::open(src.scan.dataset);
+    const std::vector<std::int64_t> &keep = map.images();
     std::vector<int> labels;
-    for (std::int64_t i = 0; i < keep.numel(); ++i)
-        labels.push_back(source->label(keep[i].item<std::int64_t>()));
+    for (const std::int64_t id : keep)
+        labels.push_back(source->label(id));
     if (p.isSet("coords")) {
         QFile f(p.value("coords"));
         if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
@@ -168,7 +164,7 @@ int cmdMap(const QStringList &args)
         QTextStream s(&f);
         s << "index,name,label,x,y\n";
         for (std::int64_t i = 0; i < coords.size(0); ++i) {
-            const std::int64_t id = keep[i].item<std::int64_t>();
+            const std::int64_t id = keep[static_cast<size_t>(i)];
             s << id << ',' << q(source->name(id)).replace(',', ' ') << ',' << labels[static_cast<size_t>(i)] << ','
               << coords[i][0].item<float>() << ',' << coords[i][1].item<float>() << '\n';
         }
@@ -176,23 +172,21 @@ int cmdMap(const QStringList &args)
     if (p.isSet("npy"))
         NpyFile::write(p.value("npy").toStdString(), coords);
     const Preprocessor pre(model->input());
-    auto thumbnailOf = [&](std::int64_t i) { return Preprocessor::rgb(pre.fit(source->image(keep[i].item<std::int64_t>()))); };
+    auto thumbnailOf = [&](std::int64_t i) {
+        return Preprocessor::rgb(pre.fit(source->image(keep[static_cast<size_t>(i)])));
+    };
     if (p.isSet("projector")) {
         std::vector<ProjectorExport::Item> items;
-        for (std::int64_t i = 0; i < keep.numel(); ++i) {
-            const std::int64_t id = keep[i].item<std::int64_t>();
-            const int l = labels[static_cast<size_t>(i)];
+        for (size_t i = 0; i < keep.size(); ++i) {
+            const std::int64_t id = keep[i];
+            const int l = labels[i];
             const int predicted = store.image(src.scan.id, id).predicted;
             items.push_back({id, source->name(id), l >= 0 ? model->label(l) : "",
                              predicted >= 0 ? model->label(predicted) : ""});
         }
         const int cell = ProjectorExport::write(
-            p.value("projector"), src.layer, reduced, coords, items, [&](std::int64_t i) {
-                const torch::Tensor t = (thumbnailOf(i) * 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
-                return QImage(t.data_ptr<std::uint8_t>(), static_cast<int>(t.size(1)), static_cast<int>(t.size(0)),
-                              static_cast<int>(t.size(1) * 3), QImage::Format_RGB888)
-                    .copy();
-            });
+            p.value("projector"), src.layer, reduced, coords, items,
+            [&](std::int64_t i) { return ImageConversion::fromTensor(thumbnailOf(i)); });
         std::printf("wrote the projector bundle to %s (sprite cells %d px)\n",
                     p.value("projector").toLocal8Bit().constData(), cell);
     }
@@ -200,7 +194,7 @@ int cmdMap(const QStringList &args)
         MapPosterRenderer::Options ro;
         ro.width = intOption(p, "width", 4000, 256, 32768);
         ro.thumb = intOption(p, "thumb", 28, 0, 512);
-        ro.title = QString("%4 of %1 (%2), %3 images").arg(q(src.layer), DescriptorIndex::poolingName(pooling)).arg(coords.size(0)).arg(methodTitle);
+        ro.title = QString("%4 of %1 (%2), %3 images").arg(q(src.layer), descriptorName(pooling)).arg(coords.size(0)).arg(methodTitle);
         std::vector<std::string> names;
         for (int c = 0; c < model->numClasses(); ++c)
             names.push_back(model->label(c));
@@ -213,7 +207,7 @@ int cmdMap(const QStringList &args)
     }
     const double accuracy = knnAccuracy(coords, labels);
     std::printf("mapped %lld images of %s (%s) by %s", static_cast<long long>(coords.size(0)), src.layer.c_str(),
-                DescriptorIndex::poolingName(pooling), methodTitle.toLocal8Bit().constData());
+                descriptorName(pooling), methodTitle.toLocal8Bit().constData());
     if (accuracy >= 0)
         std::printf("; 10-NN label accuracy in the map %.4f", accuracy);
     std::printf("\n");
@@ -239,22 +233,15 @@ int cmdEmbed(const QStringList &args)
     torch::Tensor x = NpyFile::read(p.positionalArguments()[1].toStdString());
     if (x.dim() != 2)
         throw DataError("the features must be a 2-D matrix (rows = points)");
-    x = x.to(torch::kFloat32);
-    const int pca = intOption(p, "pca", 0, 0, 100000);
-    if (pca > 0 || p.isSet("normalise")) {
-        DescriptorPipeline::Options po;
-        po.pca = pca;
-        po.normalise = p.isSet("normalise");
-        po.renormalise = false;
-        DescriptorPipeline pipeline(po);
-        pipeline.fit(x);
-        x = pipeline.transform(x);
-    }
-    Embedder::Options eo = embeddingOptions(p);
-    eo.umap.dimensions = intOption(p, "dims", 2, 2, 3);
-    if (eo.umap.dimensions == 3 && eo.method != Embedder::Method::Umap)
+    DatasetMap::Options mo;
+    mo.pca = intOption(p, "pca", 0, 0, 100000);
+    mo.normalise = p.isSet("normalise");
+    mo.embedding = embeddingOptions(p);
+    mo.embedding.umap.dimensions = intOption(p, "dims", 2, 2, 3);
+    if (mo.embedding.umap.dimensions == 3 && mo.embedding.method != Embedder::Method::Umap)
         throw UsageError("--dims 3 is available for UMAP");
-    const torch::Tensor coords = embed(x, eo);
+    DatasetMap map(x, mo);
+    const torch::Tensor coords = optimise(map);
     if (p.isSet("o"))
         NpyFile::write(p.value("o").toStdString(), coords);
     if (p.isSet("csv")) {

@@ -77,17 +77,8 @@ int cmdIndex(const QStringList &args)
     DescriptorIndex::Options o;
     o.layer = p.value("layer").toStdString();
     o.pipeline = pipelineOptions(p, intOption(p, "pca", 128, 0, 100000));
-    if (p.isSet("descriptor"))
-        o.pooling = DescriptorIndex::parsePooling(p.value("descriptor").toStdString());
-    else {
-        // fc for fully connected layers, spoc for maps: look at the layer's output.
-        ProjectStore store(project);
-        const auto newest = store.latestComplete();
-        if (!newest)
-            throw DataError("project '" + project + "' holds no complete scan; run `convscope scan` first");
-        const LayerInfo &l = Model::load(newest->modelPath)->layer(o.layer);
-        o.pooling = l.outputShape.size() == 2 ? DescriptorIndex::Pooling::Flatten : DescriptorIndex::Pooling::Sum;
-    }
+    if (p.isSet("descriptor")) // else fc for fully connected layers, spoc for maps
+        o.pooling = parseDescriptor(p.value("descriptor").toStdString());
     if (p.isSet("metric"))
         o.metric = SearchIndex::parseMetric(p.value("metric").toStdString());
     o.ann = p.value("ann").toStdString();
@@ -99,7 +90,7 @@ int cmdIndex(const QStringList &args)
     bar.finish();
     std::printf("index '%s': %lld images, %lld-d %s descriptors of %s, %s search (%s)\n", index.name().c_str(),
                 static_cast<long long>(index.size()), static_cast<long long>(index.index().dims()),
-                DescriptorIndex::poolingName(index.pooling()), index.layer().c_str(), index.index().kind().c_str(),
+                descriptorName(index.pooling()), index.layer().c_str(), index.index().kind().c_str(),
                 SearchIndex::metricName(index.index().metric()));
     const auto &ev = index.pipeline().explainedVariance();
     if (ev.defined() && index.pipeline().outputDims() > 0)

@@ -163,7 +163,7 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
 
 MainWindow::~MainWindow()
 {
-    workspace_->waitForIdle();
+    workspace_->cancel(); // its lanes and the panels' lanes wait for their own jobs as they are destroyed
 }
 
 void MainWindow::buildMenus()

@@ -1,17 +1,24 @@
 #include "explain/BackpropRule.h"
 
+#include "common/EnumNames.h"
 #include "common/Error.h"
 
 namespace convscope {
 
+namespace {
+
+constexpr EnumName<BackpropRule> kRules[] = {
+    {BackpropRule::Gradient, "gradient"},         {BackpropRule::Deconvnet, "deconvnet"},
+    {BackpropRule::Guided, "guided"},             {BackpropRule::Gradient, "grad"},
+    {BackpropRule::Deconvnet, "deconv"},          {BackpropRule::Guided, "guided-backprop"},
+    {BackpropRule::Guided, "guided_backprop"},
+};
+
+} // namespace
+
 const char *backpropRuleName(BackpropRule rule)
 {
-    switch (rule) {
-    case BackpropRule::Gradient: return "gradient";
-    case BackpropRule::Deconvnet: return "deconvnet";
-    case BackpropRule::Guided: return "guided";
-    }
-    return "gradient";
+    return nameOf(kRules, rule);
 }
 
 const char *backpropRuleLabel(BackpropRule rule)
@@ -26,13 +33,7 @@ const char *backpropRuleLabel(BackpropRule rule)
 
 BackpropRule parseBackpropRule(const std::string &name)
 {
-    if (name == "gradient" || name == "grad")
-        return BackpropRule::Gradient;
-    if (name == "deconvnet" || name == "deconv")
-        return BackpropRule::Deconvnet;
-    if (name == "guided" || name == "guided-backprop" || name == "guided_backprop")
-        return BackpropRule::Guided;
-    throw UsageError("unknown method '" + name + "': choose gradient, deconvnet or guided");
+    return parseName(kRules, name, "method");
 }
 
 } // namespace convscope

@@ -1,11 +1,19 @@
 #include "map/Embedder.h"
 
+#include "common/EnumNames.h"
 #include "common/Error.h"
 
 #include <algorithm>
 #include <cctype>
 
 namespace convscope {
+
+namespace {
+
+constexpr EnumName<Embedder::Method> kMethods[] = {
+    {Embedder::Method::Tsne, "tsne"}, {Embedder::Method::Umap, "umap"}, {Embedder::Method::Tsne, "t-sne"}};
+
+} // namespace
 
 namespace {
 
@@ -37,18 +45,12 @@ std::unique_ptr<Embedder> Embedder::create(const torch::Tensor &x, const Options
 
 Embedder::Method Embedder::parseMethod(const std::string &name)
 {
-    std::string lower = name;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower == "tsne" || lower == "t-sne")
-        return Method::Tsne;
-    if (lower == "umap")
-        return Method::Umap;
-    throw UsageError("unknown map method '" + name + "' (choose tsne or umap)");
+    return parseName(kMethods, name, "map method");
 }
 
 std::string Embedder::methodName(Method method)
 {
-    return method == Method::Umap ? "umap" : "tsne";
+    return nameOf(kMethods, method);
 }
 
 } // namespace convscope

@@ -69,120 +69,21 @@ struct AxisGrid {
     }
 };
 
-} // namespace
-
-struct FftRepulsion::State {
-    // FFT grid, padded in place for r2c: `fftSize` rows of `rowStride` doubles (fftSize + 2), the nodes in the
-    // top-left nodes × nodes corner. One buffer per charge (charges in, potentials out) and one for the kernel.
-    int nodes = 0;
-    int fftSize = 0;
-    std::size_t rowStride = 0;
-    std::size_t capacity = 0; ///< doubles allocated per buffer
-    std::array<double *, kCharges> grid{};
-    double *kernel = nullptr;
-    fftw_plan forward = nullptr;
-    fftw_plan inverse = nullptr;
-
-    // Per-call scratch, kept to avoid reallocation.
-    std::vector<std::int32_t> boxX, boxY; ///< box of each point per axis
-    std::vector<std::int32_t> order;      ///< points sorted by box row (stable: by index within a row)
-    std::vector<std::int64_t> rowStart;   ///< first position in `order` of each box row, plus the end
-    std::vector<double> partialZ;
-
-    State() = default;
-    State(const State &) = delete;
-    State &operator=(const State &) = delete;
-    ~State() { release(); }
-
-    void release()
-    {
-        std::lock_guard<std::mutex> lock(plannerMutex());
-        if (forward)
-            fftw_destroy_plan(forward);
-        if (inverse)
-            fftw_destroy_plan(inverse);
-        forward = inverse = nullptr;
-        for (double *&g : grid) {
-            fftw_free(g);
-            g = nullptr;
-        }
-        fftw_free(kernel);
-        kernel = nullptr;
-        capacity = 0;
-        nodes = fftSize = 0;
-        rowStride = 0;
-    }
-
-    /// Buffers and plans for an M×M node grid (FFT size 2M × 2M); a no-op when they already fit.
-    void prepare(int m)
-    {
-        if (m == nodes)
-            return;
-        const int size = 2 * m;
-        const std::size_t stride = 2 * (static_cast<std::size_t>(size) / 2 + 1);
-        const std::size_t needed = static_cast<std::size_t>(size) * stride;
-        std::lock_guard<std::mutex> lock(plannerMutex());
-        if (forward)
-            fftw_destroy_plan(forward);
-        if (inverse)
-            fftw_destroy_plan(inverse);
-        forward = inverse = nullptr;
-        nodes = 0;
-        if (needed > capacity) {
-            for (double *&g : grid) {
-                fftw_free(g);
-                g = nullptr;
-            }
-            fftw_free(kernel);
-            kernel = nullptr;
-            capacity = 0;
-            for (double *&g : grid)
-                g = fftw_alloc_real(needed);
-            kernel = fftw_alloc_real(needed);
-            if (!kernel || std::any_of(grid.begin(), grid.end(), [](double *g) { return g == nullptr; }))
-                throw std::bad_alloc();
-            capacity = needed;
-        }
-        // In place; FFTW_ESTIMATE leaves the arrays alone while planning. Every buffer comes from fftw_malloc, so
-        // they share the alignment the plans were made for and the new-array execute functions apply to all.
-        forward = fftw_plan_dft_r2c_2d(size, size, grid[0], reinterpret_cast<fftw_complex *>(grid[0]), FFTW_ESTIMATE);
-        inverse = fftw_plan_dft_c2r_2d(size, size, reinterpret_cast<fftw_complex *>(grid[0]), grid[0], FFTW_ESTIMATE);
-        if (!forward || !inverse)
-            throw std::runtime_error("FftRepulsion: FFTW could not plan a " + std::to_string(size) + "² transform");
-        nodes = m;
-        fftSize = size;
-        rowStride = stride;
-    }
+/// Where the grid lies for one call: the bounding square of the points (centre, span), the boxes per axis and the
+/// node spacing, the interpolation set-up, and the point chunks that make sums independent of the thread count.
+struct Layout {
+    std::int64_t n = 0, chunks = 0;
+    double cx = 0, cy = 0, span = 0, h = 0;
+    int boxes = 0, m = 0; ///< boxes per axis, nodes per axis (boxes · p)
+    AxisGrid axis;
 };
 
-FftRepulsion::FftRepulsion() : FftRepulsion(Options{}) {}
+constexpr std::int64_t kChunk = 16384;
 
-FftRepulsion::FftRepulsion(Options options) : options_(options), state_(std::make_unique<State>())
+Layout layoutOf(const std::vector<double> &y, std::int64_t n, const FftRepulsion::Options &options_)
 {
-    if (options_.interpolationPoints < 1 || options_.interpolationPoints > kMaxInterpolationPoints)
-        throw UsageError("FFT repulsion: interpolation points must be between 1 and " +
-                         std::to_string(kMaxInterpolationPoints));
-    if (options_.minIntervals < 1 || options_.maxIntervals < options_.minIntervals)
-        throw UsageError("FFT repulsion: intervals need 1 <= minimum <= maximum");
-    if (!(options_.intervalsPerUnit > 0) || !std::isfinite(options_.intervalsPerUnit))
-        throw UsageError("FFT repulsion: intervals per unit must be a positive number");
-}
-
-FftRepulsion::~FftRepulsion() = default;
-
-double FftRepulsion::compute(const std::vector<double> &y, std::vector<double> &force)
-{
-    if (y.size() % 2 != 0)
-        throw UsageError("FFT repulsion: positions must come in (x, y) pairs");
-    const std::int64_t n = static_cast<std::int64_t>(y.size() / 2);
-    force.assign(y.size(), 0.0);
-    if (n < 2)
-        return 0.0;
-    State &s = *state_;
     const int p = options_.interpolationPoints;
-
     // Bounding square. Min/max are exact, so per-chunk partial results combine the same way for any thread count.
-    constexpr std::int64_t kChunk = 16384;
     const std::int64_t chunks = (n + kChunk - 1) / kChunk;
     // A NaN would slip through min/max, so a running sum of 0·coordinate (NaN for NaN or ±inf) goes along.
     std::vector<std::array<double, 5>> extent(static_cast<std::size_t>(chunks));
@@ -215,7 +116,16 @@ double FftRepulsion::compute(const std::vector<double> &y, std::vector<double> &
     const int m = boxes * p;
     const double h = span / m; // node spacing
 
-    AxisGrid axis;
+    Layout L;
+    L.n = n;
+    L.chunks = chunks;
+    L.cx = cx;
+    L.cy = cy;
+    L.span = span;
+    L.boxes = boxes;
+    L.m = m;
+    L.h = h;
+    AxisGrid &axis = L.axis;
     axis.lo = -0.5 * span;
     axis.invH = 1.0 / h;
     axis.boxes = boxes;
@@ -227,11 +137,129 @@ double FftRepulsion::compute(const std::vector<double> &y, std::vector<double> &
                 d *= k - j;
         axis.invDenominator[static_cast<std::size_t>(k)] = 1.0 / d;
     }
+    return L;
+}
 
-    s.prepare(m);
-    const int size = s.fftSize;
-    const std::size_t stride = s.rowStride;
+} // namespace
 
+struct FftRepulsion::State {
+    // FFT grid, padded in place for r2c: `fftSize` rows of `rowStride` doubles (fftSize + 2), the nodes in the
+    // top-left nodes × nodes corner. One buffer per charge (charges in, potentials out) and one for the kernel.
+    int nodes = 0;
+    int fftSize = 0;
+    std::size_t rowStride = 0;
+    std::size_t capacity = 0; ///< doubles allocated per buffer
+    std::array<double *, kCharges> grid{};
+    double *kernel = nullptr;
+    fftw_plan forward = nullptr;
+    fftw_plan inverse = nullptr;
+
+    // Per-call scratch, kept to avoid reallocation.
+    std::vector<std::int32_t> boxX, boxY; ///< box of each point per axis
+    std::vector<std::int32_t> order;      ///< points sorted by box row (stable: by index within a row)
+    std::vector<std::int64_t> rowStart;   ///< first position in `order` of each box row, plus the end
+    std::vector<double> partialZ;
+
+    State() = default;
+    State(const State &) = delete;
+    State &operator=(const State &) = delete;
+    ~State() { release(); }
+
+    void release()
+    {
+        std::lock_guard<std::mutex> lock(plannerMutex());
+        destroyPlans();
+        freeBuffers();
+        fftSize = 0;
+        rowStride = 0;
+    }
+
+    /// Callers hold the planner lock.
+    void destroyPlans()
+    {
+        if (forward)
+            fftw_destroy_plan(forward);
+        if (inverse)
+            fftw_destroy_plan(inverse);
+        forward = inverse = nullptr;
+        nodes = 0;
+    }
+
+    void freeBuffers()
+    {
+        for (double *&g : grid) {
+            fftw_free(g);
+            g = nullptr;
+        }
+        fftw_free(kernel);
+        kernel = nullptr;
+        capacity = 0;
+    }
+
+    /// Buffers and plans for an M×M node grid (FFT size 2M × 2M); a no-op when they already fit.
+    void prepare(int m)
+    {
+        if (m == nodes)
+            return;
+        const int size = 2 * m;
+        const std::size_t stride = 2 * (static_cast<std::size_t>(size) / 2 + 1);
+        const std::size_t needed = static_cast<std::size_t>(size) * stride;
+        std::lock_guard<std::mutex> lock(plannerMutex());
+        destroyPlans();
+        if (needed > capacity) {
+            freeBuffers();
+            for (double *&g : grid)
+                g = fftw_alloc_real(needed);
+            kernel = fftw_alloc_real(needed);
+            if (!kernel || std::any_of(grid.begin(), grid.end(), [](double *g) { return g == nullptr; }))
+                throw std::bad_alloc();
+            capacity = needed;
+        }
+        // In place; FFTW_ESTIMATE leaves the arrays alone while planning. Every buffer comes from fftw_malloc, so
+        // they share the alignment the plans were made for and the new-array execute functions apply to all.
+        forward = fftw_plan_dft_r2c_2d(size, size, grid[0], reinterpret_cast<fftw_complex *>(grid[0]), FFTW_ESTIMATE);
+        inverse = fftw_plan_dft_c2r_2d(size, size, reinterpret_cast<fftw_complex *>(grid[0]), grid[0], FFTW_ESTIMATE);
+        if (!forward || !inverse)
+            throw std::runtime_error("FftRepulsion: FFTW could not plan a " + std::to_string(size) + "² transform");
+        nodes = m;
+        fftSize = size;
+        rowStride = stride;
+    }
+
+    /// Each point's box, and the points ordered by box row (counting sort, stable).
+    void sortPoints(const std::vector<double> &y, const Layout &L);
+    /// The kernel at every node offset, wrapped around for the circular convolution.
+    void fillKernel(const Layout &L);
+    /// The four charges of every point spread onto the nodes.
+    void spread(const std::vector<double> &y, const Layout &L);
+    /// The kernel convolved with each charge grid (FFT, multiply, inverse FFT).
+    void convolve();
+    /// Potentials interpolated back to the points: writes the forces, returns Z.
+    double interpolate(const std::vector<double> &y, const Layout &L, std::vector<double> &force);
+};
+
+FftRepulsion::FftRepulsion() : FftRepulsion(Options{}) {}
+
+FftRepulsion::FftRepulsion(Options options) : options_(options), state_(std::make_unique<State>())
+{
+    if (options_.interpolationPoints < 1 || options_.interpolationPoints > kMaxInterpolationPoints)
+        throw UsageError("FFT repulsion: interpolation points must be between 1 and " +
+                         std::to_string(kMaxInterpolationPoints));
+    if (options_.minIntervals < 1 || options_.maxIntervals < options_.minIntervals)
+        throw UsageError("FFT repulsion: intervals need 1 <= minimum <= maximum");
+    if (!(options_.intervalsPerUnit > 0) || !std::isfinite(options_.intervalsPerUnit))
+        throw UsageError("FFT repulsion: intervals per unit must be a positive number");
+}
+
+FftRepulsion::~FftRepulsion() = default;
+
+void FftRepulsion::State::sortPoints(const std::vector<double> &y, const Layout &L)
+{
+    State &s = *this;
+    const std::int64_t n = L.n;
+    const int boxes = L.boxes;
+    const double cx = L.cx, cy = L.cy;
+    const AxisGrid &axis = L.axis;
     // Boxes of every point, then the points sorted by box row (counting sort, stable).
     s.boxX.resize(static_cast<std::size_t>(n));
     s.boxY.resize(static_cast<std::size_t>(n));
@@ -254,7 +282,14 @@ double FftRepulsion::compute(const std::vector<double> &y, std::vector<double> &
             s.order[static_cast<std::size_t>(cursor[static_cast<std::size_t>(s.boxY[static_cast<std::size_t>(i)])]++)] =
                 static_cast<std::int32_t>(i);
     }
+}
 
+void FftRepulsion::State::fillKernel(const Layout &L)
+{
+    State &s = *this;
+    const double h = L.h;
+    const int size = s.fftSize;
+    const std::size_t stride = s.rowStride;
     // Kernel K(d) = 1 / (1 + d²)² at every node offset, wrapped around for the circular convolution, and scaled by
     // 1 / size² (FFTW's transforms are unnormalised). Even in both axes, so its transform is real.
     {
@@ -274,7 +309,17 @@ double FftRepulsion::compute(const std::vector<double> &y, std::vector<double> &
             }
         });
     }
+}
 
+void FftRepulsion::State::spread(const std::vector<double> &y, const Layout &L)
+{
+    State &s = *this;
+    const std::int64_t n = L.n;
+    const int p = L.axis.p, boxes = L.boxes, m = L.m;
+    const double cx = L.cx, cy = L.cy;
+    const AxisGrid &axis = L.axis;
+    const int size = s.fftSize;
+    const std::size_t stride = s.rowStride;
     // Spread the charges onto the nodes. Box row b owns node rows [b·p, (b+1)·p): parallel tasks take whole box rows,
     // so no two write the same node, and each node sums its points in index order — whatever the thread count.
     // Strips of box rows with about equal numbers of points balance the work; zero padding rows are split evenly.
@@ -329,7 +374,13 @@ double FftRepulsion::compute(const std::vector<double> &y, std::vector<double> &
             }
         });
     }
+}
 
+void FftRepulsion::State::convolve()
+{
+    State &s = *this;
+    const int size = s.fftSize;
+    const std::size_t stride = s.rowStride;
     // Convolve: one transform of the kernel, then per charge forward, multiply, inverse (charges in parallel).
     fftw_execute_dft_r2c(s.forward, s.kernel, reinterpret_cast<fftw_complex *>(s.kernel));
     const std::size_t spectrum = static_cast<std::size_t>(size) * (stride / 2); // complex values per buffer
@@ -345,7 +396,16 @@ double FftRepulsion::compute(const std::vector<double> &y, std::vector<double> &
             fftw_execute_dft_c2r(s.inverse, reinterpret_cast<fftw_complex *>(g), g);
         }
     });
+}
 
+double FftRepulsion::State::interpolate(const std::vector<double> &y, const Layout &L, std::vector<double> &force)
+{
+    State &s = *this;
+    const std::int64_t n = L.n, chunks = L.chunks;
+    const int p = L.axis.p;
+    const double cx = L.cx, cy = L.cy;
+    const AxisGrid &axis = L.axis;
+    const std::size_t stride = s.rowStride;
     // Interpolate the potentials back to the points (in box-row order: the grid is read row by row), forces and the
     // per-point terms of Z. Z sums fixed chunks of that order, then the chunks in order: independent of threads.
     s.partialZ.assign(static_cast<std::size_t>(chunks), 0.0);
@@ -386,6 +446,24 @@ double FftRepulsion::compute(const std::vector<double> &y, std::vector<double> &
     for (const double part : s.partialZ)
         z += part;
     return z - static_cast<double>(n);
+}
+
+double FftRepulsion::compute(const std::vector<double> &y, std::vector<double> &force)
+{
+    if (y.size() % 2 != 0)
+        throw UsageError("FFT repulsion: positions must come in (x, y) pairs");
+    const std::int64_t n = static_cast<std::int64_t>(y.size() / 2);
+    force.assign(y.size(), 0.0);
+    if (n < 2)
+        return 0.0;
+    const Layout layout = layoutOf(y, n, options_);
+    State &s = *state_;
+    s.prepare(layout.m);
+    s.sortPoints(y, layout);
+    s.fillKernel(layout);
+    s.spread(y, layout);
+    s.convolve();
+    return s.interpolate(y, layout, force);
 }
 
 } // namespace convscope

@@ -228,174 +228,178 @@ void ReceptiveFieldAnalyzer::visitNode(Node *node)
     for (Value *in : node->inputs())
         touched = touched || fieldOf(in) != nullptr;
     if (!node->blocks().empty()) {
-        for (torch::jit::Block *b : node->blocks())
-            visit(b);
-        if (node->kind() == c10::prim::If) {
-            for (size_t i = 0; i < node->outputs().size(); ++i) {
-                std::optional<ReceptiveField> acc;
-                for (torch::jit::Block *b : node->blocks())
-                    if (const ReceptiveField *f = fieldOf(b->outputs()[i]))
-                        acc = acc ? ReceptiveField::unite(*acc, *f) : *f;
-                if (acc)
-                    fields_[node->outputs()[i]] = *acc;
-            }
-        } else if (touched) {
-            setOutputs(node, unknown(node->kind().toQualString()));
-        }
+        visitControlFlow(node, touched);
         return;
     }
     if (!touched)
         return;
+    const std::optional<ReceptiveField> out = outputField(node);
+    setOutputs(node, out ? *out : unknown(node->kind().toQualString()));
+}
+
+void ReceptiveFieldAnalyzer::visitControlFlow(Node *node, bool touched)
+{
+    for (torch::jit::Block *b : node->blocks())
+        visit(b);
+    if (node->kind() == c10::prim::If) {
+        for (size_t i = 0; i < node->outputs().size(); ++i) {
+            std::optional<ReceptiveField> acc;
+            for (torch::jit::Block *b : node->blocks())
+                if (const ReceptiveField *f = fieldOf(b->outputs()[i]))
+                    acc = acc ? ReceptiveField::unite(*acc, *f) : *f;
+            if (acc)
+                fields_[node->outputs()[i]] = *acc;
+        }
+    } else if (touched) {
+        setOutputs(node, unknown(node->kind().toQualString()));
+    }
+}
+
+std::optional<ReceptiveField> ReceptiveFieldAnalyzer::outputField(Node *node)
+{
     const std::string ns = node->kind().ns().toUnqualString();
     const std::string op = node->kind().toUnqualString();
-    const std::string qualified = node->kind().toQualString();
     const ReceptiveField in = unionOfInputs(node);
-    auto unknownOp = [&] { setOutputs(node, unknown(qualified)); };
-
     if (ns == "prim") {
         // Lists and tuples of maps, their unpacking, indexing: the fields travel along.
         if (op == "ListConstruct" || op == "TupleConstruct" || op == "ListUnpack" || op == "TupleUnpack" ||
             op == "TupleIndex" || op == "unchecked_cast")
-            setOutputs(node, in);
-        else
-            unknownOp();
-        return;
+            return in;
+        return std::nullopt;
     }
-    if (op == "__getitem__" || (op == "select" && node->inputs()[0]->type()->kind() == c10::TypeKind::ListType)) {
-        setOutputs(node, in);
-        return;
-    }
-    if (op == "conv2d" || op == "_convolution") {
-        Value *x = node->input(0);
-        const ReceptiveField *fx = fieldOf(x);
-        auto kernel = kernelOfWeight(node->input(1));
-        auto stride = pair(node->input(3));
-        auto dilation = pair(node->input(5));
-        std::optional<std::vector<std::int64_t>> padding;
-        if (auto iv = torch::jit::toIValue(node->input(4)); iv && iv->isString()) {
-            if (kernel.size() == 2 && dilation)
-                padding = iv->toStringRef() == "valid"
-                              ? std::vector<std::int64_t>{0, 0}
-                              : std::vector<std::int64_t>{((kernel[0] - 1) * (*dilation)[0]) / 2,
-                                                          ((kernel[1] - 1) * (*dilation)[1]) / 2};
-        } else {
-            padding = pair(node->input(4));
-        }
-        bool transposed = false;
-        if (op == "_convolution") {
-            auto t = torch::jit::toIValue(node->input(6));
-            transposed = !t || !t->isBool() || t->toBool();
-        }
-        if (!fx || kernel.size() != 2 || !stride || !padding || !dilation || transposed)
-            return unknownOp();
-        setOutputs(node, window(*fx, kernel, *stride, *padding, *dilation));
-        return;
-    }
-    if (op == "max_pool2d" || op == "max_pool2d_with_indices" || op == "avg_pool2d") {
-        const ReceptiveField *fx = fieldOf(node->input(0));
-        auto kernel = pair(node->input(1));
-        auto strideList = constInts(node->input(2));
-        auto padding = pair(node->input(3));
-        const bool avg = op == "avg_pool2d";
-        auto dilation = avg ? std::optional<std::vector<std::int64_t>>({1, 1}) : pair(node->input(4));
-        auto ceil = torch::jit::toIValue(node->input(avg ? 4 : 5));
-        if (!fx || !kernel || !strideList || !padding || !dilation || !ceil || !ceil->isBool())
-            return unknownOp();
-        auto stride = strideList->empty() ? kernel : pair(node->input(2));
-        if (!stride)
-            return unknownOp();
-        setOutputs(node, window(*fx, *kernel, *stride, *padding, *dilation, ceil->toBool()));
-        return;
-    }
-    if (op == "adaptive_avg_pool2d" || op == "adaptive_max_pool2d") {
-        // Bins [floor(i·n/m), ceil((i+1)·n/m)): a plain window when m divides n.
-        auto size = pair(node->input(1));
-        const ReceptiveField *fx = fieldOf(node->input(0));
-        if (!size || !fx)
-            return unknownOp();
-        if (fx->scope == ReceptiveField::Scope::Global) {
-            setOutputs(node, *fx);
-            return;
-        }
-        const std::int64_t my = (*size)[0], mx = (*size)[1];
-        if (my == 1 && mx == 1) { // global pooling: broadcast back, it gives every position the whole reach
-            setOutputs(node, ReceptiveField::global(*fx));
-            return;
-        }
-        if (my <= 0 || mx <= 0)
-            return unknownOp();
-        auto bins = [](const ReceptiveField::Axis &a, std::int64_t m) -> std::optional<ReceptiveField::Axis> {
-            if (a.positions % m == 0) { // even bins: a window of n/m with stride n/m
-                const std::int64_t k = a.positions / m;
-                ReceptiveField::Axis r{a.stride * k, a.offset, a.size + (k - 1) * a.stride, m, 0, 0};
-                std::tie(r.lo, r.hi) = a.reach();
-                return r;
-            }
-            if (a.positions == 1) // one position copied to every bin (VGG's 7×7 pool on a 1×1 map)
-                return ReceptiveField::Axis{0, a.offset, a.size, m, a.lo, a.hi};
-            return std::nullopt;
-        };
-        auto by = bins(fx->y, my), bx = bins(fx->x, mx);
-        if (!by || !bx)
-            return unknownOp();
-        ReceptiveField f = *fx;
-        f.y = *by;
-        f.x = *bx;
-        setOutputs(node, f);
-        return;
-    }
+    if (op == "__getitem__" || (op == "select" && node->inputs()[0]->type()->kind() == c10::TypeKind::ListType))
+        return in;
+    if (op == "conv2d" || op == "_convolution")
+        return convolutionField(node, op == "_convolution");
+    if (op == "max_pool2d" || op == "max_pool2d_with_indices" || op == "avg_pool2d")
+        return poolField(node, op == "avg_pool2d");
+    if (op == "adaptive_avg_pool2d" || op == "adaptive_max_pool2d")
+        return adaptivePoolField(node);
     if (op == "mean" || op == "sum" || op == "amax" || op == "amin" || op == "std" || op == "var") {
         auto dims = node->inputs().size() > 1 ? constInts(node->input(1)) : std::nullopt;
         if (dims && spatialDims(*dims))
-            setOutputs(node, ReceptiveField::global(in));
-        else
-            unknownOp();
-        return;
+            return ReceptiveField::global(in);
+        return std::nullopt;
     }
     if (op == "flatten") {
         auto start = node->inputs().size() > 1 ? constInt(node->input(1)) : std::nullopt;
         if (start && *start <= 1)
-            setOutputs(node, ReceptiveField::global(in));
-        else
-            unknownOp();
-        return;
+            return ReceptiveField::global(in);
+        return std::nullopt;
     }
-    if (op == "cat" || op == "chunk" || op == "split" || op == "split_with_sizes" || op == "unsafe_chunk") {
-        // Along channels the positions stay put; along any other axis they do not.
-        const size_t dimArg = op == "cat" ? 1 : 2;
-        auto dim = node->inputs().size() > dimArg ? constInt(node->input(dimArg)) : std::nullopt;
-        if (dim && (*dim == 1 || *dim == -3)) {
-            ReceptiveField f = in;
-            if (op == "cat" && !sameFields(node->input(0)) && f.exact) {
-                f.exact = false;
-                f.note = "concatenated branches see different windows; this is their union";
-            }
-            setOutputs(node, f);
-        } else
-
-            unknownOp();
-        return;
-    }
-    if (op == "append" && !node->inputs().empty()) {
-        // A list of maps grown in place (DenseNet's features): later reads of the list see the new item too.
-        if (const ReceptiveField *item = node->inputs().size() > 1 ? fieldOf(node->input(1)) : nullptr) {
-            const ReceptiveField *list = fieldOf(node->input(0));
-            fields_[node->input(0)] = list ? ReceptiveField::unite(*list, *item) : *item;
-            listItems_[listOrigin(node->input(0))].push_back(*item);
-        }
-        setOutputs(node, *fieldOf(node->input(0)));
-        return;
-    }
-    if (pointwiseOps().count(op)) {
-        setOutputs(node, in);
-        return;
-    }
+    if (op == "cat" || op == "chunk" || op == "split" || op == "split_with_sizes" || op == "unsafe_chunk")
+        return channelSplitField(node, op == "cat", in);
+    if (op == "append" && !node->inputs().empty())
+        return appendField(node);
+    if (pointwiseOps().count(op))
+        return in;
     if ((op == "linear" || op == "matmul" || op == "addmm" || op == "mm") &&
-        in.scope == ReceptiveField::Scope::Global) {
-        setOutputs(node, in);
-        return;
+        in.scope == ReceptiveField::Scope::Global)
+        return in;
+    return std::nullopt;
+}
+
+std::optional<ReceptiveField> ReceptiveFieldAnalyzer::convolutionField(Node *node, bool generic)
+{
+    const ReceptiveField *fx = fieldOf(node->input(0));
+    auto kernel = kernelOfWeight(node->input(1));
+    auto stride = pair(node->input(3));
+    auto dilation = pair(node->input(5));
+    std::optional<std::vector<std::int64_t>> padding;
+    if (auto iv = torch::jit::toIValue(node->input(4)); iv && iv->isString()) {
+        if (kernel.size() == 2 && dilation)
+            padding = iv->toStringRef() == "valid"
+                          ? std::vector<std::int64_t>{0, 0}
+                          : std::vector<std::int64_t>{((kernel[0] - 1) * (*dilation)[0]) / 2,
+                                                      ((kernel[1] - 1) * (*dilation)[1]) / 2};
+    } else {
+        padding = pair(node->input(4));
     }
-    unknownOp();
+    bool transposed = false;
+    if (generic) { // aten::_convolution says whether it is transposed
+        auto t = torch::jit::toIValue(node->input(6));
+        transposed = !t || !t->isBool() || t->toBool();
+    }
+    if (!fx || kernel.size() != 2 || !stride || !padding || !dilation || transposed)
+        return std::nullopt;
+    return window(*fx, kernel, *stride, *padding, *dilation);
+}
+
+std::optional<ReceptiveField> ReceptiveFieldAnalyzer::poolField(Node *node, bool average)
+{
+    const ReceptiveField *fx = fieldOf(node->input(0));
+    auto kernel = pair(node->input(1));
+    auto strideList = constInts(node->input(2));
+    auto padding = pair(node->input(3));
+    auto dilation = average ? std::optional<std::vector<std::int64_t>>({1, 1}) : pair(node->input(4));
+    auto ceil = torch::jit::toIValue(node->input(average ? 4 : 5));
+    if (!fx || !kernel || !strideList || !padding || !dilation || !ceil || !ceil->isBool())
+        return std::nullopt;
+    auto stride = strideList->empty() ? kernel : pair(node->input(2));
+    if (!stride)
+        return std::nullopt;
+    return window(*fx, *kernel, *stride, *padding, *dilation, ceil->toBool());
+}
+
+std::optional<ReceptiveField> ReceptiveFieldAnalyzer::adaptivePoolField(Node *node)
+{
+    // Bins [floor(i·n/m), ceil((i+1)·n/m)): a plain window when m divides n.
+    auto size = pair(node->input(1));
+    const ReceptiveField *fx = fieldOf(node->input(0));
+    if (!size || !fx)
+        return std::nullopt;
+    if (fx->scope == ReceptiveField::Scope::Global)
+        return *fx;
+    const std::int64_t my = (*size)[0], mx = (*size)[1];
+    if (my == 1 && mx == 1) // global pooling: broadcast back, it gives every position the whole reach
+        return ReceptiveField::global(*fx);
+    if (my <= 0 || mx <= 0)
+        return std::nullopt;
+    auto bins = [](const ReceptiveField::Axis &a, std::int64_t m) -> std::optional<ReceptiveField::Axis> {
+        if (a.positions % m == 0) { // even bins: a window of n/m with stride n/m
+            const std::int64_t k = a.positions / m;
+            ReceptiveField::Axis r{a.stride * k, a.offset, a.size + (k - 1) * a.stride, m, 0, 0};
+            std::tie(r.lo, r.hi) = a.reach();
+            return r;
+        }
+        if (a.positions == 1) // one position copied to every bin (VGG's 7×7 pool on a 1×1 map)
+            return ReceptiveField::Axis{0, a.offset, a.size, m, a.lo, a.hi};
+        return std::nullopt;
+    };
+    auto by = bins(fx->y, my), bx = bins(fx->x, mx);
+    if (!by || !bx)
+        return std::nullopt;
+    ReceptiveField f = *fx;
+    f.y = *by;
+    f.x = *bx;
+    return f;
+}
+
+std::optional<ReceptiveField> ReceptiveFieldAnalyzer::channelSplitField(Node *node, bool concatenation,
+                                                                       const ReceptiveField &in)
+{
+    // Along channels the positions stay put; along any other axis they do not.
+    const size_t dimArg = concatenation ? 1 : 2;
+    auto dim = node->inputs().size() > dimArg ? constInt(node->input(dimArg)) : std::nullopt;
+    if (!dim || (*dim != 1 && *dim != -3))
+        return std::nullopt;
+    ReceptiveField f = in;
+    if (concatenation && !sameFields(node->input(0)) && f.exact) {
+        f.exact = false;
+        f.note = "concatenated branches see different windows; this is their union";
+    }
+    return f;
+}
+
+std::optional<ReceptiveField> ReceptiveFieldAnalyzer::appendField(Node *node)
+{
+    // A list of maps grown in place (DenseNet's features): later reads of the list see the new item too.
+    if (const ReceptiveField *item = node->inputs().size() > 1 ? fieldOf(node->input(1)) : nullptr) {
+        const ReceptiveField *list = fieldOf(node->input(0));
+        fields_[node->input(0)] = list ? ReceptiveField::unite(*list, *item) : *item;
+        listItems_[listOrigin(node->input(0))].push_back(*item);
+    }
+    return *fieldOf(node->input(0));
 }
 
 } // namespace convscope

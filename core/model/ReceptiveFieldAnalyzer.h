@@ -15,6 +15,8 @@
 #include "model/ProbeGraphBuilder.h"
 #include "model/ReceptiveField.h"
 
+#include <optional>
+
 #include <unordered_map>
 
 namespace convscope {
@@ -33,6 +35,18 @@ public:
 private:
     void visit(torch::jit::Block *block);
     void visitNode(torch::jit::Node *node);
+    /// If / Loop nodes: their blocks first; an If's outputs unite its branches' fields.
+    void visitControlFlow(torch::jit::Node *node, bool touched);
+    /// The field of a plain node's outputs; nullopt when the op's effect on positions is unknown.
+    std::optional<ReceptiveField> outputField(torch::jit::Node *node);
+    std::optional<ReceptiveField> convolutionField(torch::jit::Node *node, bool generic);
+    std::optional<ReceptiveField> poolField(torch::jit::Node *node, bool average);
+    std::optional<ReceptiveField> adaptivePoolField(torch::jit::Node *node);
+    /// cat / chunk / split along channels keep positions; along other axes they do not.
+    std::optional<ReceptiveField> channelSplitField(torch::jit::Node *node, bool concatenation,
+                                                    const ReceptiveField &in);
+    /// aten::append of a map to a list: the list's field grows.
+    std::optional<ReceptiveField> appendField(torch::jit::Node *node);
     const ReceptiveField *fieldOf(torch::jit::Value *value) const;
     /// True when every map in a list (built by ListConstruct or grown by append) has the same field.
     bool sameFields(torch::jit::Value *list) const;

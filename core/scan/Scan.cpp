@@ -27,15 +27,15 @@ std::vector<Scan::Feature> Scan::featuresNamed(const Model &model, const std::st
         if (!pooling.empty())
             throw UsageError("'" + l.path + "' is fully connected: its output is kept as it is (drop ':" + pooling +
                              "')");
-        return {{l.index, Feature::Pooling::None, l.outputShape[1], l.path}};
+        return {{l.index, FeaturePooling::None, l.outputShape[1], l.path}};
     }
     if (l.outputShape.size() != 4)
         throw UsageError("cannot keep features of '" + l.path + "': its output is neither a vector nor a map");
     std::vector<Feature> out;
     if (pooling.empty() || pooling == "avg")
-        out.push_back({l.index, Feature::Pooling::Average, l.outputShape[1], l.path + ":avg"});
+        out.push_back({l.index, FeaturePooling::Average, l.outputShape[1], l.path + ":avg"});
     if (pooling.empty() || pooling == "max")
-        out.push_back({l.index, Feature::Pooling::Max, l.outputShape[1], l.path + ":max"});
+        out.push_back({l.index, FeaturePooling::Max, l.outputShape[1], l.path + ":max"});
     if (out.empty())
         throw UsageError("unknown pooling ':" + pooling + "' (use :avg or :max)");
     return out;
@@ -191,13 +191,13 @@ void Scan::process(Batch &batch)
         for (size_t f = 0; f < features_.size(); ++f) {
             const Source &src = featureSource_[f];
             switch (features_[f].pooling) {
-            case Feature::Pooling::None: {
+            case FeaturePooling::None: {
                 const torch::Tensor &a = probed.captured[src.slot];
                 out.features.push_back(a.reshape({a.size(0), -1}).to(torch::kFloat32));
                 break;
             }
-            case Feature::Pooling::Average: out.features.push_back(reduced[src.slot].mean.to(torch::kFloat32)); break;
-            case Feature::Pooling::Max: out.features.push_back(reduced[src.slot].max.to(torch::kFloat32)); break;
+            case FeaturePooling::Average: out.features.push_back(reduced[src.slot].mean.to(torch::kFloat32)); break;
+            case FeaturePooling::Max: out.features.push_back(reduced[src.slot].max.to(torch::kFloat32)); break;
             }
         }
         const size_t n = batch.indices.size();

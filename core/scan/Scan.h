@@ -11,6 +11,7 @@
 // returns false, so callers can show progress and cancel.
 #include "data/BatchPrefetcher.h"
 #include "model/Model.h"
+#include "scan/FeaturePooling.h"
 #include "scan/ScanBatch.h"
 #include "scan/TopKTracker.h"
 
@@ -35,9 +36,8 @@ public:
 
     /// One kept feature: a layer's output, pooled.
     struct Feature {
-        enum class Pooling { None, Average, Max };
         int layer = -1;         ///< index into Model::layers()
-        Pooling pooling = Pooling::None;
+        FeaturePooling pooling = FeaturePooling::None;
         std::int64_t dims = 0;  ///< vector length (channels, or the fully connected width)
         std::string name;       ///< "classifier.fc1", "features:avg", "features:max"
     };

@@ -6,6 +6,7 @@
 #include "data/ImageSource.h"
 #include "data/Preprocessor.h"
 #include "common/NpyFile.h"
+#include "scan/StoredFeatures.h"
 #include "scan/StoredScan.h"
 
 #include <QDateTime>
@@ -34,105 +35,21 @@ QJsonObject readJson(const std::string &path)
     return QJsonDocument::fromJson(f.readAll()).object();
 }
 
-std::string featureName(const LayerInfo &layer, DescriptorIndex::Pooling pooling)
-{
-    const bool vector = layer.outputShape.size() == 2;
-    if (vector && pooling != DescriptorIndex::Pooling::Flatten)
-        throw UsageError("layer '" + layer.path + "' is fully connected: use the fc descriptor");
-    if (!vector && layer.outputShape.size() != 4)
-        throw UsageError("layer '" + layer.path + "' gives no image descriptor (its output is neither a vector nor "
-                         "a map)");
-    if (!vector && pooling == DescriptorIndex::Pooling::Flatten)
-        throw UsageError("layer '" + layer.path + "' outputs maps: use the spoc (sum-pooled) or mac (max-pooled) "
-                         "descriptor");
-    if (vector)
-        return layer.path;
-    return layer.path + (pooling == DescriptorIndex::Pooling::Sum ? ":avg" : ":max");
-}
-
 } // namespace
-
-const char *DescriptorIndex::poolingName(Pooling p)
-{
-    switch (p) {
-    case Pooling::Flatten: return "fc";
-    case Pooling::Sum: return "spoc";
-    case Pooling::Max: return "mac";
-    }
-    return "fc";
-}
-
-DescriptorIndex::Pooling DescriptorIndex::parsePooling(const std::string &name)
-{
-    if (name == "fc")
-        return Pooling::Flatten;
-    if (name == "spoc" || name == "sum" || name == "avg")
-        return Pooling::Sum;
-    if (name == "mac" || name == "max")
-        return Pooling::Max;
-    throw UsageError("unknown descriptor '" + name + "': choose fc, spoc or mac");
-}
-
-DescriptorIndex::FeatureSource DescriptorIndex::features(const std::string &project, const std::string &layerName,
-                                                         Pooling pooling, Progress *progress)
-{
-    ProjectStore store(project);
-    const auto newest = store.latestComplete();
-    if (!newest)
-        throw DataError("project '" + project + "' holds no complete scan; run `convscope scan` first");
-    if (!QFileInfo::exists(q(newest->modelPath)))
-        throw IoError("the scanned model '" + newest->modelPath + "' is gone");
-    auto model = Model::load(newest->modelPath);
-    const LayerInfo &layer = model->layer(layerName);
-    const std::string feature = featureName(layer, pooling);
-    // A complete scan of this model and dataset that kept the feature, newest first; else scan for it.
-    FeatureSource found;
-    found.layer = layer.path;
-    bool have = false;
-    for (const auto &s : store.scans())
-        if (s.complete && s.modelSha256 == newest->modelSha256 && s.dataset == newest->dataset)
-            for (const auto &f : s.features)
-                if (f.name == feature && (!have || s.id > found.scan.id)) {
-                    found.scan = s;
-                    found.file = f.file;
-                    have = true;
-                }
-    if (have)
-        return found;
-    StoredScan::Options so;
-    so.project = project;
-    so.scan.layers = {layer.path};
-    so.scan.features = {layer.path};
-    auto images = std::shared_ptr<const ImageSource>(ImageSource::open(newest->dataset));
-    StoredScan scan(model, images, newest->dataset, so);
-    while (scan.run(1)) {
-        if (progress && progress->cancelled())
-            throw CancelledError();
-        if (progress)
-            progress->report(scan.done(), scan.total(), "computing " + feature + " features");
-    }
-    found.scan = scan.info();
-    for (const auto &f : found.scan.features)
-        if (f.name == feature)
-            found.file = f.file;
-    if (found.file.empty())
-        throw DataError("the features scan kept no '" + feature + "'");
-    return found;
-}
 
 DescriptorIndex DescriptorIndex::build(const std::string &project, Options options, Progress *progress)
 {
-    const FeatureSource src = features(project, options.layer, options.pooling, progress);
+    const StoredFeatures src = StoredFeatures::find(project, options.layer, options.pooling, progress);
     DescriptorIndex d;
     d.layer_ = src.layer;
-    d.pooling_ = options.pooling;
+    d.pooling_ = src.pooling;
     d.scanId_ = src.scan.id;
     d.featureFile_ = src.file;
     d.modelPath_ = src.scan.modelPath;
     d.dataset_ = src.scan.dataset;
     d.name_ = options.name;
     if (d.name_.empty()) {
-        d.name_ = src.layer + "-" + poolingName(options.pooling) + "-" + std::to_string(options.pipeline.pca) +
+        d.name_ = src.layer + "-" + descriptorName(src.pooling) + "-" + std::to_string(options.pipeline.pca) +
                   (options.pipeline.whiten ? "w" : "") + (options.ann.empty() ? "" : "-" + options.ann);
         std::replace(d.name_.begin(), d.name_.end(), '/', '_');
     }
@@ -164,7 +81,7 @@ void DescriptorIndex::save() const
     index_->save(dir_ + "/index.bin");
     const QJsonObject meta{{"name", q(name_)},
                            {"layer", q(layer_)},
-                           {"descriptor", poolingName(pooling_)},
+                           {"descriptor", descriptorName(pooling_)},
                            {"scan", static_cast<qint64>(scanId_)},
                            {"features", q(featureFile_)},
                            {"model", q(modelPath_)},
@@ -223,7 +140,7 @@ DescriptorIndex DescriptorIndex::open(const std::string &project, const std::str
     const QJsonObject meta = readJson(d.dir_ + "/meta.json");
     d.name_ = meta["name"].toString().toStdString();
     d.layer_ = meta["layer"].toString().toStdString();
-    d.pooling_ = parsePooling(meta["descriptor"].toString().toStdString());
+    d.pooling_ = parseDescriptor(meta["descriptor"].toString().toStdString());
     d.scanId_ = meta["scan"].toInteger();
     d.featureFile_ = meta["features"].toString().toStdString();
     d.modelPath_ = meta["model"].toString().toStdString();
@@ -244,11 +161,11 @@ torch::Tensor DescriptorIndex::rawFeatures(const Model &model, const torch::Tens
 {
     const LayerInfo &layer = model.layer(layer_);
     torch::Tensor out = model.probe().run(inputs, {layer.index}).captured.at(0).to(torch::kFloat32);
-    if (pooling_ == Pooling::Flatten)
+    if (pooling_ == FeaturePooling::None)
         return out.flatten(1);
     if (out.dim() != 4)
         throw UsageError("layer '" + layer_ + "' does not output maps");
-    return pooling_ == Pooling::Sum ? out.mean({2, 3}) : out.amax({2, 3});
+    return pooling_ == FeaturePooling::Average ? out.mean({2, 3}) : out.amax({2, 3});
 }
 
 std::vector<std::vector<DescriptorIndex::Hit>> DescriptorIndex::search(const torch::Tensor &raw, int k,
@@ -273,7 +190,7 @@ std::vector<std::vector<DescriptorIndex::Hit>> DescriptorIndex::search(const tor
 std::vector<DescriptorIndex::Contribution> DescriptorIndex::whySimilar(const torch::Tensor &rawA,
                                                                       const torch::Tensor &rawB, int top) const
 {
-    if (pooling_ == Pooling::Flatten)
+    if (pooling_ == FeaturePooling::None)
         return {};
     const torch::Tensor a = rawA.flatten().to(torch::kFloat32), b = rawB.flatten().to(torch::kFloat32);
     const torch::Tensor product = (a / a.norm().clamp_min(1e-12)) * (b / b.norm().clamp_min(1e-12));

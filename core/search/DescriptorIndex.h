@@ -10,10 +10,12 @@
 #include "search/FaissIndex.h"
 #include "model/Model.h"
 #include "common/Progress.h"
+#include "scan/FeaturePooling.h"
 #include "scan/ProjectStore.h"
 #include "search/SearchIndex.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,13 +25,9 @@ class ImageSource;
 
 class DescriptorIndex {
 public:
-    enum class Pooling { Flatten, Sum, Max };
-    static const char *poolingName(Pooling p); ///< "fc", "spoc", "mac"
-    static Pooling parsePooling(const std::string &name);
-
     struct Options {
         std::string layer;                       ///< layer name (as Model::layer takes)
-        Pooling pooling = Pooling::Sum;          ///< fc for vector layers; spoc or mac for maps
+        std::optional<FeaturePooling> pooling;   ///< fc for vector layers; spoc or mac for maps; unset = fc or spoc
         DescriptorPipeline::Options pipeline;    ///< normalisation, PCA size (default 128), whitening
         SearchIndex::Metric metric = SearchIndex::Metric::L2;
         std::string ann;                         ///< "" = exact search; "hnsw" or "ivfpq" = approximate
@@ -41,15 +39,6 @@ public:
     /// the dataset of the newest complete scan for it first (reporting to `progress`). Saves it in the project.
     /// Throws UsageError (wrong pooling for the layer...), DataError, IoError, CancelledError.
     static DescriptorIndex build(const std::string &project, Options options, Progress *progress = nullptr);
-    /// The stored per-image features for (layer, pooling): from the newest complete scan of the project that kept
-    /// them, or from a features scan of the newest scan's dataset run now. Returns the scan and the .npy path.
-    struct FeatureSource {
-        ProjectStore::ScanInfo scan;
-        std::string file;
-        std::string layer; ///< the layer's path
-    };
-    static FeatureSource features(const std::string &project, const std::string &layer, Pooling pooling,
-                                  Progress *progress = nullptr);
     /// Opens a saved index; `name` empty = the most recently built. Throws DataError when there is none.
     static DescriptorIndex open(const std::string &project, const std::string &name = {});
     /// Names of the indexes saved in a project, newest first.
@@ -57,7 +46,7 @@ public:
 
     const std::string &name() const { return name_; }
     const std::string &layer() const { return layer_; }
-    Pooling pooling() const { return pooling_; }
+    FeaturePooling pooling() const { return pooling_; }
     std::int64_t scanId() const { return scanId_; }
     const std::string &modelPath() const { return modelPath_; }
     const std::string &dataset() const { return dataset_; }
@@ -101,7 +90,7 @@ private:
     void save() const;
 
     std::string dir_, name_, layer_, featureFile_, modelPath_, dataset_;
-    Pooling pooling_ = Pooling::Sum;
+    FeaturePooling pooling_ = FeaturePooling::Average;
     std::int64_t scanId_ = -1;
     DescriptorPipeline pipeline_;
     std::shared_ptr<SearchIndex> index_;

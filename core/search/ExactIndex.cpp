@@ -1,5 +1,6 @@
 #include "search/ExactIndex.h"
 
+#include "common/EnumNames.h"
 #include "common/Error.h"
 
 #include <torch/torch.h>
@@ -10,25 +11,21 @@
 
 namespace convscope {
 
+namespace {
+
+constexpr EnumName<SearchIndex::Metric> kMetrics[] = {
+    {SearchIndex::Metric::L2, "l2"}, {SearchIndex::Metric::L1, "l1"}, {SearchIndex::Metric::Cosine, "cosine"}};
+
+} // namespace
+
 const char *SearchIndex::metricName(Metric m)
 {
-    switch (m) {
-    case Metric::L2: return "l2";
-    case Metric::L1: return "l1";
-    case Metric::Cosine: return "cosine";
-    }
-    return "l2";
+    return nameOf(kMetrics, m);
 }
 
 SearchIndex::Metric SearchIndex::parseMetric(const std::string &name)
 {
-    if (name == "l2")
-        return Metric::L2;
-    if (name == "l1")
-        return Metric::L1;
-    if (name == "cosine")
-        return Metric::Cosine;
-    throw UsageError("unknown metric '" + name + "': choose l2, l1 or cosine");
+    return parseName(kMetrics, name, "metric");
 }
 
 ExactIndex::ExactIndex(std::int64_t dims, Metric metric) : dims_(dims), metric_(metric)

@@ -26,6 +26,7 @@
 #include <QProcess>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTimer>

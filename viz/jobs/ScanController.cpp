@@ -1,38 +1,22 @@
 #include "jobs/ScanController.h"
 
-#include <QtConcurrent>
-
-#include <chrono>
-
 namespace convscope {
 
-ScanController::ScanController(QObject *parent) : QObject(parent)
-{
-    connect(&watcher_, &QFutureWatcher<Outcome>::finished, this, [this] {
-        const Outcome o = watcher_.result();
-        if (!o.error.isEmpty())
-            Q_EMIT failed(o.error);
-        else if (o.cancelled)
-            Q_EMIT cancelled(o.done, o.total);
-        else
-            Q_EMIT finished(o.project, o.scanId, o.reused);
-    });
-}
+ScanController::ScanController(QObject *parent) : QObject(parent), jobs_(new JobLane(this)) {}
 
 ScanController::~ScanController()
 {
-    cancel();
-    wait();
+    delete jobs_; // stops the scan after its batch in flight and waits for it, while this object is whole
 }
 
 void ScanController::cancel()
 {
-    cancel_ = true;
+    jobs_->cancel();
 }
 
 void ScanController::wait()
 {
-    watcher_.waitForFinished();
+    jobs_->waitForIdle();
 }
 
 void ScanController::start(std::shared_ptr<const Model> model, std::shared_ptr<const ImageSource> dataset,
@@ -40,35 +24,35 @@ void ScanController::start(std::shared_ptr<const Model> model, std::shared_ptr<c
 {
     if (running() || !model || !dataset)
         return;
-    cancel_ = false;
-    watcher_.setFuture(QtConcurrent::run([this, model, dataset, datasetPath, options]() {
-        Outcome o;
-        try {
+    JobHandlers<Outcome> on;
+    on.done = [this](Outcome &o) { Q_EMIT finished(o.project, o.scanId, o.reused); };
+    on.cancelled = [this] { Q_EMIT cancelled(done_, total_); };
+    on.failed = [this](const JobError &e) { Q_EMIT failed(e.message); };
+    on.progress = [this](std::int64_t done, std::int64_t total) {
+        done_ = done;
+        total_ = total;
+        const double seconds = static_cast<double>(clock_.elapsed()) / 1000.0;
+        Q_EMIT progress(done, total, seconds > 0 ? static_cast<double>(done - firstDone_) / seconds : 0.0);
+    };
+    jobs_->start<Outcome>(
+        [this, model, dataset, datasetPath, options](Progress &progress) {
             StoredScan scan(model, dataset, datasetPath.toStdString(), options);
-            o.project = QString::fromStdString(scan.store().dir());
-            o.scanId = scan.id();
-            o.reused = scan.reused();
-            o.total = scan.total();
+            // Queued before any progress report: the GUI thread sees where the scan starts first.
             QMetaObject::invokeMethod(this, [this, at = scan.resumedAt(), total = scan.total()] {
+                clock_.start();
+                firstDone_ = done_ = at;
+                total_ = total;
                 Q_EMIT started(at, total);
             });
-            const auto begin = std::chrono::steady_clock::now();
-            const std::int64_t first = scan.done();
-            while (!cancel_ && scan.run(1)) {
-                const double seconds =
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-                const double rate = seconds > 0 ? static_cast<double>(scan.done() - first) / seconds : 0.0;
-                QMetaObject::invokeMethod(this, [this, d = scan.done(), t = scan.total(), rate] {
-                    Q_EMIT progress(d, t, rate);
-                });
+            while (!progress.cancelled() && scan.run(1))
+                progress.report(scan.done(), scan.total(), "scanning");
+            if (progress.cancelled() && !scan.info().complete) {
+                progress.report(scan.done(), scan.total(), "stopped");
+                throw CancelledError();
             }
-            o.done = scan.done();
-            o.cancelled = cancel_ && !scan.info().complete;
-        } catch (const std::exception &e) {
-            o.error = QString::fromStdString(e.what());
-        }
-        return o;
-    }));
+            return Outcome{QString::fromStdString(scan.store().dir()), scan.id(), scan.reused()};
+        },
+        on);
 }
 
 } // namespace convscope

@@ -1,15 +1,15 @@
 #pragma once
-// Runs a stored dataset scan (StoredScan) on a worker thread for the GUI: progress with images/s, cancel (the
-// scan stops after the batch in flight; everything finished is kept in the project and resumes next time), and
-// the result as a (project, scan id) pair. The worker opens its own project connection: SQLite connections
-// belong to one thread.
+// Runs a stored dataset scan (StoredScan) as a background job for the GUI: progress with images/s, Stop (the scan
+// stops after the batch in flight; everything finished is kept in the project and resumes next time), and the
+// result as a (project, scan id) pair. The worker opens its own project connection: SQLite connections belong to
+// one thread.
+#include "jobs/JobLane.h"
 #include "model/Model.h"
 #include "scan/StoredScan.h"
 
-#include <QFutureWatcher>
+#include <QElapsedTimer>
 #include <QObject>
 
-#include <atomic>
 #include <memory>
 
 namespace convscope {
@@ -18,7 +18,7 @@ class ScanController : public QObject {
     Q_OBJECT
 public:
     explicit ScanController(QObject *parent = nullptr);
-    /// Cancels and waits for the worker.
+    /// Stops the running scan and waits for it (its finished batches are kept).
     ~ScanController() override;
 
     /// Starts scanning (or finds the finished scan). Ignored while a scan runs.
@@ -26,8 +26,8 @@ public:
                const QString &datasetPath, StoredScan::Options options);
     /// Asks the running scan to stop after its current batch; cancelled() follows.
     void cancel();
-    bool running() const { return watcher_.isRunning(); }
-    /// Blocks until the worker is done (tests, shutdown).
+    bool running() const { return jobs_->active(); }
+    /// Processes events until the worker is done (tests, shutdown).
     void wait();
 
 Q_SIGNALS:
@@ -40,12 +40,13 @@ Q_SIGNALS:
 
 private:
     struct Outcome {
-        QString project, error;
-        qint64 scanId = -1, done = 0, total = 0;
-        bool reused = false, cancelled = false;
+        QString project;
+        qint64 scanId = -1;
+        bool reused = false;
     };
-    QFutureWatcher<Outcome> watcher_;
-    std::atomic<bool> cancel_{false};
+    JobLane *jobs_;
+    QElapsedTimer clock_;
+    qint64 firstDone_ = 0, done_ = 0, total_ = 0;
 };
 
 } // namespace convscope

@@ -2,115 +2,55 @@
 
 #include "common/Error.h"
 #include "data/Preprocessor.h"
+#include "render/ImageConversion.h"
 
-#include <QThreadPool>
-#include <QtConcurrent/QtConcurrentRun>
-
-#include <opencv2/imgproc.hpp>
+#include <QCoreApplication>
 
 namespace convscope {
 
-namespace {
-
-template <class T>
-struct Outcome {
-    std::optional<T> value;
-    QString error;
-};
-
-QImage toQImage(const cv::Mat &fitted)
+Workspace::Workspace(QObject *parent)
+    : QObject(parent), modelJobs_(new JobLane(this)), datasetJobs_(new JobLane(this)), inputJobs_(new JobLane(this))
 {
-    cv::Mat u8;
-    fitted.convertTo(u8, CV_8U, 255.0);
-    if (u8.channels() == 1)
-        return QImage(u8.data, u8.cols, u8.rows, static_cast<int>(u8.step), QImage::Format_Grayscale8).copy();
-    return QImage(u8.data, u8.cols, u8.rows, static_cast<int>(u8.step), QImage::Format_RGB888).copy();
+    for (JobLane *lane : {modelJobs_, datasetJobs_, inputJobs_})
+        connect(lane, &JobLane::activeChanged, this, &Workspace::reportBusy);
 }
 
-cv::Mat toMat(const QImage &image)
-{
-    QImage rgb = image.convertToFormat(QImage::Format_RGB888);
-    cv::Mat view(rgb.height(), rgb.width(), CV_8UC3, const_cast<uchar *>(rgb.constBits()),
-                 static_cast<size_t>(rgb.bytesPerLine()));
-    cv::Mat bgr;
-    cv::cvtColor(view, bgr, cv::COLOR_RGB2BGR);
-    return bgr;
-}
-
-} // namespace
-
-Workspace::Workspace(QObject *parent) : QObject(parent) {}
-
-Workspace::~Workspace()
-{
-    waitForIdle();
-}
+Workspace::~Workspace() = default; // the lanes cancel their jobs and wait for them
 
 bool Workspace::busy() const
 {
-    for (const auto &[kind, running] : wanted_)
-        if (running)
-            return true;
-    return false;
+    return modelJobs_->active() || datasetJobs_->active() || inputJobs_->active();
+}
+
+void Workspace::reportBusy()
+{
+    Q_EMIT busyChanged(busy(), busy() ? busyWhat_ : QString());
 }
 
 void Workspace::cancel()
 {
-    ++modelGeneration_;
-    ++datasetGeneration_;
-    ++inputGeneration_;
-    wanted_.clear();
-    Q_EMIT busyChanged(false, QString());
+    for (JobLane *lane : {modelJobs_, datasetJobs_, inputJobs_})
+        lane->drop();
 }
 
 void Workspace::waitForIdle()
 {
-    while (pending_ > 0) {
-        QThreadPool::globalInstance()->waitForDone(50);
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
-    }
+    while (modelJobs_->pending() + datasetJobs_->pending() + inputJobs_->pending() > 0)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
 }
 
 template <class T>
-void Workspace::launch(const QString &what, std::function<T()> work, std::function<void(T &)> done,
-                       const quint64 *generation)
+void Workspace::launch(JobLane *lane, const QString &what, std::function<T()> work, std::function<void(T &)> done)
 {
-    const quint64 expected = *generation;
-    auto *watcher = new QFutureWatcher<Outcome<T>>(this);
-    ++pending_;
-    wanted_[generation] = true;
-    Q_EMIT busyChanged(true, what);
-    connect(watcher, &QFutureWatcher<Outcome<T>>::finished, this, [=] {
-        Outcome<T> outcome = watcher->result();
-        watcher->deleteLater();
-        --pending_;
-        if (*generation == expected) { // not cancelled nor superseded
-            wanted_[generation] = false;
-            if (outcome.value)
-                done(*outcome.value);
-            else
-                Q_EMIT failed(outcome.error);
-        }
-        Q_EMIT busyChanged(busy(), busy() ? what : QString());
-    });
-    watcher->setFuture(QtConcurrent::run([work]() -> Outcome<T> {
-        Outcome<T> o;
-        try {
-            o.value = work();
-        } catch (const Error &e) {
-            o.error = QString::fromStdString(e.what());
-        } catch (const std::exception &e) {
-            o.error = QStringLiteral("unexpected error: ") + e.what();
-        }
-        return o;
-    }));
+    busyWhat_ = what;
+    lane->run<T>(std::move(work), std::move(done), [this](const QString &message) { Q_EMIT failed(message); });
+    reportBusy();
 }
 
 void Workspace::openModel(const QString &path)
 {
-    ++modelGeneration_;
     launch<std::shared_ptr<const Model>>(
-        tr("Loading model %1").arg(path), [path] { return Model::load(path.toStdString()); },
+        modelJobs_, tr("Loading model %1").arg(path), [path] { return Model::load(path.toStdString()); },
         [this, path](std::shared_ptr<const Model> &model) {
             model_ = model;
             modelPath_ = path;
@@ -127,23 +67,20 @@ void Workspace::openModel(const QString &path)
                 setInput(inputReference_);
             if (datasetPath_.isEmpty() && !datasetRequested_ && !model_->sidecar().dataset.empty())
                 openDataset(QString::fromStdString(model_->sidecar().dataset));
-        },
-        &modelGeneration_);
+        });
 }
 
 void Workspace::openDataset(const QString &path)
 {
     datasetRequested_ = true;
-    ++datasetGeneration_;
     launch<std::shared_ptr<const ImageSource>>(
-        tr("Opening dataset %1").arg(path),
+        datasetJobs_, tr("Opening dataset %1").arg(path),
         [path]() -> std::shared_ptr<const ImageSource> { return ImageSource::open(path.toStdString()); },
         [this, path](std::shared_ptr<const ImageSource> &source) {
             dataset_ = source;
             datasetPath_ = path;
             Q_EMIT datasetChanged();
-        },
-        &datasetGeneration_);
+        });
 }
 
 void Workspace::selectLayer(int index)
@@ -174,17 +111,16 @@ void Workspace::setInputFromDataset(std::int64_t index)
 void Workspace::setInputImage(const QImage &image, const QString &name)
 {
     inputReference_.clear();
-    runInput([image, name] { return ImageReference{name.toStdString(), -1, toMat(image)}; });
+    runInput([image, name] { return ImageReference{name.toStdString(), -1, ImageConversion::toMat(image)}; });
 }
 
 void Workspace::runInput(std::function<ImageReference()> load)
 {
     if (!model_)
         return;
-    ++inputGeneration_;
     auto model = model_;
     launch<std::shared_ptr<InputResult>>(
-        tr("Running the model"),
+        inputJobs_, tr("Running the model"),
         [model, load] {
             ImageReference ref = load();
             Preprocessor pre(model->input());
@@ -193,7 +129,7 @@ void Workspace::runInput(std::function<ImageReference()> load)
             auto result = std::make_shared<InputResult>();
             result->name = QString::fromStdString(ref.name);
             result->label = ref.label;
-            result->seen = toQImage(fitted);
+            result->seen = ImageConversion::fromMat(fitted, ImageConversion::ChannelOrder::Rgb);
             result->rgb = Preprocessor::rgb(fitted);
             result->tensor = x;
             const auto which = model->probe().capturable();
@@ -208,8 +144,7 @@ void Workspace::runInput(std::function<ImageReference()> load)
         [this](std::shared_ptr<InputResult> &result) {
             input_ = std::make_unique<InputResult>(std::move(*result));
             Q_EMIT inputChanged();
-        },
-        &inputGeneration_);
+        });
 }
 
 } // namespace convscope

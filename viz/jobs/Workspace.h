@@ -1,14 +1,14 @@
 #pragma once
 // The state the desktop app works on — model, dataset, selected layer, current input — and the background work
-// that fills it. Every model load, dataset scan and forward pass runs on a worker thread (QtConcurrent); results
-// come back as signals on the GUI thread. A newer request supersedes an older one still running (its result is
-// dropped). Only QImages cross threads; widgets make QPixmaps.
+// that fills it. Every model load, dataset opening and forward pass runs as a job of its own lane (JobLane); results
+// come back as signals on the GUI thread. A newer request supersedes an older one of the same kind still running
+// (its result is dropped). Only QImages cross threads; widgets make QPixmaps.
 #include "data/ImageReference.h"
 #include "data/ImageSource.h"
 #include "model/Model.h"
 #include "model/Prediction.h"
+#include "jobs/JobLane.h"
 
-#include <QFutureWatcher>
 #include <QImage>
 #include <QObject>
 #include <QString>
@@ -57,9 +57,9 @@ public:
     /// Runs the model on an image already in memory (clipboard, drop).
     void setInputImage(const QImage &image, const QString &name);
 
-    /// Drops the results of all running work (it finishes in the background; nothing it computes is applied).
+    /// Drops the results of all running work (asked to stop; nothing it computes is applied).
     void cancel();
-    /// Blocks until no background work is pending (tests, shutdown).
+    /// Processes events until no background work is pending (tests, shutdown).
     void waitForIdle();
     /// True while work whose result is still wanted is running.
     bool busy() const;
@@ -73,22 +73,20 @@ Q_SIGNALS:
     void failed(const QString &message);
 
 private:
-    /// Runs `work` on the thread pool; `done` gets its result on the GUI thread unless `generation` moved on.
-    /// Exceptions from `work` become failed(message).
+    /// Starts `work` in `lane`; `done` gets its result on the GUI thread unless a newer job of the lane started.
+    /// A failure becomes failed(message).
     template <class T>
-    void launch(const QString &what, std::function<T()> work, std::function<void(T &)> done,
-                const quint64 *generation);
+    void launch(JobLane *lane, const QString &what, std::function<T()> work, std::function<void(T &)> done);
     void runInput(std::function<ImageReference()> load);
+    void reportBusy();
 
     std::shared_ptr<const Model> model_;
     std::shared_ptr<const ImageSource> dataset_;
-    QString modelPath_, datasetPath_, inputReference_;
+    QString modelPath_, datasetPath_, inputReference_, busyWhat_;
     int layer_ = -1;
     bool datasetRequested_ = false;
     std::unique_ptr<InputResult> input_;
-    int pending_ = 0;   ///< running jobs, cancelled or not
-    std::map<const quint64 *, bool> wanted_; ///< per kind of job: is its latest request still running?
-    quint64 modelGeneration_ = 0, datasetGeneration_ = 0, inputGeneration_ = 0;
+    JobLane *modelJobs_, *datasetJobs_, *inputJobs_;
 };
 
 } // namespace convscope

@@ -38,7 +38,7 @@ ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
       mapsInfo_(new QLabel), predictions_(new QTableWidget(0, 2)), order_(new QComboBox), scaling_(new QComboBox),
       opacity_(new QSlider(Qt::Horizontal)), grid_(new TileGridView), reconMethod_(new QComboBox),
       crop_(new QCheckBox(tr("Crop to receptive field"))), recon_(new QLabel), reconCaption_(new QLabel),
-      jobs_(new JobRunner(this))
+      reconJobs_(new JobLane(this))
 {
     reconMethod_->addItems({tr("Deconvnet"), tr("Guided backprop"), tr("Gradient")});
     reconMethod_->setToolTip(tr("How the channel's unit is projected back to the input"));
@@ -278,8 +278,7 @@ void ActivationsPanel::refreshProjection()
         QString caption;
     };
     reconCaption_->setText(tr("Projecting…"));
-    jobs_->run<Result>(
-        reconGeneration_,
+    reconJobs_->run<Result>(
         [=]() {
             const UnitReconstruction r = rec->unit(input, layer, target, rule);
             torch::Tensor shown = ReconstructionDisplay::render(r.map, ReconstructionDisplay::Style::Auto);

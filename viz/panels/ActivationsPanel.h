@@ -4,7 +4,7 @@
 // guided backprop or the gradient — at the channel's strongest position, or where the user clicks in the enlarged
 // map; full size or cropped to the unit's receptive field). Projections run on a worker thread.
 #include "tiles/ActivationMaps.h"
-#include "jobs/JobRunner.h"
+#include "jobs/JobLane.h"
 #include "jobs/Workspace.h"
 
 #include <memory>
@@ -33,8 +33,8 @@ public:
     QLabel *projectionCaption() const { return reconCaption_; }
     /// Projects the shown channel at map position (y, x) of its layer; (-1, -1) = its strongest position.
     void projectAt(int y, int x);
-    bool busy() const { return jobs_->pending() > 0; }
-    void waitForIdle() { jobs_->waitForIdle(); }
+    bool busy() const { return reconJobs_->pending() > 0; }
+    void waitForIdle() { reconJobs_->waitForIdle(); }
     /// Exports the maps at `width` pixels (.png/.svg) or the raw activation (.npy). Throws IoError/UsageError.
     void exportTo(const QString &path, int width) const;
 
@@ -61,11 +61,10 @@ private:
     QComboBox *reconMethod_;
     QCheckBox *crop_;
     QLabel *recon_, *reconCaption_;
-    JobRunner *jobs_;
+    JobLane *reconJobs_; ///< projections: a newer click supersedes the older one
     std::shared_ptr<const Reconstructor> reconstructor_;
     int channel_ = -1;
     int atY_ = -1, atX_ = -1;
-    quint64 reconGeneration_ = 0;
 };
 
 } // namespace convscope

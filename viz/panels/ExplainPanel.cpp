@@ -3,7 +3,6 @@
 #include "common/Error.h"
 #include "model/Model.h"
 #include "common/NpyFile.h"
-#include "jobs/QueuedProgress.h"
 #include "explain/ReconstructionDisplay.h"
 #include "explain/Reconstructor.h"
 #include "explain/SanityCheck.h"
@@ -24,7 +23,7 @@
 namespace convscope {
 
 ExplainPanel::ExplainPanel(Workspace *workspace, QWidget *parent)
-    : QWidget(parent), workspace_(workspace), jobs_(new JobRunner(this)), method_(new QComboBox),
+    : QWidget(parent), workspace_(workspace), mapsJobs_(new JobLane(this)), sanityJobs_(new JobLane(this)), method_(new QComboBox),
       layer_(new QComboBox), display_(new QComboBox), opacity_(new QSlider(Qt::Horizontal)),
       sanityButton_(new QPushButton(tr("Sanity check"))), progress_(new QProgressBar), stop_(new QToolButton),
       notes_(new QLabel), sanityNotes_(new QLabel), maps_(new TileGridView), sanity_(new TileGridView)
@@ -93,11 +92,7 @@ ExplainPanel::ExplainPanel(Workspace *workspace, QWidget *parent)
     modelChanged();
 }
 
-ExplainPanel::~ExplainPanel()
-{
-    stopSanity();
-    jobs_->waitForIdle();
-}
+ExplainPanel::~ExplainPanel() = default; // the lanes stop their jobs and wait for them
 
 void ExplainPanel::modelChanged()
 {
@@ -156,8 +151,7 @@ void ExplainPanel::refresh()
         QString notes;
     };
     maps_->setEnabled(false);
-    jobs_->run<Result>(
-        mapsGeneration_,
+    mapsJobs_->run<Result>(
         [=]() {
             const torch::Tensor batch = input.expand({static_cast<std::int64_t>(classes.size()), -1, -1, -1});
             Result r;
@@ -220,11 +214,6 @@ void ExplainPanel::runSanityCheck()
     o.camLayer = layer_->currentData().isValid() ? layer_->currentData().toInt() : -1;
     if (o.camLayer < 0)
         o.methods = {SanityCheck::Method::Gradient, SanityCheck::Method::Guided};
-    auto progress = std::make_shared<QueuedProgress>(this, [this](std::int64_t done, std::int64_t total) {
-        progress_->setRange(0, static_cast<int>(total));
-        progress_->setValue(static_cast<int>(done));
-    });
-    sanityProgress_ = progress;
     progress_->setRange(0, 0);
     progress_->setFormat(tr("step %v of %m"));
     progress_->show();
@@ -235,45 +224,52 @@ void ExplainPanel::runSanityCheck()
         progress_->hide();
         stop_->hide();
         sanityButton_->setEnabled(true);
-        sanityProgress_.reset();
         Q_EMIT updated();
     };
-    jobs_->run<SanityCheck>(
-        sanityGeneration_,
-        [model, input, o, progress]() {
+    JobHandlers<SanityCheck> on;
+    on.progress = [this](std::int64_t done, std::int64_t total) {
+        progress_->setRange(0, static_cast<int>(total));
+        progress_->setValue(static_cast<int>(done));
+    };
+    on.done = [this, finish](SanityCheck &check) {
+        finish();
+        sanity_->setTiles(check.figure());
+        QStringList last;
+        for (size_t k = 0; k < check.options().methods.size(); ++k)
+            last << QString("%1 %2").arg(SanityCheck::methodName(check.options().methods[k]))
+                        .arg(check.results().back().correlation[k], 0, 'f', 2);
+        sanityNotes_->setText(tr("<b>Sanity check</b>, class %1: rank correlation with the original map after "
+                                 "re-initialising all %2 layers: %3. Maps that stay similar show the image "
+                                 "more than what the model learned.")
+                                  .arg(QString::fromStdString(check.model().label(check.classIndex())))
+                                  .arg(check.steps() - 1)
+                                  .arg(last.join(" · ")));
+    };
+    on.cancelled = [this, finish] {
+        finish();
+        sanityNotes_->setText(tr("Sanity check stopped."));
+    };
+    on.failed = [this, finish](const JobError &e) {
+        finish();
+        sanityNotes_->setText(e.message);
+    };
+    sanityJobs_->start<SanityCheck>(
+        [model, input, o](Progress &progress) {
             SanityCheck check(model, input, o);
             while (!check.done()) {
-                if (progress->cancelled())
+                if (progress.cancelled())
                     throw CancelledError();
                 check.run(1);
-                progress->report(static_cast<std::int64_t>(check.results().size()), check.steps(), "steps");
+                progress.report(static_cast<std::int64_t>(check.results().size()), check.steps(), "steps");
             }
             return check;
         },
-        [this, finish](SanityCheck &check) {
-            finish();
-            sanity_->setTiles(check.figure());
-            QStringList last;
-            for (size_t k = 0; k < check.options().methods.size(); ++k)
-                last << QString("%1 %2").arg(SanityCheck::methodName(check.options().methods[k]))
-                            .arg(check.results().back().correlation[k], 0, 'f', 2);
-            sanityNotes_->setText(tr("<b>Sanity check</b>, class %1: rank correlation with the original map after "
-                                     "re-initialising all %2 layers: %3. Maps that stay similar show the image "
-                                     "more than what the model learned.")
-                                      .arg(QString::fromStdString(check.model().label(check.classIndex())))
-                                      .arg(check.steps() - 1)
-                                      .arg(last.join(" · ")));
-        },
-        [this, finish](const QString &message) {
-            finish();
-            sanityNotes_->setText(message == "cancelled" ? tr("Sanity check stopped.") : message);
-        });
+        on);
 }
 
 void ExplainPanel::stopSanity()
 {
-    if (sanityProgress_)
-        sanityProgress_->cancel();
+    sanityJobs_->cancel();
 }
 
 void ExplainPanel::exportTo(const QString &path, int width) const

@@ -4,7 +4,7 @@
 // diverging colormap or as the classic grey-centred image, unsigned maps normalised per map, an opacity slider for
 // overlays. A sanity check (cascading re-initialisation, SanityCheck) shows which methods depend on the weights.
 // Everything is computed on worker threads.
-#include "jobs/JobRunner.h"
+#include "jobs/JobLane.h"
 #include "tiles/TileSet.h"
 
 #include <QWidget>
@@ -20,7 +20,6 @@ class QToolButton;
 
 namespace convscope {
 
-class QueuedProgress;
 class Reconstructor;
 class TileGridView;
 class Workspace;
@@ -43,8 +42,12 @@ public:
     /// Exports the maps at `width` pixels (.png/.svg) or the raw maps (.npy: one per class). Throws UsageError.
     void exportTo(const QString &path, int width) const;
     /// Blocks until background work is done (tests).
-    void waitForIdle() { jobs_->waitForIdle(); }
-    bool busy() const { return jobs_->pending() > 0; }
+    void waitForIdle()
+    {
+        mapsJobs_->waitForIdle();
+        sanityJobs_->waitForIdle();
+    }
+    bool busy() const { return mapsJobs_->pending() + sanityJobs_->pending() > 0; }
 
 Q_SIGNALS:
     /// Maps or the sanity figure were updated (tests).
@@ -56,7 +59,7 @@ private:
     void stopSanity();
 
     Workspace *workspace_;
-    JobRunner *jobs_;
+    JobLane *mapsJobs_, *sanityJobs_;
     QComboBox *method_, *layer_, *display_;
     QSlider *opacity_;
     QPushButton *sanityButton_;
@@ -65,9 +68,7 @@ private:
     QLabel *notes_, *sanityNotes_;
     TileGridView *maps_, *sanity_;
     std::shared_ptr<const Reconstructor> reconstructor_;
-    std::shared_ptr<QueuedProgress> sanityProgress_;
     torch::Tensor raw_; ///< the maps shown, one per class
-    quint64 mapsGeneration_ = 0, sanityGeneration_ = 0;
 };
 
 } // namespace convscope

@@ -1,20 +1,17 @@
 #include "panels/MapPanel.h"
 
-#include "search/DescriptorIndex.h"
-#include "search/DescriptorPipeline.h"
 #include "common/Error.h"
 #include "data/ImageSource.h"
 #include "render/MapPosterRenderer.h"
 #include "widgets/MapView.h"
 #include "common/NpyFile.h"
 #include "data/Preprocessor.h"
+#include "render/ImageConversion.h"
 #include "render/ProjectorExport.h"
+#include "scan/StoredScan.h"
 #include "scan/ProjectStore.h"
 #include "scan/Scan.h"
-#include "scan/StoredScan.h"
 #include "widgets/TileGridView.h"
-#include "map/Embedder.h"
-#include "map/KMeans.h"
 #include "jobs/Workspace.h"
 
 #include <QChart>
@@ -28,14 +25,12 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QPointer>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTextStream>
 #include <QVBoxLayout>
 
-#include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
 namespace convscope {
@@ -50,36 +45,9 @@ struct MapPanel::Points {
     std::string dataset, layer;
 };
 
-namespace {
-
-/// What a finished map run hands to the GUI thread.
-struct MapResult {
-    torch::Tensor coords, features, clusters;
-};
-
-QImage thumbnailOf(const torch::Tensor &rgb)
-{
-    const torch::Tensor t = (rgb.clamp(0, 1) * 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
-    return QImage(t.data_ptr<std::uint8_t>(), static_cast<int>(t.size(1)), static_cast<int>(t.size(0)),
-                  static_cast<int>(t.size(1) * 3), QImage::Format_RGB888)
-        .copy();
-}
-
-/// The inverse: a thumbnail as 3×h×w floats in [0, 1] (grids and posters take tensors).
-torch::Tensor tensorOf(const QImage &thumbnail)
-{
-    const QImage img = thumbnail.convertToFormat(QImage::Format_RGB888);
-    return torch::from_blob(const_cast<uchar *>(img.constBits()), {img.height(), img.width(), 3},
-                            {img.bytesPerLine(), 3, 1}, torch::kUInt8)
-        .permute({2, 0, 1})
-        .to(torch::kFloat32)
-        .div(255);
-}
-
-} // namespace
 
 MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
-    : QWidget(parent), workspace_(workspace), jobs_(new JobRunner(this)), layer_(new QComboBox),
+    : QWidget(parent), workspace_(workspace), jobs_(new JobLane(this)), layer_(new QComboBox),
       colour_(new QComboBox), method_(new QComboBox), perplexity_(new QSpinBox), iterations_(new QSpinBox),
       neighbours_(new QSpinBox), epochs_(new QSpinBox), pca_(new QSpinBox), minDist_(new QDoubleSpinBox),
       variance_(new QChartView),
@@ -91,31 +59,72 @@ MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
     colour_->setItemData(3, tr("k-means of the finished map (as many clusters as classes)"), Qt::ToolTipRole);
     method_->addItems({tr("t-SNE"), tr("UMAP")});
     method_->setToolTip(tr("t-SNE: finer local neighbourhoods · UMAP: faster, keeps more of the global layout"));
+    const DatasetMap::Options defaults;
     neighbours_->setRange(2, 200);
-    neighbours_->setValue(15);
+    neighbours_->setValue(defaults.embedding.umap.neighbours);
     neighbours_->setPrefix(tr("neighbours "));
     minDist_->setRange(0, 1);
     minDist_->setSingleStep(0.05);
-    minDist_->setValue(0.1);
+    minDist_->setValue(defaults.embedding.umap.minDist);
     minDist_->setPrefix(tr("min dist "));
     epochs_->setRange(0, 5000);
-    epochs_->setValue(0);
+    epochs_->setValue(defaults.embedding.umap.epochs);
     epochs_->setSpecialValueText(tr("epochs auto"));
     epochs_->setPrefix(tr("epochs "));
     pca_->setRange(0, 1024);
-    pca_->setValue(50);
+    pca_->setValue(defaults.pca);
     pca_->setPrefix(tr("PCA "));
     pca_->setSpecialValueText(tr("no PCA"));
     pca_->setToolTip(tr("Principal components kept before the map (the chart shows the variance they explain)"));
     perplexity_->setRange(2, 500);
-    perplexity_->setValue(30);
+    perplexity_->setValue(static_cast<int>(defaults.embedding.tsne.perplexity));
     perplexity_->setPrefix(tr("perplexity "));
     iterations_->setRange(50, 10000);
-    iterations_->setValue(750);
+    iterations_->setValue(defaults.embedding.tsne.iterations);
     iterations_->setPrefix(tr("iterations "));
     layer_->setToolTip(tr("The layer whose per-image features are mapped (those the scan kept)"));
     stop_->setEnabled(false);
     status_->setWordWrap(true);
+    layOut();
+    selectionGrid_->clear(tr("Nothing selected"));
+    view_->setToolTip(tr("Wheel: zoom · drag: pan · Shift+drag: rectangle · Ctrl+drag: lasso · click: open the image"));
+    showMethodOptions();
+    connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &MapPanel::showMethodOptions);
+
+    connect(run_, &QPushButton::clicked, this, &MapPanel::startMap);
+    connect(stop_, &QPushButton::clicked, this, &MapPanel::stop);
+    connect(colour_, qOverload<int>(&QComboBox::currentIndexChanged), this, &MapPanel::applyColours);
+    connect(view_, &MapView::activated, this, [this](std::int64_t i) {
+        if (points_ && i >= 0 && i < static_cast<std::int64_t>(points_->images.size()))
+            Q_EMIT openImage(QString::fromStdString(points_->dataset) + "#" +
+                             QString::number(points_->images[static_cast<size_t>(i)]));
+    });
+    connect(view_, &MapView::selected, this, [this](const std::vector<std::int64_t> &chosen) {
+        if (!points_ || chosen.empty()) {
+            selectionGrid_->clear(tr("Nothing selected"));
+            return;
+        }
+        TileSet set;
+        set.kind = TileValues::Color;
+        std::vector<torch::Tensor> tiles;
+        for (size_t k = 0; k < chosen.size() && k < 400; ++k) {
+            tiles.push_back(ImageConversion::toTensor(points_->thumbnails[static_cast<size_t>(chosen[k])]));
+            const int l = points_->labels[static_cast<size_t>(chosen[k])];
+            set.captions.push_back(l >= 0 && l < static_cast<int>(points_->classes.size()) ? points_->classes[l] : "");
+        }
+        set.values = torch::stack(tiles);
+        selectionGrid_->setTiles(set);
+        status_->setText(tr("%1 images selected%2").arg(chosen.size()).arg(chosen.size() > 400 ? tr(" (first 400 shown)") : QString()));
+    });
+    connect(workspace_, &Workspace::modelChanged, this, &MapPanel::refreshLayers);
+    connect(workspace_, &Workspace::datasetChanged, this, &MapPanel::refreshLayers);
+    refreshLayers();
+}
+
+MapPanel::~MapPanel() = default; // the lane stops the map and waits for it
+
+void MapPanel::layOut()
+{
     auto *bar = new QHBoxLayout;
     bar->addWidget(method_);
     bar->addWidget(new QLabel(tr("of")));
@@ -148,45 +157,6 @@ MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
     layout->addLayout(bar);
     layout->addWidget(status_);
     layout->addWidget(split, 1);
-    selectionGrid_->clear(tr("Nothing selected"));
-    view_->setToolTip(tr("Wheel: zoom · drag: pan · Shift+drag: rectangle · Ctrl+drag: lasso · click: open the image"));
-    showMethodOptions();
-    connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &MapPanel::showMethodOptions);
-
-    connect(run_, &QPushButton::clicked, this, &MapPanel::startMap);
-    connect(stop_, &QPushButton::clicked, this, &MapPanel::stop);
-    connect(colour_, qOverload<int>(&QComboBox::currentIndexChanged), this, &MapPanel::applyColours);
-    connect(view_, &MapView::activated, this, [this](std::int64_t i) {
-        if (points_ && i >= 0 && i < static_cast<std::int64_t>(points_->images.size()))
-            Q_EMIT openImage(QString::fromStdString(points_->dataset) + "#" +
-                             QString::number(points_->images[static_cast<size_t>(i)]));
-    });
-    connect(view_, &MapView::selected, this, [this](const std::vector<std::int64_t> &chosen) {
-        if (!points_ || chosen.empty()) {
-            selectionGrid_->clear(tr("Nothing selected"));
-            return;
-        }
-        TileSet set;
-        set.kind = TileValues::Color;
-        std::vector<torch::Tensor> tiles;
-        for (size_t k = 0; k < chosen.size() && k < 400; ++k) {
-            tiles.push_back(tensorOf(points_->thumbnails[static_cast<size_t>(chosen[k])]));
-            const int l = points_->labels[static_cast<size_t>(chosen[k])];
-            set.captions.push_back(l >= 0 && l < static_cast<int>(points_->classes.size()) ? points_->classes[l] : "");
-        }
-        set.values = torch::stack(tiles);
-        selectionGrid_->setTiles(set);
-        status_->setText(tr("%1 images selected%2").arg(chosen.size()).arg(chosen.size() > 400 ? tr(" (first 400 shown)") : QString()));
-    });
-    connect(workspace_, &Workspace::modelChanged, this, &MapPanel::refreshLayers);
-    connect(workspace_, &Workspace::datasetChanged, this, &MapPanel::refreshLayers);
-    refreshLayers();
-}
-
-MapPanel::~MapPanel()
-{
-    stop();
-    jobs_->waitForIdle();
 }
 
 QString MapPanel::project() const
@@ -203,9 +173,8 @@ void MapPanel::refreshLayers()
     if (!model)
         return;
     for (const auto &f : Scan::defaultFeatures(*model)) {
-        const std::string pooling = f.pooling == Scan::Feature::Pooling::Max ? "mac"
-                                    : f.pooling == Scan::Feature::Pooling::Average ? "spoc" : "fc";
-        layer_->addItem(QString::fromStdString(model->layers()[static_cast<size_t>(f.layer)].path + " (" + pooling + ")"));
+        const std::string &path = model->layers()[static_cast<size_t>(f.layer)].path;
+        layer_->addItem(QString::fromStdString(path + " (" + descriptorName(f.pooling) + ")"));
     }
     if (layer_->count())
         layer_->setCurrentIndex(layer_->count() - 1); // the last hidden fully connected layer
@@ -214,8 +183,25 @@ void MapPanel::refreshLayers()
 
 void MapPanel::stop()
 {
-    if (cancel_)
-        cancel_->store(true);
+    jobs_->cancel();
+}
+
+DatasetMap::Options MapPanel::options() const
+{
+    const QString choice = layer_->currentText();
+    DatasetMap::Options o;
+    o.layer = choice.section(" (", 0, 0).toStdString();
+    o.pooling = parseDescriptor(choice.section(" (", 1).chopped(1).toStdString());
+    o.pca = pca_->value();
+    o.embedding.method = method_->currentIndex() == 1 ? Embedder::Method::Umap : Embedder::Method::Tsne;
+    o.embedding.tsne.perplexity = perplexity_->value();
+    o.embedding.tsne.iterations = iterations_->value();
+    o.embedding.umap.neighbours = neighbours_->value();
+    o.embedding.umap.minDist = minDist_->value();
+    o.embedding.umap.epochs = epochs_->value();
+    if (auto model = workspace_->model())
+        o.clusters = std::max(2, static_cast<int>(model->numClasses())); // "colour by cluster": one per class
+    return o;
 }
 
 void MapPanel::startMap()
@@ -224,127 +210,89 @@ void MapPanel::startMap()
     auto model = workspace_->model();
     if (dir.isEmpty() || !model || layer_->currentText().isEmpty())
         return;
-    stop();
-    const QString choice = layer_->currentText();
-    const std::string layer = choice.section(" (", 0, 0).toStdString();
-    const auto pooling = DescriptorIndex::parsePooling(choice.section(" (", 1).chopped(1).toStdString());
-    Embedder::Options eo;
-    eo.method = method_->currentIndex() == 1 ? Embedder::Method::Umap : Embedder::Method::Tsne;
-    eo.tsne.perplexity = perplexity_->value();
-    eo.tsne.iterations = iterations_->value();
-    eo.umap.neighbours = neighbours_->value();
-    eo.umap.minDist = minDist_->value();
-    eo.umap.epochs = epochs_->value();
-    const int pcaDims = pca_->value();
-    const QString title = method_->currentText();
-    methodTitle_ = title;
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    cancel_ = cancel;
-    const quint64 mine = generation_ + 1;
+    const DatasetMap::Options o = options();
+    methodTitle_ = method_->currentText();
     frames_ = 0;
-    QPointer<MapPanel> self(this);
-    // Frames and the prepared points reach the GUI thread as queued calls, dropped once a newer map started.
-    auto post = [self, mine](std::function<void(MapPanel &)> apply) {
-        if (!self)
-            return;
-        QMetaObject::invokeMethod(
-            self.data(),
-            [self, mine, apply] {
-                if (self && self->generation_ == mine)
-                    apply(*self);
-            },
-            Qt::QueuedConnection);
-    };
     run_->setEnabled(false);
     stop_->setEnabled(true);
     status_->setText(tr("Reading features and thumbnails…"));
-    jobs_->run<MapResult>(
-        generation_,
-        [dir, model, layer, pooling, eo, pcaDims, title, cancel, post]() {
-            const auto src = DescriptorIndex::features(dir.toStdString(), layer, pooling);
-            torch::Tensor raw = NpyFile::read(src.file).to(torch::kFloat32);
-            const torch::Tensor keep = raw.isnan().any(1).logical_not().nonzero().flatten();
-            raw = raw.index_select(0, keep);
+    using CoordsAndClusters = std::pair<torch::Tensor, torch::Tensor>;
+    JobHandlers<CoordsAndClusters> on;
+    on.done = [this](CoordsAndClusters &map) {
+        clusters_ = map.second;
+        mapFinished(map.first);
+    };
+    on.cancelled = [this] { mapStopped(tr("Stopped.")); };
+    on.failed = [this](const JobError &e) { mapStopped(e.message); };
+    // Points, the PCA curve and every frame reach the GUI thread through the job, so a superseded map draws nothing.
+    jobs_->start<CoordsAndClusters>(
+        [this, dir, model, o, title = methodTitle_](JobContext &job) {
+            DatasetMap map(dir.toStdString(), o, &job);
             auto points = std::make_shared<Points>();
-            points->dataset = src.scan.dataset;
-            points->layer = src.layer;
-            auto source = ImageSource::open(src.scan.dataset);
+            points->dataset = map.source().scan.dataset;
+            points->layer = map.source().layer;
+            auto source = ImageSource::open(points->dataset);
             ProjectStore store(dir.toStdString());
             const Preprocessor pre(model->input());
             for (int c = 0; c < model->numClasses(); ++c)
                 points->classes.push_back(model->label(c));
-            for (std::int64_t k = 0; k < keep.numel(); ++k) {
-                if (cancel->load())
+            for (const std::int64_t i : map.images()) {
+                if (job.cancelled())
                     throw CancelledError();
-                const std::int64_t i = keep[k].item<std::int64_t>();
-                const auto row = store.image(src.scan.id, i);
+                const auto row = store.image(map.source().scan.id, i);
                 points->images.push_back(i);
                 points->labels.push_back(row.label);
                 points->predictions.push_back(row.predicted);
                 points->names.push_back(QString::fromStdString(row.name));
-                points->thumbnails.push_back(thumbnailOf(Preprocessor::rgb(pre.fit(source->image(i)))));
+                points->thumbnails.push_back(ImageConversion::fromTensor(Preprocessor::rgb(pre.fit(source->image(i)))));
             }
-            post([points](MapPanel &panel) {
-                panel.points_ = points;
-                panel.applyColours();
-                panel.status_->setText(QObject::tr("Optimising the map of %1 images…").arg(points->images.size()));
+            const torch::Tensor features = map.reduced();
+            job.post([this, points, features, curve = map.pipeline().explainedVariance(),
+                      kept = map.pipeline().outputDims(), title] {
+                points_ = points;
+                features_ = features;
+                clusters_ = torch::Tensor();
+                applyColours();
+                showVariance(curve, kept);
+                status_->setText(tr("%1: neighbour graph of %2 images…").arg(title).arg(points->images.size()));
             });
-            DescriptorPipeline::Options po;
-            po.pca = pcaDims;
-            po.renormalise = false;
-            DescriptorPipeline pipeline(po);
-            pipeline.fit(raw);
-            const torch::Tensor reduced = pipeline.transform(raw);
-            post([curve = pipeline.explainedVariance(), kept = pipeline.outputDims()](MapPanel &panel) {
-                panel.showVariance(curve, kept);
-            });
-            post([title, n = reduced.size(0)](MapPanel &panel) {
-                panel.status_->setText(QObject::tr("%1: neighbour graph of %2 images…").arg(title).arg(n));
-            });
-            auto embedder = Embedder::create(reduced, eo);
-            const QString unit = eo.method == Embedder::Method::Umap ? QObject::tr("epoch") : QObject::tr("iteration");
-            while (!embedder->done()) {
-                if (cancel->load())
+            const QString unit = o.embedding.method == Embedder::Method::Umap ? tr("epoch") : tr("iteration");
+            while (map.run(o.embedding.method == Embedder::Method::Umap ? 5 : 10)) {
+                if (job.cancelled())
                     throw CancelledError();
-                embedder->run(eo.method == Embedder::Method::Umap ? 5 : 10);
-                post([coords = embedder->embedding(), it = embedder->step(), total = embedder->steps(), title,
-                      unit](MapPanel &panel) {
-                    panel.coords_ = coords;
-                    panel.view_->setCoordinates(coords);
-                    ++panel.frames_;
-                    panel.status_->setText(QObject::tr("%1: %2 %3 of %4").arg(title, unit).arg(it).arg(total));
+                job.post([this, coords = map.embedding(), it = map.step(), total = map.steps(), title, unit] {
+                    coords_ = coords;
+                    view_->setCoordinates(coords);
+                    ++frames_;
+                    status_->setText(tr("%1: %2 %3 of %4").arg(title, unit).arg(it).arg(total));
                 });
             }
-            MapResult result;
-            result.coords = embedder->embedding();
-            result.features = reduced;
-            KMeans::Options ko;
-            ko.k = std::max(2, static_cast<int>(model->numClasses()));
-            result.clusters = KMeans::cluster(result.coords, ko);
-            return result;
+            return CoordsAndClusters{map.embedding(), map.clusters()};
         },
-        [this](MapResult &result) {
-            const torch::Tensor coords = result.coords;
-            features_ = result.features;
-            clusters_ = result.clusters;
-            applyColours();
-            coords_ = coords;
-            view_->setCoordinates(coords);
-            run_->setEnabled(true);
-            stop_->setEnabled(false);
-            status_->setText(tr("%3 map of %1 images of %2 · wheel to zoom in to the thumbnails, Shift+drag or "
-                                "Ctrl+drag to select")
-                                 .arg(coords.size(0))
-                                 .arg(points_ ? QString::fromStdString(points_->layer) : QString())
-                                 .arg(methodTitle_));
-            Q_EMIT finished();
-        },
-        [this](const QString &message) {
-            run_->setEnabled(true);
-            stop_->setEnabled(false);
-            status_->setText(message == "cancelled" ? tr("Stopped.") : message);
-            Q_EMIT finished();
-        });
+        on);
+}
+
+void MapPanel::mapFinished(const torch::Tensor &coords)
+{
+    applyColours();
+    coords_ = coords;
+    view_->setCoordinates(coords);
+    run_->setEnabled(true);
+    stop_->setEnabled(false);
+    status_->setText(tr("%3 map of %1 images of %2 · wheel to zoom in to the thumbnails, Shift+drag or "
+                        "Ctrl+drag to select")
+                         .arg(coords.size(0))
+                         .arg(points_ ? QString::fromStdString(points_->layer) : QString())
+                         .arg(methodTitle_));
+    Q_EMIT finished();
+}
+
+void MapPanel::mapStopped(const QString &message)
+{
+    run_->setEnabled(true);
+    stop_->setEnabled(false);
+    status_->setText(message);
+    Q_EMIT finished();
 }
 
 void MapPanel::applyColours()
@@ -488,7 +436,7 @@ void MapPanel::exportTo(const QString &path, int width) const
         const auto points = points_;
         const QImage poster = MapPosterRenderer::render(
             coords_,
-            [points](std::int64_t i) { return tensorOf(points->thumbnails[static_cast<size_t>(i)]); },
+            [points](std::int64_t i) { return ImageConversion::toTensor(points->thumbnails[static_cast<size_t>(i)]); },
             points_->labels, points_->classes, o);
         if (!poster.save(path))
             throw IoError("cannot write '" + path.toStdString() + "'");

@@ -4,11 +4,11 @@
 // background, with Stop); colour by label, prediction, correctness or k-means cluster of the map; a rectangle or lasso
 // selection shows its images in a grid; a click opens an image as the input; a unit shown in the Units tab has its
 // top images ringed on the map. Export: coordinates (CSV, .npy), a poster PNG, a TensorBoard-projector bundle.
-#include "jobs/JobRunner.h"
+#include "jobs/JobLane.h"
+#include "map/DatasetMap.h"
 
 #include <QWidget>
 
-#include <atomic>
 #include <memory>
 
 class QChartView;
@@ -64,11 +64,16 @@ private:
     void refreshLayers();
     void applyColours();
     void showMethodOptions();
+    void layOut();
+    /// The map's options as the controls set them.
+    DatasetMap::Options options() const;
+    void mapFinished(const torch::Tensor &coords);
+    void mapStopped(const QString &message);
     /// Draws the cumulative explained variance of the PCA (all components) and marks the kept size.
     void showVariance(const torch::Tensor &cumulative, std::int64_t kept);
 
     Workspace *workspace_;
-    JobRunner *jobs_;
+    JobLane *jobs_; ///< the map being made: a new one supersedes it
     QComboBox *layer_, *colour_, *method_;
     QSpinBox *perplexity_, *iterations_, *neighbours_, *epochs_, *pca_;
     QDoubleSpinBox *minDist_;
@@ -78,11 +83,9 @@ private:
     MapView *view_;
     TileGridView *selectionGrid_;
     std::shared_ptr<Points> points_;
-    std::shared_ptr<std::atomic<bool>> cancel_;
     torch::Tensor coords_, features_; ///< the map, and the (PCA-reduced) features it was made from
     torch::Tensor clusters_;          ///< k-means cluster of each point in the finished map
     QString methodTitle_;             ///< "t-SNE" or "UMAP" of the current map
-    quint64 generation_ = 0;
     int frames_ = 0;
 };
 

@@ -5,7 +5,6 @@
 #include "data/ImageReference.h"
 #include "data/ImageSource.h"
 #include "data/Preprocessor.h"
-#include "jobs/QueuedProgress.h"
 #include "search/RetrievalEvaluator.h"
 #include "scan/StoredScan.h"
 #include "widgets/TileGridView.h"
@@ -30,6 +29,7 @@
 #include <QSplitter>
 #include <QStyle>
 #include <QTableWidget>
+#include <QToolButton>
 #include <QValueAxis>
 #include <QVBoxLayout>
 
@@ -56,11 +56,12 @@ QString shortName(const std::string &name)
 } // namespace
 
 SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
-    : QWidget(parent), workspace_(workspace), jobs_(new JobRunner(this)), index_(new QComboBox),
+    : QWidget(parent), workspace_(workspace), openJobs_(new JobLane(this)), searchJobs_(new JobLane(this)),
+      buildJobs_(new JobLane(this)), evalJobs_(new JobLane(this)), index_(new QComboBox),
       layer_(new QComboBox), descriptor_(new QComboBox), ann_(new QComboBox), pca_(new QSpinBox), k_(new QSpinBox),
       build_(new QPushButton(tr("Build index"))), evaluate_(new QPushButton(tr("Which layer describes best?"))),
       openResult_(new QPushButton(tr("Open result as input"))),
-      progress_(new QProgressBar), status_(new QLabel), query_(new QLabel), whyTitle_(new QLabel),
+      progress_(new QProgressBar), stop_(new QToolButton), status_(new QLabel), query_(new QLabel), whyTitle_(new QLabel),
       results_(new TileGridView), why_(new QListWidget), table_(new QTableWidget(0, 6)), chart_(new QChartView)
 {
     descriptor_->addItems({"fc", "spoc", "mac"});
@@ -76,6 +77,9 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     k_->setPrefix(tr("k "));
     progress_->setMaximumWidth(200);
     progress_->hide();
+    stop_->setText(tr("Stop"));
+    stop_->setToolTip(tr("Stop building the index or evaluating the layers"));
+    stop_->hide();
     status_->setWordWrap(true);
     query_->setFixedSize(168, 168);
     query_->setAlignment(Qt::AlignCenter);
@@ -92,6 +96,68 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     chart_->setMinimumHeight(220);
     chart_->setRenderHint(QPainter::Antialiasing);
 
+    layOut();
+
+    connect(build_, &QPushButton::clicked, this, &SearchPanel::buildIndex);
+    connect(evaluate_, &QPushButton::clicked, this, &SearchPanel::evaluate);
+    connect(index_, qOverload<int>(&QComboBox::currentIndexChanged), this, &SearchPanel::openIndex);
+    connect(stop_, &QToolButton::clicked, this, &SearchPanel::stop);
+    connect(k_, qOverload<int>(&QSpinBox::valueChanged), this, [this] { search(region_); });
+    connect(results_, &TileGridView::tileClicked, this, &SearchPanel::showWhy);
+    connect(openResult_, &QPushButton::clicked, this, [this] {
+        if (found_ && open_ && selected_ >= 0 && selected_ < static_cast<int>(found_->hits.size()))
+            Q_EMIT openImage(workspace_->datasetPath() + "#" +
+                             QString::number(found_->hits[static_cast<size_t>(selected_)].image));
+    });
+    connect(why_, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {
+        if (open_)
+            Q_EMIT showUnit(QString::fromStdString(open_->layer()), item->data(Qt::UserRole).toInt());
+    });
+    connect(workspace_, &Workspace::inputChanged, this, [this] {
+        region_ = QRect();
+        drawQuery();
+        search();
+    });
+    connect(workspace_, &Workspace::modelChanged, this, &SearchPanel::refreshLayers);
+    connect(workspace_, &Workspace::datasetChanged, this, &SearchPanel::refreshIndexes);
+    connect(workspace_, &Workspace::modelChanged, this, &SearchPanel::refreshIndexes);
+    refreshLayers();
+    refreshIndexes();
+}
+
+SearchPanel::~SearchPanel() = default; // the lanes stop their jobs and wait for them
+
+bool SearchPanel::busy() const
+{
+    return openJobs_->pending() + searchJobs_->pending() + buildJobs_->pending() + evalJobs_->pending() > 0;
+}
+
+void SearchPanel::waitForIdle()
+{
+    for (JobLane *lane : {openJobs_, searchJobs_, buildJobs_, evalJobs_})
+        lane->waitForIdle();
+}
+
+void SearchPanel::stop()
+{
+    buildJobs_->cancel();
+    evalJobs_->cancel();
+}
+
+void SearchPanel::setWorking(bool working)
+{
+    if (working) {
+        progress_->setRange(0, 0);
+        progress_->setValue(0);
+    }
+    progress_->setVisible(working);
+    stop_->setVisible(working);
+    build_->setEnabled(!working);
+    evaluate_->setEnabled(!working);
+}
+
+void SearchPanel::layOut()
+{
     auto *bar = new QHBoxLayout;
     bar->addWidget(new QLabel(tr("Index")));
     bar->addWidget(index_, 1);
@@ -102,6 +168,7 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     bar->addWidget(ann_);
     bar->addWidget(build_);
     bar->addWidget(progress_);
+    bar->addWidget(stop_);
     bar->addSpacing(12);
     bar->addWidget(k_);
     bar->addWidget(evaluate_);
@@ -128,65 +195,37 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     layout->addLayout(bar);
     layout->addWidget(status_);
     layout->addWidget(split, 1);
-
-    connect(build_, &QPushButton::clicked, this, &SearchPanel::buildIndex);
-    connect(evaluate_, &QPushButton::clicked, this, &SearchPanel::evaluate);
-    connect(index_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
-        open_.reset();
-        const QString name = index_->currentText();
-        const QString dir = project();
-        if (name.isEmpty() || dir.isEmpty())
-            return;
-        using Opened = std::pair<std::shared_ptr<const DescriptorIndex>, torch::Tensor>;
-        jobs_->run<Opened>(
-            openGeneration_,
-            [dir, name]() {
-                auto index = std::make_shared<const DescriptorIndex>(
-                    DescriptorIndex::open(dir.toStdString(), name.toStdString()));
-                // The dataset's raw features, read once per index: every result's "why similar" needs its row.
-                return Opened{index, index->datasetFeatures()};
-            },
-            [this](Opened &opened) {
-                const auto &index = opened.first;
-                open_ = index;
-                stored_ = opened.second;
-                status_->setText(tr("Index %1: %2 images, %3-d %4 descriptors of %5, %6 search")
-                                     .arg(QString::fromStdString(index->name()))
-                                     .arg(index->size())
-                                     .arg(index->index().dims())
-                                     .arg(DescriptorIndex::poolingName(index->pooling()))
-                                     .arg(QString::fromStdString(index->layer()))
-                                     .arg(QString::fromStdString(index->index().kind())));
-                search();
-            },
-            [this](const QString &message) { status_->setText(message); });
-    });
-    connect(k_, qOverload<int>(&QSpinBox::valueChanged), this, [this] { search(region_); });
-    connect(results_, &TileGridView::tileClicked, this, &SearchPanel::showWhy);
-    connect(openResult_, &QPushButton::clicked, this, [this] {
-        if (found_ && open_ && selected_ >= 0 && selected_ < static_cast<int>(found_->hits.size()))
-            Q_EMIT openImage(workspace_->datasetPath() + "#" +
-                             QString::number(found_->hits[static_cast<size_t>(selected_)].image));
-    });
-    connect(why_, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {
-        if (open_)
-            Q_EMIT showUnit(QString::fromStdString(open_->layer()), item->data(Qt::UserRole).toInt());
-    });
-    connect(workspace_, &Workspace::inputChanged, this, [this] {
-        region_ = QRect();
-        drawQuery();
-        search();
-    });
-    connect(workspace_, &Workspace::modelChanged, this, &SearchPanel::refreshLayers);
-    connect(workspace_, &Workspace::datasetChanged, this, &SearchPanel::refreshIndexes);
-    connect(workspace_, &Workspace::modelChanged, this, &SearchPanel::refreshIndexes);
-    refreshLayers();
-    refreshIndexes();
 }
 
-SearchPanel::~SearchPanel()
+void SearchPanel::openIndex()
 {
-    jobs_->waitForIdle();
+    open_.reset();
+    const QString name = index_->currentText();
+    const QString dir = project();
+    if (name.isEmpty() || dir.isEmpty())
+        return;
+    using Opened = std::pair<std::shared_ptr<const DescriptorIndex>, torch::Tensor>;
+    openJobs_->run<Opened>(
+        [dir, name]() {
+            auto index = std::make_shared<const DescriptorIndex>(
+                DescriptorIndex::open(dir.toStdString(), name.toStdString()));
+            // The dataset's raw features, read once per index: every result's "why similar" needs its row.
+            return Opened{index, index->datasetFeatures()};
+        },
+        [this](Opened &opened) {
+            const auto &index = opened.first;
+            open_ = index;
+            stored_ = opened.second;
+            status_->setText(tr("Index %1: %2 images, %3-d %4 descriptors of %5, %6 search")
+                                 .arg(QString::fromStdString(index->name()))
+                                 .arg(index->size())
+                                 .arg(index->index().dims())
+                                 .arg(descriptorName(index->pooling()))
+                                 .arg(QString::fromStdString(index->layer()))
+                                 .arg(QString::fromStdString(index->index().kind())));
+            search();
+        },
+        [this](const QString &message) { status_->setText(message); });
 }
 
 QString SearchPanel::project() const
@@ -243,33 +282,34 @@ void SearchPanel::buildIndex()
         return;
     DescriptorIndex::Options o;
     o.layer = layer_->currentText().toStdString();
-    o.pooling = DescriptorIndex::parsePooling(descriptor_->currentText().toStdString());
+    o.pooling = parseDescriptor(descriptor_->currentText().toStdString());
     o.pipeline.pca = pca_->value();
     o.ann = ann_->currentIndex() == 0 ? std::string() : ann_->currentText().toStdString();
-    auto progress = std::make_shared<QueuedProgress>(this, [this](std::int64_t done, std::int64_t total) {
+    setWorking(true);
+    status_->setText(tr("Building the index…"));
+    JobHandlers<std::string> on;
+    on.progress = [this](std::int64_t done, std::int64_t total) {
         progress_->setRange(0, static_cast<int>(total));
         progress_->setValue(static_cast<int>(done));
-    });
-    progress_->setRange(0, 0);
-    progress_->show();
-    build_->setEnabled(false);
-    status_->setText(tr("Building the index…"));
-    jobs_->run<std::string>(
-        buildGeneration_,
-        [dir, o, progress]() { return DescriptorIndex::build(dir.toStdString(), o, progress.get()).name(); },
-        [this](std::string &name) {
-            progress_->hide();
-            build_->setEnabled(true);
-            refreshIndexes();
-            index_->setCurrentText(QString::fromStdString(name));
-            Q_EMIT updated();
-        },
-        [this](const QString &message) {
-            progress_->hide();
-            build_->setEnabled(true);
-            status_->setText(message);
-            Q_EMIT updated();
-        });
+    };
+    on.done = [this](std::string &name) {
+        setWorking(false);
+        refreshIndexes();
+        index_->setCurrentText(QString::fromStdString(name));
+        Q_EMIT updated();
+    };
+    on.cancelled = [this] {
+        setWorking(false);
+        status_->setText(tr("Index build stopped; features computed so far are kept in the project."));
+        Q_EMIT updated();
+    };
+    on.failed = [this](const JobError &e) {
+        setWorking(false);
+        status_->setText(e.message);
+        Q_EMIT updated();
+    };
+    buildJobs_->start<std::string>(
+        [dir, o](Progress &progress) { return DescriptorIndex::build(dir.toStdString(), o, &progress).name(); }, on);
 }
 
 void SearchPanel::drawQuery()
@@ -342,8 +382,7 @@ void SearchPanel::search(QRect region)
                                                       .arg(region.y())
                                                       .arg(region.width())
                                                       .arg(region.height());
-    jobs_->run<Found>(
-        searchGeneration_,
+    searchJobs_->run<Found>(
         [=]() {
             torch::Tensor x = input;
             if (!region.isEmpty()) { // the region, resized to the model's input
@@ -431,58 +470,76 @@ void SearchPanel::evaluate()
     const QString dir = project();
     if (dir.isEmpty())
         return;
-    evaluate_->setEnabled(false);
+    setWorking(true);
     status_->setText(tr("Evaluating every layer × descriptor × PCA size…"));
-    jobs_->run<std::vector<RetrievalEvaluator::Row>>(
-        evalGeneration_,
-        [dir]() { return RetrievalEvaluator::compare(dir.toStdString(), {}, RetrievalEvaluator::Options{}); },
-        [this](std::vector<RetrievalEvaluator::Row> &rows) {
-            evaluate_->setEnabled(true);
-            table_->setRowCount(static_cast<int>(rows.size()));
-            auto *map = new QBarSet(tr("mAP"));
-            auto *p10 = new QBarSet(tr("precision@10"));
-            QStringList categories;
-            for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
-                const auto &r = rows[static_cast<size_t>(i)];
-                const QStringList cells{QString::fromStdString(r.layer), QString::fromStdString(r.descriptor),
-                                        r.pca > 0 ? QString::number(r.pca) : "-", QString::number(r.dims),
-                                        QString::number(r.result.map, 'f', 4),
-                                        QString::number(r.result.precisionAtK, 'f', 4)};
-                for (int c = 0; c < cells.size(); ++c)
-                    table_->setItem(i, c, new QTableWidgetItem(cells[c]));
-                *map << r.result.map;
-                *p10 << r.result.precisionAtK;
-                categories << QString("%1 %2 %3").arg(QString::fromStdString(r.layer).section('.', -1), cells[1], cells[2]);
-            }
-            auto *series = new QHorizontalBarSeries;
-            series->append(map);
-            series->append(p10);
-            auto *chart = new QChart;
-            chart->addSeries(series);
-            chart->setTitle(tr("Which layer describes best (classes as relevance)"));
-            auto *x = new QBarCategoryAxis; // one row per layer × descriptor × PCA size
-            x->append(categories);
-            QFont small = x->labelsFont();
-            small.setPixelSize(9);
-            x->setLabelsFont(small);
-            auto *y = new QValueAxis;
-            y->setRange(0, 1);
-            chart->addAxis(x, Qt::AlignLeft);
-            chart->addAxis(y, Qt::AlignBottom);
-            series->attachAxis(x);
-            series->attachAxis(y);
-            chart->setTheme(QChart::ChartThemeDark);
-            QChart *old = chart_->chart();
-            chart_->setChart(chart);
-            delete old;
-            status_->setText(tr("Evaluated %1 descriptors on 1,000 queries each").arg(rows.size()));
-            Q_EMIT updated();
+    using Rows = std::vector<RetrievalEvaluator::Row>;
+    JobHandlers<Rows> on;
+    on.progress = [this](std::int64_t done, std::int64_t total) {
+        progress_->setRange(0, static_cast<int>(total));
+        progress_->setValue(static_cast<int>(done));
+    };
+    on.done = [this](Rows &rows) {
+        setWorking(false);
+        showEvaluation(rows);
+        status_->setText(tr("Evaluated %1 descriptors on 1,000 queries each").arg(rows.size()));
+        Q_EMIT updated();
+    };
+    on.cancelled = [this] {
+        setWorking(false);
+        status_->setText(tr("Evaluation stopped."));
+        Q_EMIT updated();
+    };
+    on.failed = [this](const JobError &e) {
+        setWorking(false);
+        status_->setText(e.message);
+        Q_EMIT updated();
+    };
+    evalJobs_->start<Rows>(
+        [dir](Progress &progress) {
+            return RetrievalEvaluator::compare(dir.toStdString(), {}, RetrievalEvaluator::Options{}, &progress);
         },
-        [this](const QString &message) {
-            evaluate_->setEnabled(true);
-            status_->setText(message);
-            Q_EMIT updated();
-        });
+        on);
+}
+
+void SearchPanel::showEvaluation(const std::vector<RetrievalEvaluator::Row> &rows)
+{
+    table_->setRowCount(static_cast<int>(rows.size()));
+    auto *map = new QBarSet(tr("mAP"));
+    auto *p10 = new QBarSet(tr("precision@10"));
+    QStringList categories;
+    for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
+        const auto &r = rows[static_cast<size_t>(i)];
+        const QStringList cells{QString::fromStdString(r.layer), QString::fromStdString(r.descriptor),
+                                r.pca > 0 ? QString::number(r.pca) : "-", QString::number(r.dims),
+                                QString::number(r.result.map, 'f', 4),
+                                QString::number(r.result.precisionAtK, 'f', 4)};
+        for (int c = 0; c < cells.size(); ++c)
+            table_->setItem(i, c, new QTableWidgetItem(cells[c]));
+        *map << r.result.map;
+        *p10 << r.result.precisionAtK;
+        categories << QString("%1 %2 %3").arg(QString::fromStdString(r.layer).section('.', -1), cells[1], cells[2]);
+    }
+    auto *series = new QHorizontalBarSeries;
+    series->append(map);
+    series->append(p10);
+    auto *chart = new QChart;
+    chart->addSeries(series);
+    chart->setTitle(tr("Which layer describes best (classes as relevance)"));
+    auto *x = new QBarCategoryAxis; // one row per layer × descriptor × PCA size
+    x->append(categories);
+    QFont small = x->labelsFont();
+    small.setPixelSize(9);
+    x->setLabelsFont(small);
+    auto *y = new QValueAxis;
+    y->setRange(0, 1);
+    chart->addAxis(x, Qt::AlignLeft);
+    chart->addAxis(y, Qt::AlignBottom);
+    series->attachAxis(x);
+    series->attachAxis(y);
+    chart->setTheme(QChart::ChartThemeDark);
+    QChart *old = chart_->chart();
+    chart_->setChart(chart);
+    delete old;
 }
 
 } // namespace convscope

@@ -5,7 +5,8 @@
 // descriptors, "why similar" lists the channels that contribute most (click one to see its top-9 patches in the
 // Units tab). "Which layer describes best" evaluates mAP and precision@10 per layer × descriptor × PCA size and
 // shows them as a table and a chart.
-#include "jobs/JobRunner.h"
+#include "jobs/JobLane.h"
+#include "search/RetrievalEvaluator.h"
 
 #include <QWidget>
 
@@ -21,6 +22,7 @@ class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
+class QToolButton;
 
 namespace convscope {
 
@@ -50,8 +52,10 @@ public:
     QComboBox *annBox() const { return ann_; }
     QSpinBox *pcaBox() const { return pca_; }
     QLabel *status() const { return status_; }
-    bool busy() const { return jobs_->pending() > 0; }
-    void waitForIdle() { jobs_->waitForIdle(); }
+    bool busy() const;
+    void waitForIdle();
+    /// Stops a running index build or evaluation (Stop button).
+    void stop();
 
 Q_SIGNALS:
     /// "DATASET#INDEX": the user wants this image as the input.
@@ -70,13 +74,20 @@ private:
     void refreshLayers();
     void showWhy(int result);
     void drawQuery();
+    void layOut();
+    void openIndex();
+    void showEvaluation(const std::vector<RetrievalEvaluator::Row> &rows);
+    /// Shows or hides the progress bar and Stop of a build or evaluation.
+    void setWorking(bool working);
 
     Workspace *workspace_;
-    JobRunner *jobs_;
+    /// One lane per kind of work: opening an index, searching, building, evaluating.
+    JobLane *openJobs_, *searchJobs_, *buildJobs_, *evalJobs_;
     QComboBox *index_, *layer_, *descriptor_, *ann_;
     QSpinBox *pca_, *k_;
     QPushButton *build_, *evaluate_, *openResult_;
     QProgressBar *progress_;
+    QToolButton *stop_;
     QLabel *status_, *query_, *whyTitle_;
     TileGridView *results_;
     QListWidget *why_;
@@ -89,7 +100,6 @@ private:
     QRect region_;
     int selected_ = -1;
     QPoint dragStart_;
-    quint64 openGeneration_ = 0, searchGeneration_ = 0, buildGeneration_ = 0, evalGeneration_ = 0;
 };
 
 } // namespace convscope

@@ -1,7 +1,6 @@
 #include "panels/UnitsPanel.h"
 
 #include "explain/PatchReconstructions.h"
-#include "jobs/QueuedProgress.h"
 #include "explain/Reconstructor.h"
 #include "widgets/TileGridView.h"
 #include "jobs/Workspace.h"
@@ -11,7 +10,6 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
@@ -19,7 +17,6 @@
 #include <QSplitter>
 #include <QToolButton>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 
 #include <algorithm>
 #include <numeric>
@@ -43,9 +40,11 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
       status_(new QLabel), count_(new QLabel), unitTitle_(new QLabel), layer_(new QComboBox), sort_(new QComboBox),
       hideDead_(new QCheckBox(tr("Hide dead units"))), grid_(new TileGridView), patches_(new TileGridView),
       images_(new TileGridView), projection_(new QComboBox), projectProgress_(new QProgressBar),
-      projectStop_(new QToolButton), jobs_(new JobRunner(this))
+      projectStop_(new QToolButton), lookJobs_(new JobLane(this)), layerJobs_(new JobLane(this)),
+      unitJobs_(new JobLane(this)), projectJobs_(new JobLane(this))
 {
-    connect(jobs_, &JobRunner::finished, this, &UnitsPanel::loaded);
+    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_})
+        connect(lane, &JobLane::settled, this, &UnitsPanel::loaded);
     projection_->addItems({tr("Patches only"), tr("+ Deconvnet"), tr("+ Guided backprop"), tr("+ Gradient")});
     projection_->setToolTip(tr("Show each patch beside its unit projected back to the input (Zeiler & Fergus); "
                                "the whole layer is projected in the background and cached in the project"));
@@ -68,70 +67,11 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
     layer_->setMinimumContentsLength(18);
     layer_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
 
-    auto *top = new QHBoxLayout;
-    top->addWidget(scanButton_);
-    top->addWidget(progress_);
-    top->addWidget(cancel_);
-    top->addWidget(status_, 1);
-    auto *controls = new QHBoxLayout;
-    controls->addWidget(new QLabel(tr("Layer")));
-    controls->addWidget(layer_);
-    controls->addSpacing(12);
-    controls->addWidget(new QLabel(tr("Sort")));
-    controls->addWidget(sort_);
-    controls->addWidget(hideDead_);
-    controls->addSpacing(12);
-    controls->addWidget(projection_);
-    controls->addWidget(projectProgress_);
-    controls->addWidget(projectStop_);
-    controls->addStretch(1);
-    controls->addWidget(count_);
-
-    auto *detail = new QWidget;
-    auto *dl = new QVBoxLayout(detail);
-    dl->setContentsMargins(0, 0, 0, 0);
-    unitTitle_->setWordWrap(true);
-    dl->addWidget(unitTitle_);
-    dl->addWidget(new QLabel(tr("<b>Top patches</b> (click one to open its image)")));
-    dl->addWidget(patches_, 1);
-    dl->addWidget(new QLabel(tr("<b>Max-response images</b> by mean activation, response overlaid")));
-    dl->addWidget(images_, 1);
-    auto *split = new QSplitter;
-    split->addWidget(grid_);
-    split->addWidget(detail);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
-    split->setSizes({600, 400});
-    grid_->setFitWidth(96);
-
-    auto *layout = new QVBoxLayout(this);
-    layout->addLayout(top);
-    layout->addLayout(controls);
-    layout->addWidget(split, 1);
+    layOut();
 
     connect(scanButton_, &QPushButton::clicked, this, &UnitsPanel::startScan);
     connect(cancel_, &QToolButton::clicked, scans_, &ScanController::cancel);
-    connect(scans_, &ScanController::started, this, [this](qint64 at, qint64 total) {
-        progress_->setRange(0, static_cast<int>(total));
-        progress_->setValue(static_cast<int>(at));
-        progress_->setFormat(tr("%v of %m images"));
-    });
-    connect(scans_, &ScanController::progress, this, [this](qint64 done, qint64 total, double rate) {
-        progress_->setValue(static_cast<int>(done));
-        const double left = rate > 0 ? static_cast<double>(total - done) / rate : 0;
-        status_->setText(tr("Scanning: %1 images/s, %2 s left").arg(rate, 0, 'f', 0).arg(left, 0, 'f', 0));
-    });
-    connect(scans_, &ScanController::finished, this, [this](const QString &project, qint64 id, bool) {
-        setBusy(false, {});
-        scanReady(project, id);
-    });
-    connect(scans_, &ScanController::cancelled, this, [this](qint64 done, qint64 total) {
-        setBusy(false, tr("Scan stopped at %1 of %2 images; finished images are kept — Scan dataset resumes it.")
-                           .arg(thousands(done), thousands(total)));
-    });
-    connect(scans_, &ScanController::failed, this, [this](const QString &message) {
-        setBusy(false, tr("Scan failed: %1").arg(message));
-    });
+    connectScans();
     connect(layer_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int slot) {
         showLayer(slot);
         // Linked views: the layer tree (and the filters and activations) follow the layer shown here.
@@ -176,25 +116,95 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
     reset();
 }
 
-UnitsPanel::~UnitsPanel()
+void UnitsPanel::layOut()
 {
-    stopProjection();
-    scans_->cancel();
-    scans_->wait();
-    waitForIdle();
+    auto *top = new QHBoxLayout;
+    top->addWidget(scanButton_);
+    top->addWidget(progress_);
+    top->addWidget(cancel_);
+    top->addWidget(status_, 1);
+    auto *controls = new QHBoxLayout;
+    controls->addWidget(new QLabel(tr("Layer")));
+    controls->addWidget(layer_);
+    controls->addSpacing(12);
+    controls->addWidget(new QLabel(tr("Sort")));
+    controls->addWidget(sort_);
+    controls->addWidget(hideDead_);
+    controls->addSpacing(12);
+    controls->addWidget(projection_);
+    controls->addWidget(projectProgress_);
+    controls->addWidget(projectStop_);
+    controls->addStretch(1);
+    controls->addWidget(count_);
+
+    auto *detail = new QWidget;
+    auto *dl = new QVBoxLayout(detail);
+    dl->setContentsMargins(0, 0, 0, 0);
+    unitTitle_->setWordWrap(true);
+    dl->addWidget(unitTitle_);
+    dl->addWidget(new QLabel(tr("<b>Top patches</b> (click one to open its image)")));
+    dl->addWidget(patches_, 1);
+    dl->addWidget(new QLabel(tr("<b>Max-response images</b> by mean activation, response overlaid")));
+    dl->addWidget(images_, 1);
+    auto *split = new QSplitter;
+    split->addWidget(grid_);
+    split->addWidget(detail);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    split->setSizes({600, 400});
+    grid_->setFitWidth(96);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addLayout(controls);
+    layout->addWidget(split, 1);
+}
+
+void UnitsPanel::connectScans()
+{
+    connect(scans_, &ScanController::started, this, [this](qint64 at, qint64 total) {
+        progress_->setRange(0, static_cast<int>(total));
+        progress_->setValue(static_cast<int>(at));
+        progress_->setFormat(tr("%v of %m images"));
+    });
+    connect(scans_, &ScanController::progress, this, [this](qint64 done, qint64 total, double rate) {
+        progress_->setValue(static_cast<int>(done));
+        const double left = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+        status_->setText(tr("Scanning: %1 images/s, %2 s left").arg(rate, 0, 'f', 0).arg(left, 0, 'f', 0));
+    });
+    connect(scans_, &ScanController::finished, this, [this](const QString &project, qint64 id, bool) {
+        setBusy(false, {});
+        scanReady(project, id);
+    });
+    connect(scans_, &ScanController::cancelled, this, [this](qint64 done, qint64 total) {
+        setBusy(false, tr("Scan stopped at %1 of %2 images; finished images are kept — Scan dataset resumes it.")
+                           .arg(thousands(done), thousands(total)));
+    });
+    connect(scans_, &ScanController::failed, this, [this](const QString &message) {
+        setBusy(false, tr("Scan failed: %1").arg(message));
+    });
+}
+
+UnitsPanel::~UnitsPanel() = default; // the lanes and the scan controller stop their work and wait for it
+
+bool UnitsPanel::busy() const
+{
+    return lookJobs_->pending() + layerJobs_->pending() + unitJobs_->pending() + projectJobs_->pending() > 0 ||
+           scans_->running();
 }
 
 template <class T>
-void UnitsPanel::runJob(quint64 &generation, std::function<T()> work, std::function<void(T &)> done,
+void UnitsPanel::runJob(JobLane *lane, std::function<T()> work, std::function<void(T &)> done,
                         std::function<void(const QString &)> failed)
 {
-    jobs_->run<T>(generation, std::move(work), std::move(done),
-                  failed ? failed : [this](const QString &message) { status_->setText(message); });
+    lane->run<T>(std::move(work), std::move(done),
+                 failed ? failed : [this](const QString &message) { status_->setText(message); });
 }
 
 void UnitsPanel::waitForIdle()
 {
-    jobs_->waitForIdle();
+    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_})
+        lane->waitForIdle();
 }
 
 void UnitsPanel::setBusy(bool busy, const QString &text)
@@ -209,9 +219,8 @@ void UnitsPanel::setBusy(bool busy, const QString &text)
 void UnitsPanel::reset()
 {
     stopProjection();
-    ++lookGeneration_;
-    ++layerGeneration_;
-    ++unitGeneration_;
+    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_})
+        lane->drop();
     project_.clear();
     scanId_ = -1;
     scannedLayers_.clear();
@@ -251,7 +260,7 @@ void UnitsPanel::lookForScan()
         std::optional<ProjectStore::ScanInfo> info;
     };
     runJob<Found>(
-        lookGeneration_,
+        lookJobs_,
         [model, dataset, datasetPath, dir]() {
             ProjectStore store(dir);
             Scan probe(model, *dataset, Scan::Options{});
@@ -281,7 +290,7 @@ void UnitsPanel::scanReady(const QString &project, qint64 scanId)
 {
     // The catalogue is read on a worker, like everything else the panel loads.
     runJob<ProjectStore::ScanInfo>(
-        lookGeneration_, [project, scanId]() { return ProjectStore(project.toStdString()).scan(scanId); },
+        lookJobs_, [project, scanId]() { return ProjectStore(project.toStdString()).scan(scanId); },
         [this, project](ProjectStore::ScanInfo &info) { showScan(project, info); });
 }
 
@@ -336,7 +345,7 @@ void UnitsPanel::showLayer(int slot)
     images_->clear();
     unitData_.reset();
     runJob<LayerData>(
-        layerGeneration_,
+        layerJobs_,
         [model, dataset, project, id, slot]() {
             ProjectStore store(project.toStdString());
             TopPatchSheets sheets(model, *dataset, store, id);
@@ -441,7 +450,7 @@ void UnitsPanel::showUnit(std::int64_t unit)
     std::sort(top.begin(), top.end());
     Q_EMIT unitShown(top);
     runJob<UnitData>(
-        unitGeneration_,
+        unitJobs_,
         [model, dataset, project, id, slot, unit, rule, reconstructor]() {
             ProjectStore store(project.toStdString());
             TopPatchSheets sheets(model, *dataset, store, id);
@@ -499,10 +508,7 @@ bool UnitsPanel::layerProjected() const
 
 void UnitsPanel::stopProjection()
 {
-    if (projectJob_)
-        projectJob_->cancel();
-    projectJob_.reset();
-    ++projectGeneration_; // a result still on its way is dropped
+    projectJobs_->drop(); // asked to stop; a result still on its way is dropped
     projectProgress_->hide();
     projectStop_->hide();
 }
@@ -520,39 +526,41 @@ void UnitsPanel::projectLayer()
     const QString project = project_;
     const qint64 id = scanId_;
     const int slot = layerData_->slot;
-    auto job = std::make_shared<QueuedProgress>(this, [this](std::int64_t done, std::int64_t total) {
-        projectProgress_->setRange(0, static_cast<int>(total));
-        projectProgress_->setValue(static_cast<int>(done));
-    });
-    projectJob_ = job;
     projectProgress_->setRange(0, static_cast<int>(layerData_->summaries.size()));
     projectProgress_->setValue(0);
     projectProgress_->show();
     projectStop_->show();
     auto layer = layerData_;
-    runJob<TileSet>(
-        projectGeneration_,
-        [model, dataset, project, id, slot, rule, reconstructor, job]() {
+    JobHandlers<TileSet> on;
+    on.progress = [this](std::int64_t done, std::int64_t total) {
+        projectProgress_->setRange(0, static_cast<int>(total));
+        projectProgress_->setValue(static_cast<int>(done));
+    };
+    on.done = [this, layer, rule](TileSet &poster) {
+        projectProgress_->hide();
+        projectStop_->hide();
+        layer->projected[static_cast<int>(*rule)] = std::move(poster);
+        if (layer == layerData_)
+            applyOrder();
+    };
+    on.cancelled = [this] {
+        projectProgress_->hide();
+        projectStop_->hide();
+    };
+    on.failed = [this](const JobError &e) {
+        projectProgress_->hide();
+        projectStop_->hide();
+        status_->setText(tr("Projecting the layer failed: %1").arg(e.message));
+    };
+    projectJobs_->start<TileSet>(
+        [model, dataset, project, id, slot, rule, reconstructor](Progress &progress) {
             ProjectStore store(project.toStdString());
             TopPatchSheets sheets(model, *dataset, store, id);
             PatchReconstructions::Options o;
             o.rule = *rule;
-            return PatchReconstructions(sheets, *reconstructor, o).poster(slot, {}, job.get());
+            return PatchReconstructions(sheets, *reconstructor, o).poster(slot, {}, &progress);
         },
-        [this, layer, rule](TileSet &poster) {
-            projectProgress_->hide();
-            projectStop_->hide();
-            projectJob_.reset();
-            layer->projected[static_cast<int>(*rule)] = std::move(poster);
-            if (layer == layerData_)
-                applyOrder();
-        },
-        [this](const QString &message) {
-            projectProgress_->hide();
-            projectStop_->hide();
-            projectJob_.reset();
-            status_->setText(tr("Projecting the layer failed: %1").arg(message));
-        });
+        on);
 }
 
 } // namespace convscope

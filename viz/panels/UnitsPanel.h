@@ -9,7 +9,7 @@
 // Scans run from here (ScanController: progress, cancel, resume); finished scans of the current model and dataset
 // are found and shown when they are opened. All loading and rendering runs on worker threads.
 #include "explain/BackpropRule.h"
-#include "jobs/JobRunner.h"
+#include "jobs/JobLane.h"
 #include "jobs/ScanController.h"
 #include "tiles/TileSet.h"
 #include "scan/TopPatchSheets.h"
@@ -28,7 +28,6 @@ class QToolButton;
 
 namespace convscope {
 
-class QueuedProgress;
 class Reconstructor;
 class TileGridView;
 class Workspace;
@@ -50,7 +49,7 @@ public:
     /// Blocks until loading work is done (tests).
     void waitForIdle();
     /// True while a scan or a load runs.
-    bool busy() const { return jobs_->pending() > 0 || scans_->running(); }
+    bool busy() const;
 
     TileGridView *grid() const { return grid_; }
     TileGridView *patches() const { return patches_; }
@@ -91,13 +90,16 @@ private:
     void showScan(const QString &project, const ProjectStore::ScanInfo &info);
     void applyOrder();
     void setBusy(bool busy, const QString &text);
+    void layOut();
+    /// The scan's progress, end, stop and failure shown in the panel.
+    void connectScans();
     /// The rule chosen in the projection box, or nothing for "patches only".
     std::optional<BackpropRule> projectionRule() const;
     void projectLayer();
     void stopProjection();
     template <class T>
-    void runJob(quint64 &generation, std::function<T()> work, std::function<void(T &)> done,
-                std::function<void(const QString &)> failed = nullptr);
+    void runJob(JobLane *lane, std::function<T()> work, std::function<void(T &)> done,
+                std::function<void(const QString &)> failed = {});
 
     Workspace *workspace_;
     ScanController *scans_;
@@ -112,7 +114,6 @@ private:
     QProgressBar *projectProgress_;
     QToolButton *projectStop_;
     std::shared_ptr<const Reconstructor> reconstructor_;
-    std::shared_ptr<QueuedProgress> projectJob_;
 
     QString project_;
     qint64 scanId_ = -1;
@@ -121,8 +122,8 @@ private:
     std::vector<std::int64_t> shown_;
     std::shared_ptr<UnitData> unitData_;
     std::int64_t pendingUnit_ = -1; ///< unit to show once the layer being loaded arrives
-    quint64 lookGeneration_ = 0, layerGeneration_ = 0, unitGeneration_ = 0, projectGeneration_ = 0;
-    JobRunner *jobs_;
+    /// One lane per kind of work: a newer request of a kind supersedes the older one.
+    JobLane *lookJobs_, *layerJobs_, *unitJobs_, *projectJobs_;
 };
 
 } // namespace convscope

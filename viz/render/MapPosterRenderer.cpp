@@ -1,5 +1,7 @@
 #include "render/MapPosterRenderer.h"
 
+#include "render/ImageConversion.h"
+
 #include "map/MapExtent.h"
 
 #include <QPainter>
@@ -47,9 +49,7 @@ QImage MapPosterRenderer::render(const torch::Tensor &coordsIn, const std::funct
             p.fillRect(QRectF(c.x() - 1.5, c.y() - 1.5, 3, 3), colour);
             continue;
         }
-        const torch::Tensor t = (thumbnail(i).clamp(0, 1) * 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
-        const QImage th(t.data_ptr<std::uint8_t>(), static_cast<int>(t.size(1)), static_cast<int>(t.size(0)),
-                        static_cast<int>(t.size(1) * 3), QImage::Format_RGB888);
+        const QImage th = ImageConversion::fromTensor(thumbnail(i));
         const QRectF r(c.x() - o.thumb / 2.0, c.y() - o.thumb / 2.0, o.thumb, o.thumb);
         p.fillRect(r.adjusted(-2, -2, 2, 2), colour);
         p.drawImage(r, th);

@@ -1,5 +1,7 @@
 #include "widgets/DatasetModel.h"
 
+#include "render/ImageConversion.h"
+
 #include <QPixmap>
 #include <QThreadPool>
 
@@ -16,12 +18,7 @@ QImage thumbnail(const cv::Mat &decoded, int size)
     const double scale = double(size) / std::max(decoded.cols, decoded.rows);
     cv::resize(decoded, img, cv::Size(std::max(1, int(decoded.cols * scale)), std::max(1, int(decoded.rows * scale))),
                0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_NEAREST);
-    if (img.depth() != CV_8U)
-        img.convertTo(img, CV_8U, img.depth() == CV_16U ? 1.0 / 257 : 255.0);
-    if (img.channels() == 1)
-        return QImage(img.data, img.cols, img.rows, static_cast<int>(img.step), QImage::Format_Grayscale8).copy();
-    cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
-    return QImage(img.data, img.cols, img.rows, static_cast<int>(img.step), QImage::Format_RGB888).copy();
+    return ImageConversion::fromMat(img, ImageConversion::ChannelOrder::Bgr);
 }
 } // namespace
 

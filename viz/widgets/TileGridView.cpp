@@ -6,11 +6,10 @@
 #include <QScrollBar>
 #include <QToolTip>
 #include <QWheelEvent>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace convscope {
 
-TileGridView::TileGridView(QWidget *parent) : QScrollArea(parent), canvas_(new QLabel)
+TileGridView::TileGridView(QWidget *parent) : QScrollArea(parent), canvas_(new QLabel), renders_(new JobLane(this))
 {
     canvas_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     canvas_->setMouseTracking(true);
@@ -74,7 +73,7 @@ void TileGridView::setFitWidth(int tilePixels)
 
 void TileGridView::clear(const QString &message)
 {
-    ++generation_;
+    renders_->drop();
     tiles_ = TileSet();
     image_ = QImage();
     canvas_->setPixmap(QPixmap());
@@ -88,7 +87,6 @@ void TileGridView::render()
         clear();
         return;
     }
-    const quint64 generation = ++generation_;
     if (fitWidth_ > 0) { // as many columns as the width takes at the chosen tile size
         const int tileW = static_cast<int>(tiles_.values.size(3));
         const int room = viewport()->width() - 8 - verticalScrollBar()->sizeHint().width();
@@ -112,17 +110,13 @@ void TileGridView::render()
     }
     const TileSet tiles = tiles_;
     const TileGridRenderer renderer(renderOptions());
-    auto *watcher = new QFutureWatcher<QImage>(this);
-    connect(watcher, &QFutureWatcher<QImage>::finished, this, [this, watcher, generation] {
-        watcher->deleteLater();
-        if (generation != generation_)
-            return;
-        image_ = watcher->result();
-        canvas_->setPixmap(QPixmap::fromImage(image_));
-        canvas_->adjustSize();
-        Q_EMIT rendered();
-    });
-    watcher->setFuture(QtConcurrent::run([renderer, tiles] { return renderer.render(tiles); }));
+    renders_->run<QImage>([renderer, tiles] { return renderer.render(tiles); },
+                          [this](QImage &image) {
+                              image_ = image;
+                              canvas_->setPixmap(QPixmap::fromImage(image_));
+                              canvas_->adjustSize();
+                              Q_EMIT rendered();
+                          });
 }
 
 void TileGridView::zoomIn()

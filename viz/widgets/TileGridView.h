@@ -1,9 +1,9 @@
 #pragma once
 // Shows a TileSet as a zoomable grid (Ctrl+wheel or zoomIn/zoomOut), with the tile index and statistics on
 // hover. Rendering runs on a worker thread; the pixmap is made on the GUI thread.
+#include "jobs/JobLane.h"
 #include "render/TileGridRenderer.h"
 
-#include <QFutureWatcher>
 #include <QScrollArea>
 
 class QLabel;
@@ -47,7 +47,7 @@ private:
     double zoom_ = 1.0;
     int fitWidth_ = 0;
     int requestedColumns_ = 0; ///< the set's own columns (0 = square), before fit-width layout
-    quint64 generation_ = 0;
+    JobLane *renders_; ///< the grid drawn off the GUI thread; a newer one supersedes it
 };
 
 } // namespace convscope

@@ -37,14 +37,14 @@ TEST_CASE("a demo descriptor index grows with new images without rebuilding", "[
     }
     DescriptorIndex::Options o;
     o.layer = "classifier.fc1";
-    o.pooling = DescriptorIndex::Pooling::Flatten;
+    o.pooling = FeaturePooling::None;
     o.pipeline.pca = 64;
     DescriptorIndex index = DescriptorIndex::build(project, o);
     REQUIRE(index.size() == 300);
     CHECK_THROWS_AS(DescriptorIndex::build(project, [] {
                         DescriptorIndex::Options bad;
                         bad.layer = "classifier.fc1";
-                        bad.pooling = DescriptorIndex::Pooling::Max;
+                        bad.pooling = FeaturePooling::Max;
                         return bad;
                     }()),
                     UsageError);

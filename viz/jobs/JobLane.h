@@ -1,0 +1,147 @@
+#pragma once
+// The one way the GUI runs background work. A JobLane is one kind of work of one owner (the Workspace's model
+// load, a panel's map or index build): start() runs a function on the thread pool and hands it a JobContext — a
+// Progress whose reports reach the GUI thread (coalesced) and whose cancelled() turns true on cancel(), and post()
+// for intermediate results. Exactly one handler of the job then runs on the GUI thread: done(value), cancelled()
+// (the work threw CancelledError) or failed(JobError, typed by the error's family).
+//
+// Superseding: start() drops the lane's previous job (asked to stop, and none of its handlers runs), so a stale
+// result never overwrites a newer one. Destroying the lane — its panel or window closing — cancels its jobs and
+// waits for them only, not for other owners' work. Only QImages and tensors should cross threads; handlers make
+// QPixmaps.
+//
+//   JobHandlers<Map> on;
+//   on.done = [this](Map &m) { show(m); };
+//   on.cancelled = [this] { say("Stopped."); };
+//   lane_->start<Map>([=](JobContext &job) { ...; if (job.cancelled()) throw CancelledError(); return map; }, on);
+#include "common/Error.h"
+#include "common/Progress.h"
+#include "jobs/JobOutcome.h"
+#include "jobs/JobContext.h"
+
+#include <QFuture>
+#include <QFutureWatcher>
+#include <QObject>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace convscope {
+
+/// What runs on the GUI thread when a job of a lane ends or reports. Every member may be empty (then ignored).
+template <class T>
+struct JobHandlers {
+    std::function<void(T &)> done;
+    std::function<void()> cancelled;
+    std::function<void(const JobError &)> failed;
+    /// (done, total) as the work reported it; coalesced, so a burst of reports costs one call.
+    std::function<void(std::int64_t, std::int64_t)> progress;
+};
+
+class JobLane : public QObject {
+    Q_OBJECT
+public:
+    explicit JobLane(QObject *parent = nullptr);
+    /// Cancels this lane's jobs and waits until their work returns (their handlers do not run).
+    ~JobLane() override;
+
+    /// Runs `work` on the thread pool; drops the job this lane was running (see the header comment).
+    template <class T>
+    void start(std::function<T(JobContext &)> work, JobHandlers<T> handlers);
+
+    /// Shorthand for work that reports no progress and has no Stop of its own: `done(value)` or `failed(message)`
+    /// (empty = ignored); a cancelled job calls neither.
+    template <class T>
+    void run(std::function<T()> work, std::function<void(T &)> done,
+             std::function<void(const QString &)> failed = {});
+
+    /// Asks the current job to stop; its `cancelled` handler runs once the work has thrown CancelledError (work
+    /// that finishes anyway delivers `done`). No-op when nothing runs.
+    void cancel();
+    /// Asks the current job to stop and forgets it: none of its handlers runs. No-op when nothing runs.
+    void drop();
+    /// True while a job whose outcome is still wanted runs.
+    bool active() const { return current_ != 0; }
+    /// True while job `id` (JobContext) is the one whose outcome is wanted.
+    bool isCurrent(quint64 id) const { return id != 0 && id == current_; }
+    /// Jobs whose work has not returned yet, dropped ones included.
+    int pending() const { return static_cast<int>(running_.size()); }
+    /// Processes events until pending() is 0 (tests, shutdown).
+    void waitForIdle();
+
+Q_SIGNALS:
+    /// active() changed.
+    void activeChanged(bool active);
+    /// A job ended: its handler ran, or it had been dropped.
+    void settled();
+
+private:
+    struct Running {
+        quint64 id;
+        QFuture<void> future;
+        std::shared_ptr<JobContext> context;
+    };
+    /// Drops the current job and registers a new one; returns its id.
+    quint64 begin(const QFuture<void> &future, std::shared_ptr<JobContext> context);
+    /// Forgets job `id`; true when its outcome is still wanted (it was current), and then it is no longer current.
+    bool end(quint64 id);
+    void setCurrent(quint64 id);
+    /// Classifies what the work threw into `cancelled` or `error`.
+    static void classify(std::exception_ptr thrown, bool &cancelled, JobError &error);
+
+    std::vector<Running> running_;
+    quint64 current_ = 0, lastId_ = 0;
+};
+
+template <class T>
+void JobLane::start(std::function<T(JobContext &)> work, JobHandlers<T> handlers)
+{
+    const quint64 id = lastId_ + 1;
+    // Reports of a job that is no longer current are dropped here, on the GUI thread.
+    auto onReport = [this, id, report = handlers.progress](std::int64_t done, std::int64_t total) {
+        if (report && id == current_)
+            report(done, total);
+    };
+    auto context = std::make_shared<JobContext>(this, id, onReport);
+    auto outcome = std::make_shared<JobOutcome<T>>();
+    auto *watcher = new QFutureWatcher<void>(this);
+    connect(watcher, &QFutureWatcher<void>::finished, this, [this, watcher, id, outcome, handlers] {
+        watcher->deleteLater();
+        if (end(id)) {
+            if (outcome->kind == JobOutcome<T>::Kind::Done && handlers.done)
+                handlers.done(*outcome->value);
+            else if (outcome->kind == JobOutcome<T>::Kind::Cancelled && handlers.cancelled)
+                handlers.cancelled();
+            else if (outcome->kind == JobOutcome<T>::Kind::Failed && handlers.failed)
+                handlers.failed(outcome->error);
+        }
+        Q_EMIT settled();
+    });
+    QFuture<void> future = QtConcurrent::run([work = std::move(work), context, outcome] {
+        try {
+            outcome->value.emplace(work(*context));
+            outcome->kind = JobOutcome<T>::Kind::Done;
+        } catch (...) {
+            bool cancelled = false;
+            classify(std::current_exception(), cancelled, outcome->error);
+            outcome->kind = cancelled ? JobOutcome<T>::Kind::Cancelled : JobOutcome<T>::Kind::Failed;
+        }
+    });
+    begin(future, std::move(context));
+    watcher->setFuture(future);
+}
+
+template <class T>
+void JobLane::run(std::function<T()> work, std::function<void(T &)> done, std::function<void(const QString &)> failed)
+{
+    JobHandlers<T> on;
+    on.done = std::move(done);
+    if (failed)
+        on.failed = [failed](const JobError &e) { failed(e.message); };
+    start<T>([work = std::move(work)](JobContext &) { return work(); }, std::move(on));
+}
+
+} // namespace convscope
