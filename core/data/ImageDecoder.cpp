@@ -1,6 +1,7 @@
 #include "data/ImageDecoder.h"
 
 #include "common/Error.h"
+#include "data/JpegIntegrity.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -44,6 +45,9 @@ cv::Mat ImageDecoder::decode(const std::vector<unsigned char> &bytes, const std:
 {
     if (bytes.empty())
         throw DataError("image '" + name + "' is empty (0 bytes)");
+    if (JpegIntegrity::isJpeg(bytes))
+        if (const std::string why = JpegIntegrity::problem(bytes); !why.empty())
+            throw DataError("image '" + name + "' is " + why);
     cv::Mat img;
     try {
         // ANYCOLOR|ANYDEPTH: keeps gray as 1 channel and 16-bit as 16-bit, applies EXIF orientation, drops alpha.

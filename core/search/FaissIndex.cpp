@@ -64,40 +64,48 @@ std::int64_t FaissIndex::size() const
 
 void FaissIndex::build(std::int64_t n, const float *train)
 {
-    faiss::Index *base = nullptr;
+    // Every FAISS object is owned by a unique_ptr until the one above it owns it: nothing leaks when a constructor
+    // or the training throws (FAISS refuses, for instance, fewer training points than product-quantiser centroids).
     try {
+        std::unique_ptr<faiss::Index> base;
         if (options_.kind == "hnsw") {
-            auto *hnsw = new faiss::IndexHNSWFlat(static_cast<int>(dims_), options_.hnswM);
+            auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(dims_), options_.hnswM);
             hnsw->hnsw.efConstruction = options_.efConstruction;
-            base = hnsw;
+            base = std::move(hnsw);
         } else {
-            int nlist = options_.nlist;
-            if (nlist <= 0)
-                nlist = static_cast<int>(std::clamp(4.0 * std::sqrt(static_cast<double>(n)), 16.0, 65536.0));
-            nlist = std::max(1, std::min<int>(nlist, static_cast<int>(n / 39)));
-            int m = options_.pqBytes > 0 ? options_.pqBytes : static_cast<int>(std::max<std::int64_t>(1, dims_ / 4));
-            while (m > 1 && dims_ % m != 0)
-                --m;
-            auto *quantizer = new faiss::IndexFlatL2(static_cast<int>(dims_));
-            auto *ivfpq = new faiss::IndexIVFPQ(quantizer, static_cast<int>(dims_), static_cast<size_t>(nlist),
-                                                static_cast<size_t>(m), 8);
-            ivfpq->own_fields = true;
-            ivfpq->train(std::min<std::int64_t>(n, 256LL * nlist), train);
-            base = ivfpq;
-            if (options_.refine > 0) {
-                auto *refine = new faiss::IndexRefineFlat(ivfpq);
-                refine->own_fields = true;
-                refine->k_factor = static_cast<float>(options_.refine);
-                base = refine;
-            }
+            base = trainedIvfPq(n, train);
         }
-        auto *map = new faiss::IndexIDMap2(base);
+        auto map = std::make_unique<faiss::IndexIDMap2>(base.get());
         map->own_fields = true;
-        index_.reset(map);
+        base.release();
+        index_ = std::move(map);
     } catch (const faiss::FaissException &e) {
-        delete base;
         throw UsageError(std::string("cannot build the approximate index: ") + e.what());
     }
+}
+
+std::unique_ptr<faiss::Index> FaissIndex::trainedIvfPq(std::int64_t n, const float *train) const
+{
+    int nlist = options_.nlist;
+    if (nlist <= 0)
+        nlist = static_cast<int>(std::clamp(4.0 * std::sqrt(static_cast<double>(n)), 16.0, 65536.0));
+    nlist = std::max(1, std::min<int>(nlist, static_cast<int>(n / 39)));
+    int m = options_.pqBytes > 0 ? options_.pqBytes : static_cast<int>(std::max<std::int64_t>(1, dims_ / 4));
+    while (m > 1 && dims_ % m != 0)
+        --m;
+    auto quantizer = std::make_unique<faiss::IndexFlatL2>(static_cast<int>(dims_));
+    auto ivfpq = std::make_unique<faiss::IndexIVFPQ>(quantizer.get(), static_cast<int>(dims_),
+                                                     static_cast<size_t>(nlist), static_cast<size_t>(m), 8);
+    ivfpq->own_fields = true;
+    quantizer.release();
+    ivfpq->train(std::min<std::int64_t>(n, 256LL * nlist), train);
+    if (options_.refine <= 0)
+        return ivfpq;
+    auto refine = std::make_unique<faiss::IndexRefineFlat>(ivfpq.get());
+    refine->own_fields = true;
+    ivfpq.release();
+    refine->k_factor = static_cast<float>(options_.refine);
+    return refine;
 }
 
 void FaissIndex::add(const float *vectors, std::int64_t n, const std::int64_t *ids)

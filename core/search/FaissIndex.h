@@ -47,6 +47,8 @@ public:
 private:
     FaissIndex() = default;
     void build(std::int64_t n, const float *train);
+    /// An IVF-PQ index (refined when asked) trained on the first rows of `train`.
+    std::unique_ptr<faiss::Index> trainedIvfPq(std::int64_t n, const float *train) const;
     void applySearchParameters() const;
 
     std::int64_t dims_ = 0;

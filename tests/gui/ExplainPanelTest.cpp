@@ -57,5 +57,16 @@ TEST_CASE("explain tab: top-5 Grad-CAM equals PyTorch, other methods, sanity che
     explain->waitForIdle();
     REQUIRE(explain->sanityView()->tiles().count() == 4 * 12); // 4 methods × (original + 11 layers)
     CHECK(colours(explain->sanityView()->image()) > 50);
+    // What the figure says: a row per method, named in its first column; every later column a correlation, the
+    // first row's naming the re-initialised layer; the last gradient correlation is far below 1 (Adebayo et al.).
+    const TileSet &sanity = explain->sanityView()->tiles();
+    REQUIRE(sanity.captions.size() == 4 * 12);
+    CHECK(sanity.columns == 12);
+    for (size_t row = 0; row < 4; ++row) {
+        CHECK(sanity.captions[row * 12].find("ρ=") == std::string::npos);
+        for (size_t col = 1; col < 12; ++col)
+            CHECK(sanity.captions[row * 12 + col].find("ρ=") != std::string::npos);
+    }
+    CHECK(sanity.captions[1].rfind("−", 0) == 0);
     saveArtifact(window, "explain-sanity.png");
 }

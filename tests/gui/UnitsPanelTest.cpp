@@ -81,6 +81,9 @@ TEST_CASE("units panel: scan from the GUI with stop and resume, sorted mosaics, 
     window.waitUntilSettled(30000);
     REQUIRE(units->grid()->tiles().count() == 64);
     CHECK(colours(units->grid()->image()) > 50);
+    // One mosaic per unit, captioned "unit · strongest response", in unit order.
+    for (int u = 0; u < 64; ++u)
+        CHECK(units->grid()->tiles().captions[static_cast<size_t>(u)].rfind(std::to_string(u) + " · ", 0) == 0);
     // Strongest first: the shown order follows the units' largest activations.
     units->sortBox()->setCurrentIndex(1);
     window.waitUntilSettled(10000);

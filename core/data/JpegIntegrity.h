@@ -1,0 +1,20 @@
+#pragma once
+// Tells a complete JPEG file from a truncated one. libjpeg (through OpenCV) decodes a JPEG cut short without an
+// error: the missing part comes out grey and the image would be ranked like any other. A complete file runs from
+// its start-of-image marker through its segments and entropy-coded scans to an end-of-image marker; a file that
+// ends before that marker is truncated. Files whose structure is merely unusual (bytes where a marker should be)
+// are left to the decoder.
+#include <string>
+#include <vector>
+
+namespace convscope {
+
+class JpegIntegrity {
+public:
+    /// True when `bytes` start like a JPEG (FF D8 FF).
+    static bool isJpeg(const std::vector<unsigned char> &bytes);
+    /// Empty for a complete JPEG; else why it is not ("truncated: …"), written for the user.
+    static std::string problem(const std::vector<unsigned char> &bytes);
+};
+
+} // namespace convscope
