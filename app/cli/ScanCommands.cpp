@@ -19,6 +19,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 
@@ -59,6 +61,17 @@ void writeTopCsv(const QString &path, ProjectStore &store, const ProjectStore::S
         }
     if (csv.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size()) || !csv.flush())
         throw IoError("cannot write '" + path.toStdString() + "' (disk full?)");
+}
+
+/// The largest patch side a poster of `units` mosaics (k patches each) shows at `width` pixels (0 = the renderer's
+/// ~64-pixel tiles), twice over for a sharp result: patches are cropped no larger, so memory follows the poster.
+int posterPatchSide(int width, int columns, std::size_t units, int k)
+{
+    const double perRow =
+        columns > 0 ? columns : std::ceil(std::sqrt(static_cast<double>(std::max<std::size_t>(units, 1))));
+    const double tile = width > 0 ? width / perRow : 64.0;
+    const double patch = tile / std::ceil(std::sqrt(static_cast<double>(std::max(k, 1))));
+    return static_cast<int>(std::clamp(2 * std::ceil(patch), 16.0, 512.0));
 }
 
 int cmdScan(const QStringList &args)
@@ -202,7 +215,9 @@ int cmdTop(const QStringList &args)
     PatchReconstructions recon(sheets, reconstructor, po);
     if (!p.isSet("units")) {
         CliProgressBar bar("units");
-        TileSet poster = withRecon ? recon.poster(slot, {}, &bar) : sheets.poster(slot);
+        const std::size_t units = sheets.ranking(slot, TopKTracker::Statistic::SpatialMax).size();
+        const int side = posterPatchSide(ro.width, columns, units, sheets.info().k);
+        TileSet poster = withRecon ? recon.poster(slot, {}, &bar, side) : sheets.poster(slot, {}, side, &bar);
         bar.finish();
         poster.columns = columns;
         renderer.write(poster, out);

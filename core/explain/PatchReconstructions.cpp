@@ -150,16 +150,20 @@ void PatchReconstructions::precompute(int slot, const std::vector<std::int64_t> 
     }
 }
 
-TileSet PatchReconstructions::poster(int slot, const std::vector<std::int64_t> &units, Progress *progress)
+TileSet PatchReconstructions::poster(int slot, const std::vector<std::int64_t> &units, Progress *progress,
+                                     int maxPatchSide)
 {
     const auto which = allUnits(slot, units);
     precompute(slot, which, progress);
     const int k = sheets_.info().k;
     const int columns = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(k))));
-    TileSet patches = sheets_.poster(slot, which);
+    TileSet patches = sheets_.poster(slot, which, maxPatchSide);
     std::vector<torch::Tensor> tilesOut;
     for (size_t i = 0; i < which.size(); ++i) {
-        torch::Tensor left = PatchExtractor::mosaic(tiles(slot, which[i]), columns, k);
+        std::vector<torch::Tensor> projected = tiles(slot, which[i]);
+        for (torch::Tensor &t : projected)
+            t = PatchExtractor::shrink(t, maxPatchSide);
+        torch::Tensor left = PatchExtractor::mosaic(projected, columns, k);
         torch::Tensor right = patches.values[static_cast<std::int64_t>(i)];
         const std::int64_t h = std::max(left.size(1), right.size(1));
         torch::Tensor both = torch::full({3, h, left.size(2) + 3 + right.size(2)}, 0.06f);

@@ -37,7 +37,10 @@ public:
     TileSet unitSheet(int slot, std::int64_t unit);
     /// A layer's units (`units` empty = all), each one tile: the projections' mosaic left of the patches' mosaic.
     /// Reports per unit to `progress` and stops with CancelledError when it is cancelled (cached units are kept).
-    TileSet poster(int slot, const std::vector<std::int64_t> &units = {}, Progress *progress = nullptr);
+    /// `maxPatchSide` > 0 shrinks every patch and projection to it (TopPatchSheets::poster): memory follows the shown
+    /// size.
+    TileSet poster(int slot, const std::vector<std::int64_t> &units = {}, Progress *progress = nullptr,
+                   int maxPatchSide = 0);
 
     /// Computes and caches the units (`units` empty = all) — the background job behind a whole-layer figure.
     void precompute(int slot, const std::vector<std::int64_t> &units, Progress *progress);

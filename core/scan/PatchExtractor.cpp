@@ -3,6 +3,10 @@
 #include "common/Error.h"
 
 #include <opencv2/core.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace convscope {
 
@@ -99,6 +103,21 @@ torch::Tensor PatchExtractor::mosaic(const std::vector<torch::Tensor> &patches, 
         out.narrow(1, r * (h + 1), h).narrow(2, c * (w + 1), w).copy_(patches[i]);
     }
     return out;
+}
+
+torch::Tensor PatchExtractor::shrink(const torch::Tensor &patch, int maxSide)
+{
+    const std::int64_t h = patch.size(1), w = patch.size(2);
+    if (maxSide <= 0 || std::max(h, w) <= maxSide)
+        return patch;
+    const double scale = static_cast<double>(maxSide) / static_cast<double>(std::max(h, w));
+    const std::int64_t nh = std::max<std::int64_t>(1, std::lround(h * scale));
+    const std::int64_t nw = std::max<std::int64_t>(1, std::lround(w * scale));
+    namespace F = torch::nn::functional;
+    return F::interpolate(patch.unsqueeze(0), F::InterpolateFuncOptions().size(std::vector<std::int64_t>{nh, nw})
+                                                  .mode(torch::kArea))
+        .squeeze(0)
+        .contiguous();
 }
 
 } // namespace convscope

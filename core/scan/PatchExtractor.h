@@ -28,6 +28,10 @@ public:
     /// The whole image as the model sees it, 3×H×W in [0, 1].
     torch::Tensor whole(std::int64_t image);
 
+    /// A 3×h×w patch scaled down (area averaging, aspect kept) so its longer side is at most `maxSide`; as it is
+    /// when it already fits or `maxSide` ≤ 0. Sheets of many units crop at the size they are shown with it, so a
+    /// wide layer's receptive fields (hundreds of pixels) never sit in memory at full size.
+    static torch::Tensor shrink(const torch::Tensor &patch, int maxSide);
     /// Patches (each 3×h×w, same size) in a `columns`-wide mosaic with 1-pixel dark gaps; `slots` cells (empty
     /// ones dark) so units with fewer than k images keep the same layout.
     static torch::Tensor mosaic(const std::vector<torch::Tensor> &patches, int columns, int slots);

@@ -73,7 +73,7 @@ std::string TopPatchSheets::caption(const TopKTracker::Entry &e, bool position) 
     return text;
 }
 
-TileSet TopPatchSheets::poster(int slot, const std::vector<std::int64_t> &units)
+TileSet TopPatchSheets::poster(int slot, const std::vector<std::int64_t> &units, int maxPatchSide, Progress *progress)
 {
     const auto &rank = ranking(slot, TopKTracker::Statistic::SpatialMax);
     std::vector<std::int64_t> which = units;
@@ -88,10 +88,15 @@ TileSet TopPatchSheets::poster(int slot, const std::vector<std::int64_t> &units)
         if (c < 0 || c >= static_cast<std::int64_t>(rank.size()))
             throw UsageError("layer " + info_.layers[static_cast<size_t>(slot)] + " has no unit " + std::to_string(c) +
                              " (it has " + std::to_string(rank.size()) + ")");
+        if (progress && progress->cancelled())
+            throw CancelledError();
         std::vector<torch::Tensor> patches;
         for (const auto &e : rank[static_cast<size_t>(c)])
-            patches.push_back(patch(slot, e));
+            patches.push_back(PatchExtractor::shrink(patch(slot, e), maxPatchSide));
         tiles.push_back(PatchExtractor::mosaic(patches, columns, info_.k));
+        if (progress)
+            progress->report(static_cast<std::int64_t>(tiles.size()), static_cast<std::int64_t>(which.size()),
+                             "cropping patches");
         char value[32];
         std::snprintf(value, sizeof value, "%.3g", rank[static_cast<size_t>(c)].empty() ? 0.0
                                                                                        : rank[static_cast<size_t>(c)][0].value);

@@ -2,6 +2,7 @@
 // Builds the classic figures from a stored scan as tile sets (drawn by TileGridRenderer, shown by the layer view):
 // a layer's units, each as a mosaic of its top-k patches cropped at the receptive field; one unit's patches large
 // with captions; one unit's max-response images (by the map's mean) whole.
+#include "common/Progress.h"
 #include "model/Model.h"
 #include "scan/PatchExtractor.h"
 #include "scan/ProjectStore.h"
@@ -26,7 +27,11 @@ public:
     const std::vector<std::vector<TopKTracker::Entry>> &ranking(int slot, TopKTracker::Statistic statistic);
 
     /// One tile per unit (`units` empty = all): the unit's top-k patches as a square mosaic; caption "c · max".
-    TileSet poster(int slot, const std::vector<std::int64_t> &units = {});
+    /// `maxPatchSide` > 0 shrinks each patch as it is cropped (PatchExtractor::shrink): memory then grows with the
+    /// shown size, not with the receptive field (2048 units × 9 crops of 427 px would take tens of GB). Reports a
+    /// step per unit to `progress` and stops with CancelledError when it says so.
+    TileSet poster(int slot, const std::vector<std::int64_t> &units = {}, int maxPatchSide = 0,
+                   Progress *progress = nullptr);
     /// One unit: its k patches (by maximum) as tiles, captioned with image name, label, value and position.
     TileSet unitPatches(int slot, std::int64_t unit);
     /// One unit: its k max-response images (by the map's mean), whole, captioned. With `response`, the unit's

@@ -25,6 +25,9 @@ namespace convscope {
 
 namespace {
 
+/// Longest side of a patch in the layer grid (mosaics are shown about 96 pixels wide: 3 patches of 32).
+constexpr int kGridPatchSide = 48;
+
 enum SortOrder { ByUnit, ByStrongest, BySelectivity, DeadFirst };
 
 QString thousands(qint64 n)
@@ -49,10 +52,9 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
     projection_->setToolTip(tr("Show each patch beside its unit projected back to the input (Zeiler & Fergus); "
                                "the whole layer is projected in the background and cached in the project"));
     projectProgress_->setMaximumWidth(180);
-    projectProgress_->setFormat(tr("projecting %v/%m"));
     projectProgress_->hide();
     projectStop_->setText(tr("Stop"));
-    projectStop_->setToolTip(tr("Stop projecting the layer (units done so far stay cached)"));
+    projectStop_->setToolTip(tr("Stop cropping or projecting the layer's patches (projected units stay cached)"));
     projectStop_->hide();
     scanButton_->setToolTip(tr("Find every unit's top 9 patches and max-response images over the dataset. "
                                "Stopped scans resume where they stopped; finished ones are reused."));
@@ -87,7 +89,10 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
         if (unitData_)
             showUnit(unitData_->unit);
     });
-    connect(projectStop_, &QToolButton::clicked, this, &UnitsPanel::stopProjection);
+    connect(projectStop_, &QToolButton::clicked, this, [this] {
+        layerJobs_->cancel(); // cropping a layer's patches, or
+        stopProjection();     // projecting them
+    });
     connect(grid_, &TileGridView::tileClicked, this, [this](int i) {
         if (i >= 0 && i < static_cast<int>(shown_.size()))
             showUnit(shown_[static_cast<size_t>(i)]);
@@ -344,27 +349,51 @@ void UnitsPanel::showLayer(int slot)
     patches_->clear();
     images_->clear();
     unitData_.reset();
-    runJob<LayerData>(
-        layerJobs_,
-        [model, dataset, project, id, slot]() {
+    projectProgress_->setFormat(tr("cropping %v/%m units"));
+    projectProgress_->setRange(0, 0);
+    projectProgress_->show();
+    projectStop_->show();
+    auto hideProgress = [this] {
+        projectProgress_->hide();
+        projectStop_->hide();
+    };
+    JobHandlers<LayerData> on;
+    on.progress = [this](std::int64_t done, std::int64_t total) {
+        projectProgress_->setRange(0, static_cast<int>(total));
+        projectProgress_->setValue(static_cast<int>(done));
+    };
+    on.done = [this, hideProgress](LayerData &d) {
+        hideProgress();
+        layerData_ = std::make_shared<LayerData>(std::move(d));
+        applyOrder();
+        const std::int64_t wanted = pendingUnit_;
+        pendingUnit_ = -1;
+        showUnit(wanted >= 0 ? wanted : shown_.empty() ? -1 : shown_.front());
+        projectLayer();
+    };
+    on.cancelled = [this, hideProgress] {
+        hideProgress();
+        grid_->clear(tr("Stopped cropping patches. Choose the layer again to load it."));
+    };
+    on.failed = [this, hideProgress](const JobError &e) {
+        hideProgress();
+        grid_->clear();
+        status_->setText(e.message);
+    };
+    layerJobs_->start<LayerData>(
+        [model, dataset, project, id, slot](JobContext &job) {
             ProjectStore store(project.toStdString());
             TopPatchSheets sheets(model, *dataset, store, id);
             LayerData d;
             d.slot = slot;
-            d.poster = sheets.poster(slot);
+            // Patches at the size the grid shows them: a 2048-unit layer costs megabytes, not gigabytes.
+            d.poster = sheets.poster(slot, {}, kGridPatchSide, &job);
             d.summaries = sheets.summaries(slot);
             d.byMax = sheets.ranking(slot, TopKTracker::Statistic::SpatialMax);
             d.byMean = sheets.ranking(slot, TopKTracker::Statistic::SpatialMean);
             return d;
         },
-        [this](LayerData &d) {
-            layerData_ = std::make_shared<LayerData>(std::move(d));
-            applyOrder();
-            const std::int64_t wanted = pendingUnit_;
-            pendingUnit_ = -1;
-            showUnit(wanted >= 0 ? wanted : shown_.empty() ? -1 : shown_.front());
-            projectLayer();
-        });
+        on);
 }
 
 void UnitsPanel::applyOrder()
@@ -526,6 +555,7 @@ void UnitsPanel::projectLayer()
     const QString project = project_;
     const qint64 id = scanId_;
     const int slot = layerData_->slot;
+    projectProgress_->setFormat(tr("projecting %v/%m"));
     projectProgress_->setRange(0, static_cast<int>(layerData_->summaries.size()));
     projectProgress_->setValue(0);
     projectProgress_->show();
