@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace convscope {
 
@@ -38,16 +39,13 @@ E parseName(const EnumName<E> (&table)[N], const std::string &name, const std::s
     for (const auto &row : table)
         if (lower == row.name)
             return row.value;
-    std::string choices;
-    std::size_t listed = 0, written = 0;
-    for (std::size_t i = 0; i < N; ++i)
-        written += nameOf(table, table[i].value) == table[i].name ? 1 : 0;
-    for (std::size_t i = 0; i < N; ++i) {
-        if (nameOf(table, table[i].value) != table[i].name)
-            continue; // an alias
-        ++listed;
-        choices += (listed == 1 ? "" : listed == written ? " or " : ", ") + std::string(table[i].name);
-    }
+    std::vector<std::string> written; // aliases are accepted, not offered
+    for (const auto &row : table)
+        if (nameOf(table, row.value) == row.name)
+            written.push_back(row.name);
+    std::string choices = written.front();
+    for (std::size_t i = 1; i < written.size(); ++i)
+        choices += (i + 1 == written.size() ? " or " : ", ") + written[i];
     throw UsageError("unknown " + what + " '" + name + "': choose " + choices);
 }
 

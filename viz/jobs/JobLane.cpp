@@ -62,15 +62,4 @@ void JobLane::waitForIdle()
         QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
 }
 
-void JobLane::classify(std::exception_ptr thrown, bool &cancelled, JobError &error)
-{
-    try {
-        std::rethrow_exception(thrown);
-    } catch (const CancelledError &) {
-        cancelled = true;
-    } catch (...) {
-        error = JobError::from(std::current_exception());
-    }
-}
-
 } // namespace convscope

@@ -89,8 +89,6 @@ private:
     /// Forgets job `id`; true when its outcome is still wanted (it was current), and then it is no longer current.
     bool end(quint64 id);
     void setCurrent(quint64 id);
-    /// Classifies what the work threw into `cancelled` or `error`.
-    static void classify(std::exception_ptr thrown, bool &cancelled, JobError &error);
 
     std::vector<Running> running_;
     quint64 current_ = 0, lastId_ = 0;
@@ -124,10 +122,11 @@ void JobLane::start(std::function<T(JobContext &)> work, JobHandlers<T> handlers
         try {
             outcome->value.emplace(work(*context));
             outcome->kind = JobOutcome<T>::Kind::Done;
+        } catch (const CancelledError &) {
+            outcome->kind = JobOutcome<T>::Kind::Cancelled;
         } catch (...) {
-            bool cancelled = false;
-            classify(std::current_exception(), cancelled, outcome->error);
-            outcome->kind = cancelled ? JobOutcome<T>::Kind::Cancelled : JobOutcome<T>::Kind::Failed;
+            outcome->kind = JobOutcome<T>::Kind::Failed;
+            outcome->error = JobError::from(std::current_exception());
         }
     });
     begin(future, std::move(context));

@@ -9,6 +9,7 @@
 #include "map/DatasetMap.h"
 #include "scan/StoredScan.h"
 #include "MapTestData.h"
+#include "DemoProject.h"
 #include "TestPaths.h"
 
 #include <QTemporaryDir>
@@ -22,15 +23,7 @@ TEST_CASE("dataset map: a demo layer's stored features to a map that keeps class
 {
     QTemporaryDir dir;
     const std::string project = dir.filePath("p").toStdString();
-    const std::string data = testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz";
-    auto model = Model::load(testpaths::demoModel());
-    std::shared_ptr<const ImageSource> source(ImageSource::open(data));
-    StoredScan::Options so;
-    so.project = project;
-    so.scan.limit = 800;
-    StoredScan scan(model, source, data, so);
-    while (scan.run(4)) {
-    }
+    const auto source = testprojects::scanDemo(project, 800).source;
 
     DatasetMap::Options o;
     o.layer = "fc 1"; // the display name: the same layer as classifier.fc1

@@ -37,4 +37,9 @@ TEST_CASE("Embedder runs either method in chunks", "[map]")
         CHECK(knnAccuracy(e->embedding(), labels) > 0.95);
     }
     CHECK_THROWS_AS(Embedder::parseMethod("pca"), UsageError);
+    // Names are case-insensitive, aliases accepted; a wrong one is answered with the written choices only.
+    CHECK(Embedder::parseMethod("UMAP") == Embedder::Method::Umap);
+    CHECK(Embedder::parseMethod("t-SNE") == Embedder::Method::Tsne);
+    CHECK(Embedder::methodName(Embedder::Method::Tsne) == "tsne");
+    CHECK_THROWS_WITH(Embedder::parseMethod("pca"), "unknown map method 'pca': choose tsne or umap");
 }

@@ -10,6 +10,7 @@
 #include "data/Preprocessor.h"
 #include "search/RetrievalEvaluator.h"
 #include "scan/StoredScan.h"
+#include "DemoProject.h"
 #include "TestPaths.h"
 
 #include <QTemporaryDir>
@@ -26,15 +27,7 @@ TEST_CASE("a demo descriptor index grows with new images without rebuilding", "[
 {
     QTemporaryDir dir;
     const std::string project = dir.filePath("p").toStdString();
-    const std::string data = testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz";
-    auto model = Model::load(testpaths::demoModel());
-    std::shared_ptr<const ImageSource> source(ImageSource::open(data));
-    StoredScan::Options so;
-    so.project = project;
-    so.scan.limit = 300;
-    StoredScan scan(model, source, data, so);
-    while (scan.run(4)) {
-    }
+    const auto [model, source] = testprojects::scanDemo(project, 300);
     DescriptorIndex::Options o;
     o.layer = "classifier.fc1";
     o.pooling = FeaturePooling::None;
