@@ -67,6 +67,7 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
         showTab("activations");
     });
     connect(units_, &UnitsPanel::unitShown, map_, &MapPanel::highlightImages);
+    connect(units_, &UnitsPanel::scanShown, datasets_, &DatasetBrowser::showSkipped);
     connect(search_, &SearchPanel::openImage, this, [this](const QString &reference) {
         workspace_->setInput(reference);
     });

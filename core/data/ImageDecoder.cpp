@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "data/JpegIntegrity.h"
+#include "data/TiffProbe.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -48,6 +49,9 @@ cv::Mat ImageDecoder::decode(const std::vector<unsigned char> &bytes, const std:
     if (JpegIntegrity::isJpeg(bytes))
         if (const std::string why = JpegIntegrity::problem(bytes); !why.empty())
             throw DataError("image '" + name + "' is " + why);
+    if (TiffProbe::isTiff(bytes))
+        if (const std::string why = TiffProbe::problem(bytes); !why.empty())
+            throw DataError("image '" + name + "' is " + why);
     cv::Mat img;
     try {
         // ANYCOLOR|ANYDEPTH: keeps gray as 1 channel and 16-bit as 16-bit, applies EXIF orientation, drops alpha.
@@ -63,6 +67,12 @@ cv::Mat ImageDecoder::decode(const std::vector<unsigned char> &bytes, const std:
         cv::extractChannel(img, img, 0);
     if (img.depth() != CV_8U && img.depth() != CV_16U && img.depth() != CV_32F)
         img.convertTo(img, CV_32F, img.depth() == CV_64F ? 1.0 : 1.0 / 255.0);
+    if (img.depth() == CV_16U) {
+        double highest = 0;
+        cv::minMaxLoc(img.reshape(1), nullptr, &highest);
+        if (highest <= 255) // 8-bit data saved in a 16-bit file: read as 8-bit, as PIL does, not as near-black
+            img.convertTo(img, CV_8U);
+    }
     return img;
 }
 

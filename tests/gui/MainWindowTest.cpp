@@ -13,6 +13,7 @@
 #include "widgets/TileGridView.h"
 #include "panels/UnitsPanel.h"
 #include "jobs/Workspace.h"
+#include "scan/Scan.h"
 
 #include <QDir>
 #include <QFile>
@@ -27,6 +28,8 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QElapsedTimer>
+#include <QCoreApplication>
 
 #include <set>
 
@@ -135,6 +138,34 @@ TEST_CASE("main window on a ResNet-18 with a folder of photos and a restored ses
         CHECK(ws->input()->seen.size() == QSize(224, 224));
         CHECK(window.activations()->grid()->tiles().count() == 128);
         CHECK(window.activations()->predictions()->rowCount() == 5);
+        // The browser and the scan agree on the unusable files (a 64-bit colour TIFF, a truncated JPEG), with why.
+        DatasetModel *thumbs = window.datasets()->model();
+        for (int row = 0; row < thumbs->rowCount(); ++row)
+            thumbs->data(thumbs->index(row), Qt::DecorationRole); // as a view scrolled over every tile would
+        QElapsedTimer waited;
+        waited.start();
+        while (thumbs->unusableCount() < 2 && waited.elapsed() < 10000)
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        CHECK(thumbs->unusableCount() == 2);
+        CHECK(window.datasets()->infoText().contains("2 cannot be used"));
+        std::set<std::string> unusable;
+        for (std::int64_t i = 0; i < ws->dataset()->size(); ++i)
+            if (!thumbs->unusableReason(i).isEmpty()) {
+                unusable.insert(ws->dataset()->name(i));
+                CHECK(thumbs->data(thumbs->index(static_cast<int>(i)), Qt::ToolTipRole).toString().contains(
+                    "Cannot be used: " + thumbs->unusableReason(i)));
+            }
+        CHECK(unusable == std::set<std::string>{"multipage_rgb.tif", "truncated.jpg"});
+        Scan::Options scanOptions;
+        scanOptions.layers = {"conv1"};
+        scanOptions.noFeatures = true;
+        Scan scan(ws->model(), *ws->dataset(), scanOptions);
+        while (scan.run(16)) {
+        }
+        std::set<std::string> skipped;
+        for (const auto &s : scan.skipped())
+            skipped.insert(s.name);
+        CHECK(skipped == unusable);
         window.findChild<QTabWidget *>()->setCurrentIndex(1);
         window.waitUntilSettled(5000);
         saveArtifact(window, "mainwindow-resnet18-photos.png");

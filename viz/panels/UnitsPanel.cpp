@@ -308,6 +308,7 @@ void UnitsPanel::showScan(const QString &project, const ProjectStore::ScanInfo &
         return; // finished after another model was opened
     project_ = project;
     scanId_ = info.id;
+    Q_EMIT scanShown(project, info.id);
     const qint64 scanId = info.id;
     scannedLayers_ = info.layers;
     status_->setText(tr("Scan %1: %2 images, %3 s of scanning · %4")

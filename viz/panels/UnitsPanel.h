@@ -71,6 +71,8 @@ Q_SIGNALS:
     void loaded();
     /// A unit is shown: its top images (dataset indices, by maximum) — linked views ring them.
     void unitShown(const std::vector<std::int64_t> &images);
+    /// Scan `scanId` of `project` (of the current model and dataset) is shown.
+    void scanShown(const QString &project, qint64 scanId);
 
 private:
     struct LayerData {

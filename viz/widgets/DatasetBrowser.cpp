@@ -1,5 +1,7 @@
 #include "widgets/DatasetBrowser.h"
 
+#include "jobs/JobLane.h"
+#include "scan/ProjectStore.h"
 #include "widgets/DatasetModel.h"
 
 #include <QComboBox>
@@ -13,7 +15,7 @@ namespace convscope {
 
 DatasetBrowser::DatasetBrowser(Workspace *workspace, QWidget *parent)
     : QWidget(parent), workspace_(workspace), model_(new DatasetModel(this)), proxy_(new QSortFilterProxyModel(this)),
-      view_(new QListView), filter_(new QComboBox), info_(new QLabel)
+      view_(new QListView), filter_(new QComboBox), info_(new QLabel), skippedJobs_(new JobLane(this))
 {
     proxy_->setSourceModel(model_);
     proxy_->setFilterRole(DatasetModel::LabelRole);
@@ -50,6 +52,7 @@ DatasetBrowser::DatasetBrowser(Workspace *workspace, QWidget *parent)
         while (label >= 0 && model_->canFetchMore({}))
             model_->fetchMore({}); // filtering needs every row
     });
+    connect(model_, &DatasetModel::unusableChanged, this, &DatasetBrowser::updateInfo);
     connect(view_, &QListView::activated, this, [this](const QModelIndex &index) {
         workspace_->setInputFromDataset(index.data(DatasetModel::IndexRole).toLongLong());
     });
@@ -73,7 +76,34 @@ void DatasetBrowser::reload()
     filter_->addItem(tr("All"), -1);
     for (int i = 0; i < labels.size(); ++i)
         filter_->addItem(labels[i], i);
-    info_->setText(source ? QString::fromStdString(source->description()) : tr("No dataset open"));
+    updateInfo();
+}
+
+void DatasetBrowser::updateInfo()
+{
+    auto source = workspace_->dataset();
+    QString text = source ? QString::fromStdString(source->description()) : tr("No dataset open");
+    if (const int bad = model_->unusableCount(); bad > 0)
+        text += tr(" · %n cannot be used (red tiles: hover for why)", nullptr, bad);
+    info_->setText(text);
+}
+
+QString DatasetBrowser::infoText() const
+{
+    return info_->text();
+}
+
+void DatasetBrowser::showSkipped(const QString &project, qint64 scanId)
+{
+    const auto source = workspace_->dataset();
+    skippedJobs_->run<std::vector<SkippedImage>>(
+        [project, scanId] { return ProjectStore(project.toStdString()).skipped(scanId); },
+        [this, source](std::vector<SkippedImage> &skipped) {
+            if (source != workspace_->dataset())
+                return; // another dataset was opened meanwhile
+            for (const auto &s : skipped)
+                model_->markUnusable(s.index, QString::fromStdString(s.reason));
+        });
 }
 
 } // namespace convscope

@@ -2,6 +2,7 @@
 
 #include "render/ImageConversion.h"
 
+#include <QPainter>
 #include <QPixmap>
 #include <QThreadPool>
 
@@ -19,6 +20,20 @@ QImage thumbnail(const cv::Mat &decoded, int size)
     cv::resize(decoded, img, cv::Size(std::max(1, int(decoded.cols * scale)), std::max(1, int(decoded.rows * scale))),
                0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_NEAREST);
     return ImageConversion::fromMat(img, ImageConversion::ChannelOrder::Bgr);
+}
+
+/// The tile of an image that cannot be used: dark red with a cross (the tooltip says why).
+QImage unusableTile(int size)
+{
+    QImage img(size, size, QImage::Format_RGB32);
+    img.fill(QColor(90, 30, 30));
+    QPainter p(&img);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QPen(QColor(230, 120, 110), 3));
+    const int m = size / 4;
+    p.drawLine(m, m, size - m, size - m);
+    p.drawLine(size - m, m, m, size - m);
+    return img;
 }
 } // namespace
 
@@ -40,7 +55,9 @@ void DatasetModel::setSource(std::shared_ptr<const ImageSource> source, QStringL
     loaded_ = source_ ? std::min<std::int64_t>(batchRows, source_->size()) : 0;
     cache_.clear();
     pending_.clear();
+    unusable_.clear();
     endResetModel();
+    Q_EMIT unusableChanged(0);
 }
 
 int DatasetModel::rowCount(const QModelIndex &parent) const
@@ -90,15 +107,47 @@ QVariant DatasetModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole: return labelText(source_->label(i));
     case Qt::ToolTipRole: {
         const QString label = labelText(source_->label(i));
-        return QString::fromStdString(source_->name(i)) + (label.isEmpty() ? QString() : "\n" + label);
+        const QString problem = unusable_.value(i);
+        return QString::fromStdString(source_->name(i)) + (label.isEmpty() ? QString() : "\n" + label) +
+               (problem.isEmpty() ? QString() : tr("\nCannot be used: %1").arg(problem));
     }
     case Qt::DecorationRole:
+        if (unusable_.contains(i)) {
+            if (unusableTile_.isNull())
+                unusableTile_ = QPixmap::fromImage(unusableTile(thumb_));
+            return unusableTile_;
+        }
         if (QImage *img = cache_.object(i))
             return QPixmap::fromImage(*img);
         request(i);
         return placeholder(); // same size as a thumbnail, so the layout never jumps
     }
     return {};
+}
+
+void DatasetModel::markUnusable(std::int64_t index, const QString &reason)
+{
+    if (!source_ || index < 0 || index >= source_->size() || unusable_.contains(index))
+        return;
+    unusable_.insert(index, reason);
+    cache_.remove(index);
+    if (index < loaded_) {
+        const QModelIndex at = this->index(static_cast<int>(index));
+        Q_EMIT dataChanged(at, at, {Qt::DecorationRole, Qt::ToolTipRole});
+    }
+    Q_EMIT unusableChanged(unusableCount());
+}
+
+void DatasetModel::thumbnailReady(std::int64_t index, const QImage &image, const QString &problem)
+{
+    pending_.remove(index);
+    if (!problem.isEmpty()) {
+        markUnusable(index, problem);
+        return;
+    }
+    cache_.insert(index, new QImage(image));
+    const QModelIndex at = this->index(static_cast<int>(index));
+    Q_EMIT dataChanged(at, at, {Qt::DecorationRole});
 }
 
 void DatasetModel::request(std::int64_t index) const
@@ -112,20 +161,16 @@ void DatasetModel::request(std::int64_t index) const
     auto *self = const_cast<DatasetModel *>(this);
     pool_.start([=] {
         QImage img;
+        QString problem;
         try {
             img = thumbnail(source->image(index), size);
-        } catch (const std::exception &) {
-            img = QImage(size, size, QImage::Format_RGB32);
-            img.fill(QColor(90, 30, 30)); // unreadable image: a dark red tile (the tooltip names it)
+        } catch (const std::exception &e) {
+            problem = QString::fromStdString(e.what());
         }
-        QMetaObject::invokeMethod(self, [self, img, index, generation] {
-            if (generation != self->generation_)
-                return;
-            self->pending_.remove(index);
-            self->cache_.insert(index, new QImage(img));
-            const QModelIndex at = self->index(static_cast<int>(index));
-            Q_EMIT self->dataChanged(at, at, {Qt::DecorationRole});
-            }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(self, [self, img, problem, index, generation] {
+            if (generation == self->generation_)
+                self->thumbnailReady(index, img, problem);
+        }, Qt::QueuedConnection);
     }, ++priority_);
 }
 

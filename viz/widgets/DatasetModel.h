@@ -2,10 +2,15 @@
 // The images of a dataset as a list model with lazily decoded thumbnails: rows are added in batches
 // (fetchMore), a thumbnail is decoded on the thread pool the first time a view asks for it, and the view is told
 // when it is ready. Memory: one small QImage per thumbnail seen (LRU-bounded).
+//
+// Images that cannot be used — their decoding failed (ImageDecoder, the same decoding a scan does) or a scan
+// skipped them — show as a red tile with a cross, and their tooltip says why; unusableCount() counts those found
+// so far (thumbnails decode as they are seen; a scan's list covers the whole dataset).
 #include "data/ImageSource.h"
 
 #include <QAbstractListModel>
 #include <QCache>
+#include <QHash>
 #include <QImage>
 #include <QPixmap>
 #include <QSet>
@@ -30,10 +35,20 @@ public:
     int rowCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role) const override;
     bool canFetchMore(const QModelIndex &parent) const override;
+    /// Marks an image as unusable with the reason shown to the user (from a scan's skipped list).
+    void markUnusable(std::int64_t index, const QString &reason);
+    /// Images found unusable so far, and why (dataset index → reason).
+    int unusableCount() const { return static_cast<int>(unusable_.size()); }
+    QString unusableReason(std::int64_t index) const { return unusable_.value(index); }
     void fetchMore(const QModelIndex &parent) override;
+
+Q_SIGNALS:
+    /// unusableCount() changed.
+    void unusableChanged(int count);
 
 private:
     void request(std::int64_t index) const;
+    void thumbnailReady(std::int64_t index, const QImage &image, const QString &problem);
     QString labelText(int label) const;
     QPixmap placeholder() const;
 
@@ -44,7 +59,9 @@ private:
     quint64 generation_ = 0;
     mutable QCache<std::int64_t, QImage> cache_{20000};
     mutable QSet<std::int64_t> pending_;
+    QHash<std::int64_t, QString> unusable_;
     mutable QPixmap placeholder_;
+    mutable QPixmap unusableTile_;
     mutable QThreadPool pool_;   ///< thumbnail decoding; joined in the destructor so no job outlives the model
     mutable int priority_ = 0;   ///< later requests first: what the user scrolled to last shows up first
 };

@@ -1,12 +1,15 @@
 // Decoding refuses a JPEG cut short (which libjpeg would fill with grey, silently) with a reason the user reads,
 // keeps complete JPEGs — baseline, progressive, with restart markers, with bytes after the end — and a scan of a
-// folder holding a truncated photo skips it with that reason.
+// folder holding a truncated photo skips it with that reason. skimage's sample TIFFs: a 64-bit colour TIFF is
+// refused with the reason before OpenCV fails on it, 8-bit data in 16-bit files reads as 8-bit (not near-black),
+// a damaged TIFF header is no crash.
 #include "CatchTorch.h"
 
 #include "common/Error.h"
 #include "data/ImageDecoder.h"
 #include "data/ImageSource.h"
 #include "data/JpegIntegrity.h"
+#include "data/TiffProbe.h"
 #include "scan/Scan.h"
 #include "TestPaths.h"
 
@@ -101,4 +104,43 @@ TEST_CASE("a scan of a folder with a truncated photo skips it with the reason", 
     REQUIRE(scan.skipped().size() == 1);
     CHECK(scan.skipped()[0].name.find("b_cut.jpg") != std::string::npos);
     CHECK(scan.skipped()[0].reason.find("truncated") != std::string::npos);
+}
+
+TEST_CASE("TIFFs OpenCV cannot decode are refused with the reason, 8-bit data in 16 bits reads as 8-bit",
+          "[data][images][errors]")
+{
+    const std::string data = testpaths::skimageData() + "/";
+    try {
+        ImageDecoder::decodeFile(data + "multipage_rgb.tif"); // 2 pages of float64 RGB
+        FAIL("a 64-bit colour TIFF was decoded");
+    } catch (const DataError &e) {
+        CHECK(std::string(e.what()).find("multipage_rgb.tif") != std::string::npos);
+        CHECK(std::string(e.what()).find("64-bit floating-point colour") != std::string::npos);
+    }
+    for (const char *name : {"chessboard_GRAY_U16.tif", "chessboard_GRAY_U16B.tif"}) { // both byte orders
+        INFO(name);
+        const cv::Mat img = ImageDecoder::decodeFile(data + name);
+        CHECK(img.depth() == CV_8U);
+        CHECK(img.channels() == 1);
+        double lo = 0, hi = 0;
+        cv::minMaxLoc(img, &lo, &hi);
+        CHECK(lo == 0);
+        CHECK(hi == 255); // a white and black board, as PIL reads it
+    }
+    // Real 16-bit data keeps its range.
+    cv::Mat wide(8, 8, CV_16UC1, cv::Scalar(40000));
+    std::vector<unsigned char> png;
+    REQUIRE(cv::imencode(".png", wide, png));
+    CHECK(ImageDecoder::decode(png, "wide.png").depth() == CV_16U);
+    // Every other sample TIFF decodes, and a TIFF cut anywhere in its header is refused or decoded, never a crash.
+    for (const char *name : {"multipage.tif", "_blobs_3d_fiji_skeleton.tif"})
+        CHECK_FALSE(ImageDecoder::decodeFile(data + name).empty());
+    std::ifstream in(data + "multipage_rgb.tif", std::ios::binary);
+    const std::vector<unsigned char> tiff{std::istreambuf_iterator<char>(in), {}};
+    REQUIRE(TiffProbe::isTiff(tiff));
+    for (size_t cut : {8, 10, 20, 100, 200}) {
+        const std::vector<unsigned char> head(tiff.begin(), tiff.begin() + static_cast<long>(cut));
+        CHECK_NOTHROW(TiffProbe::problem(head));
+    }
+    CHECK_FALSE(TiffProbe::isTiff({'I', 'I', 42}));
 }
