@@ -19,6 +19,8 @@ PACKAGES=(
   libfftw3-dev
   # tests and fixtures
   catch2 python3-torch python3-torchvision python3-numpy python3-pil
+  # fuzzing (packaging/run-fuzzers.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # real photos for tests (a flat folder of sample images)
   python3-skimage
   # map benchmark baselines (scikit-learn TSNE, umap-learn)

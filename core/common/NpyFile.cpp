@@ -1,12 +1,14 @@
 #include "common/NpyFile.h"
 
 #include "common/Error.h"
+#include "common/NpyHeader.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <regex>
+#include <vector>
 
 namespace convscope {
 
@@ -81,36 +83,26 @@ torch::Tensor NpyFile::read(const std::string &path)
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw IoError("cannot open '" + path + "': " + std::strerror(errno));
-    char magic[8];
-    if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
-        throw DataError("'" + path + "' is not a .npy file");
-    uint32_t len = 0;
-    unsigned char b[4] = {0, 0, 0, 0};
-    if (!in.read(reinterpret_cast<char *>(b), magic[6] == 1 ? 2 : 4))
+    in.seekg(0, std::ios::end);
+    const auto fileSize = static_cast<std::uint64_t>(std::max<std::streamoff>(0, in.tellg()));
+    in.seekg(0);
+    // The header is parsed from memory by NpyHeader (the code the fuzz target runs); the data goes straight into the
+    // tensor, after checking the file holds as many bytes as the header announces (no allocation on its word alone).
+    std::vector<unsigned char> head(static_cast<size_t>(std::min<std::uint64_t>(fileSize, 12)));
+    in.read(reinterpret_cast<char *>(head.data()), static_cast<std::streamsize>(head.size()));
+    head.resize(NpyHeader::length(head.data(), head.size(), path));
+    const size_t preamble = std::min<size_t>(12, head.size());
+    if (head.size() > preamble && !in.read(reinterpret_cast<char *>(head.data() + preamble),
+                                           static_cast<std::streamsize>(head.size() - preamble)))
         throw DataError("'" + path + "': truncated .npy header");
-    len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
-    if (len > (1u << 20))
-        throw DataError("'" + path + "': implausible .npy header length");
-    std::string header(len, '\0');
-    if (!in.read(header.data(), len))
-        throw DataError("'" + path + "': truncated .npy header");
-    std::smatch m;
-    if (!std::regex_search(header, m, std::regex("'descr':\\s*'([^']+)'")))
-        throw DataError("'" + path + "': .npy header without dtype");
-    torch::ScalarType type = typeOf(m[1]);
-    if (header.find("'fortran_order': True") != std::string::npos)
-        throw DataError("'" + path + "': Fortran-ordered .npy files are not supported");
-    if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)")))
-        throw DataError("'" + path + "': .npy header without shape");
-    std::vector<int64_t> shape;
-    std::string dims = m[1];
-    std::regex num("[0-9]+");
-    for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it) {
-        if (it->str().size() > 12)
-            throw DataError("'" + path + "': implausible .npy shape");
-        shape.push_back(std::stoll(it->str()));
-    }
-    torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(type));
+    const NpyHeader header = NpyHeader::parse(head.data(), head.size(), path);
+    if (header.dataBytes() > fileSize - header.dataOffset)
+        throw DataError("'" + path + "': truncated .npy data (the header announces " +
+                        std::to_string(header.dataBytes()) + " bytes, the file holds " +
+                        std::to_string(fileSize - header.dataOffset) + ")");
+    std::vector<int64_t> shape(header.shape.begin(), header.shape.end());
+    in.seekg(static_cast<std::streamoff>(header.dataOffset));
+    torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(typeOf(header.descr)));
     if (!in.read(static_cast<char *>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes())))
         throw DataError("'" + path + "': truncated .npy data");
     return t;

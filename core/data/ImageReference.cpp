@@ -1,6 +1,7 @@
 #include "data/ImageReference.h"
 
 #include "common/Error.h"
+#include "data/DatasetReference.h"
 #include "data/ImageDecoder.h"
 #include "data/ImageSource.h"
 
@@ -10,25 +11,15 @@ namespace convscope {
 
 ImageReference ImageReference::load(const std::string &reference)
 {
-    const auto hash = reference.rfind('#');
-    if (hash != std::string::npos && !QFileInfo::exists(QString::fromStdString(reference))) {
-        const std::string dataset = reference.substr(0, hash), indexText = reference.substr(hash + 1);
-        long long index = -1;
-        try {
-            size_t used = 0;
-            index = std::stoll(indexText, &used);
-            if (used != indexText.size())
-                index = -1;
-        } catch (const std::exception &) {
-        }
-        if (index < 0)
-            throw UsageError("'" + reference + "': expected DATASET#INDEX with a whole number after '#'");
-        auto source = ImageSource::open(dataset);
-        if (index >= source->size())
-            throw UsageError("'" + reference + "': the dataset has " + std::to_string(source->size()) + " images");
-        return {source->name(index), source->label(index), source->image(index)};
-    }
-    return {reference, -1, ImageDecoder::decodeFile(reference)};
+    if (QFileInfo::exists(QString::fromStdString(reference)))
+        return {reference, -1, ImageDecoder::decodeFile(reference)};
+    const std::optional<DatasetReference> item = DatasetReference::parse(reference);
+    if (!item)
+        return {reference, -1, ImageDecoder::decodeFile(reference)}; // reports the missing file
+    auto source = ImageSource::open(item->dataset);
+    if (item->index >= source->size())
+        throw UsageError("'" + reference + "': the dataset has " + std::to_string(source->size()) + " images");
+    return {source->name(item->index), source->label(item->index), source->image(item->index)};
 }
 
 } // namespace convscope

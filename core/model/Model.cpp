@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "model/LayerListBuilder.h"
+#include "model/ModelArchive.h"
 #include "model/ReceptiveFieldAnalyzer.h"
 #include "model/ModulePath.h"
 #include "common/TextFormat.h"
@@ -33,6 +34,8 @@ void checkFile(const std::string &path)
     if (magic[0] != 'P' || magic[1] != 'K')
         throw ModelLoadError("'" + path + "' is not a TorchScript model (expected the zip archive written by "
                              "torch.jit.save; state_dicts and pickled models cannot be opened)");
+    // LibTorch trusts the archive: a damaged one gives an obscure message or crashes it. Reject it here first.
+    ModelArchive::checkFile(path);
 }
 
 /// Input channels from the first conv-like call's weight (N×C×k×k), or 0 when unknown.

@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "common/NpyMatrixFile.h"
+#include "scan/ScanLayout.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -213,17 +214,16 @@ ProjectStore::ScanInfo ProjectStore::scan(std::int64_t id) const
     info.total = r.value(4).toLongLong();
     info.done = r.value(5).toLongLong();
     info.k = r.value(6).toInt();
-    const QJsonObject meta = QJsonDocument::fromJson(r.value(7).toByteArray()).object();
-    for (const auto &l : meta["layers"].toArray())
-        info.layers.push_back(l.toString().toStdString());
-    for (const auto &c : meta["channels"].toArray())
-        info.channels.push_back(c.toInteger());
-    for (const auto &f : QJsonDocument::fromJson(r.value(8).toByteArray()).array()) {
-        const QJsonObject o = f.toObject();
-        const std::string name = o["name"].toString().toStdString();
-        info.features.push_back({name, o["layer"].toString().toStdString(), o["dims"].toInteger(),
-                                 dir_ + "/scan-" + std::to_string(id) + "/" + safeFileName(name) + ".npy"});
-    }
+    if (info.total < 0 || info.done < 0 || info.done > info.total || info.k < 0)
+        throw DataError("the project catalogue in '" + dir_ + "' is damaged (scan " + std::to_string(id) + ": " +
+                        std::to_string(info.done) + " of " + std::to_string(info.total) + " images, k " +
+                        std::to_string(info.k) + ")");
+    ScanLayout layout = ScanLayout::parse(r.value(7).toByteArray(), r.value(8).toByteArray(), dir_);
+    info.layers = std::move(layout.layers);
+    info.channels = std::move(layout.channels);
+    for (const auto &f : layout.features)
+        info.features.push_back({f.name, f.layer, f.dims,
+                                 dir_ + "/scan-" + std::to_string(id) + "/" + safeFileName(f.name) + ".npy"});
     info.complete = r.value(9).toInt() != 0;
     info.created = s(r.value(10));
     info.updated = s(r.value(11));

@@ -6,6 +6,7 @@
 #include "data/ImageSource.h"
 #include "data/Preprocessor.h"
 #include "common/NpyFile.h"
+#include "search/IndexMetadata.h"
 #include "scan/StoredFeatures.h"
 #include "scan/StoredScan.h"
 
@@ -13,9 +14,6 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 
 #include <torch/torch.h>
 
@@ -27,12 +25,12 @@ namespace {
 
 QString q(const std::string &s) { return QString::fromStdString(s); }
 
-QJsonObject readJson(const std::string &path)
+IndexMetadata readMeta(const std::string &path)
 {
     QFile f(q(path));
     if (!f.open(QIODevice::ReadOnly))
         throw IoError("cannot read '" + path + "': " + f.errorString().toStdString());
-    return QJsonDocument::fromJson(f.readAll()).object();
+    return IndexMetadata::parse(f.read(qint64(64) << 20), path); // meta.json is small; added paths make it grow
 }
 
 } // namespace
@@ -53,6 +51,8 @@ DescriptorIndex DescriptorIndex::build(const std::string &project, Options optio
                   (options.pipeline.whiten ? "w" : "") + (options.ann.empty() ? "" : "-" + options.ann);
         std::replace(d.name_.begin(), d.name_.end(), '/', '_');
     }
+    if (d.name_.find_first_of("/\\") != std::string::npos || d.name_ == "." || d.name_ == "..")
+        throw UsageError("the index name '" + d.name_ + "' must be a plain folder name (no '/')");
     d.dir_ = project + "/index-" + d.name_;
     const torch::Tensor raw = d.datasetFeatures();
     d.pipeline_ = DescriptorPipeline(options.pipeline);
@@ -79,26 +79,22 @@ void DescriptorIndex::save() const
         throw IoError("cannot create '" + dir_ + "'");
     pipeline_.save(dir_);
     index_->save(dir_ + "/index.bin");
-    const QJsonObject meta{{"name", q(name_)},
-                           {"layer", q(layer_)},
-                           {"descriptor", descriptorName(pooling_)},
-                           {"scan", static_cast<qint64>(scanId_)},
-                           {"features", q(featureFile_)},
-                           {"model", q(modelPath_)},
-                           {"dataset", q(dataset_)},
-                           {"metric", SearchIndex::metricName(index_->metric())},
-                           {"index", q(index_->kind())},
-                           {"size", static_cast<qint64>(index_->size())},
-                           {"dims", static_cast<qint64>(index_->dims())},
-                           {"created", QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
-                           {"added", [this] {
-                                QJsonArray a;
-                                for (const auto &p : added_)
-                                    a.append(q(p));
-                                return a;
-                            }()}};
+    IndexMetadata meta;
+    meta.name = name_;
+    meta.layer = layer_;
+    meta.pooling = pooling_;
+    meta.scan = scanId_;
+    meta.features = featureFile_;
+    meta.model = modelPath_;
+    meta.dataset = dataset_;
+    meta.metric = SearchIndex::metricName(index_->metric());
+    meta.kind = index_->kind();
+    meta.size = index_->size();
+    meta.dims = index_->dims();
+    meta.created = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs).toStdString();
+    meta.added = added_;
     QFile f(q(dir_ + "/meta.json"));
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(QJsonDocument(meta).toJson()) < 0)
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(meta.toJson()) < 0)
         throw IoError("cannot write '" + dir_ + "/meta.json': " + f.errorString().toStdString());
 }
 
@@ -109,8 +105,12 @@ std::vector<std::string> DescriptorIndex::list(const std::string &project)
         const QString meta = fi.filePath() + "/meta.json";
         if (!QFileInfo::exists(meta))
             continue;
-        const QJsonObject o = readJson(meta.toStdString());
-        found.push_back({o["created"].toString(), o["name"].toString().toStdString()});
+        try {
+            const IndexMetadata m = readMeta(meta.toStdString());
+            found.push_back({q(m.created), m.name});
+        } catch (const DataError &) {
+            // a damaged index is not offered; open() by its name says what is wrong with it
+        }
     }
     std::sort(found.begin(), found.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
     std::vector<std::string> names;
@@ -137,16 +137,15 @@ DescriptorIndex DescriptorIndex::open(const std::string &project, const std::str
         throw UsageError("no index '" + which + "' in '" + project + "'" +
                          (known.empty() ? std::string() : "; indexes: " + known));
     }
-    const QJsonObject meta = readJson(d.dir_ + "/meta.json");
-    d.name_ = meta["name"].toString().toStdString();
-    d.layer_ = meta["layer"].toString().toStdString();
-    d.pooling_ = parseDescriptor(meta["descriptor"].toString().toStdString());
-    d.scanId_ = meta["scan"].toInteger();
-    d.featureFile_ = meta["features"].toString().toStdString();
-    d.modelPath_ = meta["model"].toString().toStdString();
-    d.dataset_ = meta["dataset"].toString().toStdString();
-    for (const auto &a : meta["added"].toArray())
-        d.added_.push_back(a.toString().toStdString());
+    const IndexMetadata meta = readMeta(d.dir_ + "/meta.json");
+    d.name_ = meta.name;
+    d.layer_ = meta.layer;
+    d.pooling_ = meta.pooling;
+    d.scanId_ = meta.scan;
+    d.featureFile_ = meta.features;
+    d.modelPath_ = meta.model;
+    d.dataset_ = meta.dataset;
+    d.added_ = meta.added;
     d.pipeline_ = DescriptorPipeline::load(d.dir_);
     d.index_ = std::shared_ptr<SearchIndex>(SearchIndex::load(d.dir_ + "/index.bin"));
     return d;
