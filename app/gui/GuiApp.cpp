@@ -2,6 +2,7 @@
 
 #include "widgets/AppStyle.h"
 #include "gui/MainWindow.h"
+#include "jobs/JobLane.h"
 #include "panels/UnitsPanel.h"
 
 #include <QApplication>
@@ -81,7 +82,9 @@ int GuiApp::run(int argc, char **argv)
             std::fprintf(stderr, ok ? "wrote %s\n" : "cannot write %s\n", qPrintable(screenshot));
             QApplication::exit(ok ? 0 : 3);
         });
-    return app.exec();
+    const int status = app.exec();
+    JobLane::pool()->waitForDone(); // work the closed window left running (a model load) ends before exit
+    return status;
 }
 
 } // namespace convscope

@@ -11,6 +11,7 @@
 #include "widgets/MessageBar.h"
 #include "widgets/TileGridView.h"
 #include "panels/UnitsPanel.h"
+#include "jobs/JobLane.h"
 #include "jobs/Workspace.h"
 
 #include <QApplication>
@@ -68,6 +69,12 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     });
     connect(units_, &UnitsPanel::unitShown, map_, &MapPanel::highlightImages);
     connect(units_, &UnitsPanel::scanShown, datasets_, &DatasetBrowser::showSkipped);
+    connect(map_, &MapPanel::exported, this, [this](const QString &path, const QString &error) {
+        if (error.isEmpty())
+            statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+        else
+            messages_->showError(error);
+    });
     connect(search_, &SearchPanel::openImage, this, [this](const QString &reference) {
         workspace_->setInput(reference);
     });
@@ -211,7 +218,7 @@ void MainWindow::buildMenus()
     });
     file->addAction(tr("Export &Map…"), this, [this] {
         exportTo(tr("Export map"), tr("Coordinates (*.csv);;NumPy array (*.npy);;Poster (*.png);;TensorBoard projector bundle (*.pbtxt)"),
-                 [this](const QString &path) { map_->exportTo(path, 6000); });
+                 [this](const QString &path) { map_->exportTo(path, 6000); }, false);
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -255,7 +262,7 @@ void MainWindow::waitUntilSettled(int timeoutMs)
     int quiet = 0; // consecutive idle rounds: work may chain (model -> input -> grids)
     while (clock.elapsed() < timeoutMs && quiet < 10) {
         QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        QThreadPool::globalInstance()->waitForDone(20);
+        JobLane::pool()->waitForDone(20);
         quiet = workspace_->busy() || units_->busy() || explain_->busy() || activations_->busy() || search_->busy() || map_->busy()
                     ? 0
                     : quiet + 1;
@@ -340,14 +347,16 @@ void MainWindow::openDropped(const QString &path)
         workspace_->setInput(path);
 }
 
-void MainWindow::exportTo(const QString &title, const QString &filter, const std::function<void(const QString &)> &write)
+void MainWindow::exportTo(const QString &title, const QString &filter, const std::function<void(const QString &)> &write,
+                          bool writtenOnReturn)
 {
     const QString path = QFileDialog::getSaveFileName(this, title, {}, filter);
     if (path.isEmpty())
         return;
     try {
         write(path);
-        statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+        if (writtenOnReturn) // else the panel reports when its worker is done
+            statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
     } catch (const Error &e) {
         messages_->showError(QString::fromStdString(e.what()));
     }

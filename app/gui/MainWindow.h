@@ -59,7 +59,10 @@ private:
     void addRecent(const QString &key, const QString &path);
     void exportView(bool activations);
     /// Asks for a file (`filter`) and calls `write` with it; errors go to the message bar.
-    void exportTo(const QString &title, const QString &filter, const std::function<void(const QString &)> &write);
+    /// Asks for a file and calls `write`; errors show in the message bar. `writtenOnReturn` false: `write` only
+    /// starts the work and its panel reports the end.
+    void exportTo(const QString &title, const QString &filter, const std::function<void(const QString &)> &write,
+                  bool writtenOnReturn = true);
     void saveSession();
 
     QSettings *settings_;

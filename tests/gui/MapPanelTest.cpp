@@ -62,6 +62,7 @@ TEST_CASE("map tab: animated t-SNE of the demo, thumbnails when zoomed in, selec
     REQUIRE(map->view()->count() == 10000);
     CHECK(map->frames() >= 20); // the view followed the optimisation
     map->exportTo(dir.filePath("map.npy"), 0);
+    map->waitForIdle();
     const torch::Tensor coords = NpyFile::read(dir.filePath("map.npy").toStdString());
     REQUIRE(coords.size(0) == 10000);
     saveArtifact(window, "map-whole.png");
@@ -85,10 +86,13 @@ TEST_CASE("map tab: animated t-SNE of the demo, thumbnails when zoomed in, selec
     window.units()->waitForIdle();
     window.waitUntilSettled(10000);
     map->exportTo(dir.filePath("map.png"), 1500);
+    map->waitForIdle();
     CHECK(QImage(dir.filePath("map.png")).width() == 1500);
     map->exportTo(dir.filePath("tb/projector_config.pbtxt"), 0);
+    map->waitForIdle();
     CHECK(QImage(dir.filePath("tb/sprite.png")).width() == 100 * 28);
     map->exportTo(dir.filePath("map.csv"), 0);
+    map->waitForIdle();
     QFile csv(dir.filePath("map.csv"));
     REQUIRE(csv.open(QIODevice::ReadOnly));
     CHECK(csv.readLine().trimmed() == "index,name,label,prediction,x,y");
@@ -112,6 +116,7 @@ TEST_CASE("map tab: animated t-SNE of the demo, thumbnails when zoomed in, selec
     CHECK(map->frames() - framesBefore >= 0);
     CHECK(map->frames() >= 10);
     map->exportTo(dir.filePath("umap.npy"), 0);
+    map->waitForIdle();
     const torch::Tensor umap = NpyFile::read(dir.filePath("umap.npy").toStdString());
     REQUIRE(umap.size(0) == 10000);
     CHECK_FALSE(torch::allclose(umap, coords));

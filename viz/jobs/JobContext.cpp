@@ -13,16 +13,10 @@ JobContext::JobContext(JobLane *lane, quint64 id, std::function<void(std::int64_
 
 void JobContext::post(std::function<void()> apply) const
 {
-    JobLane *lane = lane_.data();
-    if (!lane)
-        return;
-    QMetaObject::invokeMethod(
-        lane,
-        [lane = lane_, id = id_, apply = std::move(apply)] {
-            if (lane && lane->isCurrent(id))
-                apply();
-        },
-        Qt::QueuedConnection);
+    invokeOnReceiver([lane = lane_, id = id_, apply = std::move(apply)] {
+        if (lane && lane->isCurrent(id))
+            apply();
+    });
 }
 
 } // namespace convscope

@@ -1,6 +1,7 @@
 #include "jobs/JobLane.h"
 
 #include <QCoreApplication>
+#include <QThread>
 
 #include <algorithm>
 
@@ -8,13 +9,29 @@ namespace convscope {
 
 JobLane::JobLane(QObject *parent) : QObject(parent) {}
 
+QThreadPool *JobLane::pool()
+{
+    // At least 4 threads, so a short job (a unit's detail) does not queue behind two long ones (a scan and a map)
+    // on a 2-core machine; the heavy work inside uses LibTorch's own intra-op threads.
+    static QThreadPool *threads = [] {
+        auto *p = new QThreadPool;
+        p->setMaxThreadCount(std::max(4, QThread::idealThreadCount()));
+        return p;
+    }();
+    return threads;
+}
+
 JobLane::~JobLane()
 {
     current_ = 0;
-    for (const Running &r : running_)
+    for (const Running &r : running_) {
         r.context->cancel();
-    for (Running &r : running_)
-        r.future.waitForFinished();
+        if (!waitOnDestroy_)
+            r.context->detach(); // the work may outlive this lane: its reports and posts go nowhere
+    }
+    if (waitOnDestroy_)
+        for (Running &r : running_)
+            r.future.waitForFinished();
 }
 
 quint64 JobLane::begin(const QFuture<void> &future, std::shared_ptr<JobContext> context)

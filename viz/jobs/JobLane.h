@@ -7,7 +7,9 @@
 //
 // Superseding: start() drops the lane's previous job (asked to stop, and none of its handlers runs), so a stale
 // result never overwrites a newer one. Destroying the lane — its panel or window closing — cancels its jobs and
-// waits for them only, not for other owners' work. Only QImages and tensors should cross threads; handlers make
+// waits for them only, not for other owners' work; a lane whose work is self-contained (it captures values, not
+// its owner: a model load) need not wait at all (setWaitOnDestroy(false)), so closing never stalls on work that
+// cannot stop midway. JobLane::pool()->waitForDone() before the process exits lets such work end. Only QImages and tensors should cross threads; handlers make
 // QPixmaps.
 //
 //   JobHandlers<Map> on;
@@ -22,6 +24,7 @@
 #include <QFuture>
 #include <QFutureWatcher>
 #include <QObject>
+#include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <cstdint>
@@ -45,8 +48,12 @@ class JobLane : public QObject {
     Q_OBJECT
 public:
     explicit JobLane(QObject *parent = nullptr);
-    /// Cancels this lane's jobs and waits until their work returns (their handlers do not run).
+    /// Cancels this lane's jobs and, unless setWaitOnDestroy(false), waits until their work returns (their handlers
+    /// do not run).
     ~JobLane() override;
+    /// false: the destructor does not wait for running work, which finishes on the pool and is discarded. Only for
+    /// work that captures values, never its owner.
+    void setWaitOnDestroy(bool wait) { waitOnDestroy_ = wait; }
 
     /// Runs `work` on the thread pool; drops the job this lane was running (see the header comment).
     template <class T>
@@ -71,6 +78,10 @@ public:
     int pending() const { return static_cast<int>(running_.size()); }
     /// Processes events until pending() is 0 (tests, shutdown).
     void waitForIdle();
+    /// The threads every lane's work runs on. Not QThreadPool::globalInstance(): Qt's raster painting and image
+    /// conversions split their work over the global pool and wait for it on the GUI thread, so a long job there
+    /// (a model load, a scan, a t-SNE) would stall every repaint until it ended.
+    static QThreadPool *pool();
 
 Q_SIGNALS:
     /// active() changed.
@@ -92,6 +103,7 @@ private:
 
     std::vector<Running> running_;
     quint64 current_ = 0, lastId_ = 0;
+    bool waitOnDestroy_ = true;
 };
 
 template <class T>
@@ -118,7 +130,7 @@ void JobLane::start(std::function<T(JobContext &)> work, JobHandlers<T> handlers
         }
         Q_EMIT settled();
     });
-    QFuture<void> future = QtConcurrent::run([work = std::move(work), context, outcome] {
+    QFuture<void> future = QtConcurrent::run(pool(), [work = std::move(work), context, outcome] {
         try {
             outcome->value.emplace(work(*context));
             outcome->kind = JobOutcome<T>::Kind::Done;

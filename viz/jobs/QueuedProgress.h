@@ -10,6 +10,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 
 namespace convscope {
 
@@ -20,9 +21,18 @@ public:
     void report(std::int64_t done, std::int64_t total, const std::string &what) override;
     bool cancelled() const override { return state_->cancelled.load(); }
     void cancel() { state_->cancelled.store(true); }
+    /// Called on the receiver's thread before the receiver goes away while the work may still run: later reports
+    /// and posts are dropped. Thread-safe against report() and invokeOnReceiver().
+    void detach();
+
+protected:
+    /// Queues `call` on the receiver's thread unless the receiver is gone or detached.
+    void invokeOnReceiver(std::function<void()> call) const;
 
 private:
     struct State {
+        mutable std::mutex mutex; ///< held while posting to the receiver, and by detach()
+        bool detached = false;
         QPointer<QObject> receiver;
         std::function<void(std::int64_t, std::int64_t)> onReport;
         std::atomic<bool> cancelled{false}, queued{false};

@@ -13,6 +13,10 @@ Workspace::Workspace(QObject *parent)
 {
     for (JobLane *lane : {modelJobs_, datasetJobs_, inputJobs_})
         connect(lane, &JobLane::activeChanged, this, &Workspace::reportBusy);
+    // Loading a model, opening a dataset or running the model on an input cannot stop midway, and their work
+    // captures only values: closing the window leaves them to finish on the pool instead of waiting.
+    for (JobLane *lane : {modelJobs_, datasetJobs_, inputJobs_})
+        lane->setWaitOnDestroy(false);
 }
 
 Workspace::~Workspace() = default; // the lanes cancel their jobs and wait for them

@@ -40,6 +40,7 @@ ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
       crop_(new QCheckBox(tr("Crop to receptive field"))), recon_(new QLabel), reconCaption_(new QLabel),
       reconJobs_(new JobLane(this))
 {
+    reconJobs_->setWaitOnDestroy(false); // one backward pass that cannot stop midway; its work captures values only
     reconMethod_->addItems({tr("Deconvnet"), tr("Guided backprop"), tr("Gradient")});
     reconMethod_->setToolTip(tr("How the channel's unit is projected back to the input"));
     recon_->setFixedSize(150, 150);

@@ -28,6 +28,7 @@ ExplainPanel::ExplainPanel(Workspace *workspace, QWidget *parent)
       sanityButton_(new QPushButton(tr("Sanity check"))), progress_(new QProgressBar), stop_(new QToolButton),
       notes_(new QLabel), sanityNotes_(new QLabel), maps_(new TileGridView), sanity_(new TileGridView)
 {
+    mapsJobs_->setWaitOnDestroy(false); // one backward pass that cannot stop midway; its work captures values only
     method_->addItems({tr("Grad-CAM"), tr("Guided Grad-CAM"), tr("Guided backprop"), tr("Gradient"), tr("Deconvnet")});
     method_->setToolTip(tr("How each class score is explained: Grad-CAM weighs a layer's maps by the class "
                            "gradient; the others project the score back to the pixels"));

@@ -47,13 +47,18 @@ struct MapPanel::Points {
 
 
 MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
-    : QWidget(parent), workspace_(workspace), jobs_(new JobLane(this)), layer_(new QComboBox),
+    : QWidget(parent), workspace_(workspace), jobs_(new JobLane(this)), exportJobs_(new JobLane(this)),
+      layer_(new QComboBox),
       colour_(new QComboBox), method_(new QComboBox), perplexity_(new QSpinBox), iterations_(new QSpinBox),
       neighbours_(new QSpinBox), epochs_(new QSpinBox), pca_(new QSpinBox), minDist_(new QDoubleSpinBox),
       variance_(new QChartView),
       run_(new QPushButton(tr("Map"))), stop_(new QPushButton(tr("Stop"))), status_(new QLabel),
       view_(new MapView), selectionGrid_(new TileGridView)
 {
+    // The map's work uses `this` only inside post() calls, which run on the GUI thread and are dropped once the
+    // lane is gone; the export works on a snapshot. Closing the tab need not wait for either (see JobLane).
+    jobs_->setWaitOnDestroy(false);
+    exportJobs_->setWaitOnDestroy(false);
     colour_->addItems({tr("Colour by label"), tr("Colour by prediction"), tr("Colour by correctness"),
                        tr("Colour by cluster")});
     colour_->setItemData(3, tr("k-means of the finished map (as many clusters as classes)"), Qt::ToolTipRole);
@@ -399,45 +404,66 @@ void MapPanel::highlightImages(const std::vector<std::int64_t> &images)
     view_->setHighlighted(rings);
 }
 
-void MapPanel::exportTo(const QString &path, int width) const
+void MapPanel::exportTo(const QString &path, int width)
 {
     if (!points_ || !coords_.defined() || coords_.size(0) != static_cast<std::int64_t>(points_->images.size()))
         throw UsageError("there is no finished map to export yet");
+    // The file is written on a worker from a snapshot of the map (a 70,000-thumbnail poster takes seconds).
+    JobHandlers<bool> on;
+    on.done = [this, path](bool &) {
+        status_->setText(tr("Wrote %1").arg(path));
+        Q_EMIT exported(path, {});
+    };
+    on.failed = [this, path](const JobError &e) {
+        status_->setText(tr("Could not export the map: %1").arg(e.message));
+        Q_EMIT exported(path, e.message);
+    };
+    exportJobs_->start<bool>(
+        [points = points_, coords = coords_, features = features_, title = methodTitle_, path, width](JobContext &) {
+            writeMap(path, width, *points, coords, features, title);
+            return true;
+        },
+        on);
+}
+
+void MapPanel::writeMap(const QString &path, int width, const Points &points, const torch::Tensor &coords,
+                        const torch::Tensor &features, const QString &methodTitle)
+{
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix == "pbtxt") { // a TensorBoard-projector bundle in that file's folder
         std::vector<ProjectorExport::Item> items;
-        for (size_t i = 0; i < points_->images.size(); ++i) {
+        for (size_t i = 0; i < points.images.size(); ++i) {
             auto name = [&](int c) {
-                return c >= 0 && c < static_cast<int>(points_->classes.size()) ? points_->classes[static_cast<size_t>(c)]
-                                                                                 : std::string();
+                return c >= 0 && c < static_cast<int>(points.classes.size()) ? points.classes[static_cast<size_t>(c)]
+                                                                               : std::string();
             };
-            items.push_back({points_->images[i], points_->names[i].toStdString(), name(points_->labels[i]),
-                             name(points_->predictions[i])});
+            items.push_back({points.images[i], points.names[i].toStdString(), name(points.labels[i]),
+                             name(points.predictions[i])});
         }
-        const auto points = points_;
-        ProjectorExport::write(QFileInfo(path).absolutePath(), points_->layer, features_, coords_, items,
-                               [points](std::int64_t i) { return points->thumbnails[static_cast<size_t>(i)]; });
+        ProjectorExport::write(QFileInfo(path).absolutePath(), points.layer, features, coords, items,
+                               [&points](std::int64_t i) { return points.thumbnails[static_cast<size_t>(i)]; });
     } else if (suffix == "npy") {
-        NpyFile::write(path.toStdString(), coords_);
+        NpyFile::write(path.toStdString(), coords);
     } else if (suffix == "csv") {
         QFile f(path);
         if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
             throw IoError("cannot write '" + path.toStdString() + "': " + f.errorString().toStdString());
         QTextStream s(&f);
         s << "index,name,label,prediction,x,y\n";
-        for (size_t i = 0; i < points_->images.size(); ++i)
-            s << points_->images[i] << ',' << QString(points_->names[i]).replace(',', ' ') << ',' << points_->labels[i]
-              << ',' << points_->predictions[i] << ',' << coords_[static_cast<std::int64_t>(i)][0].item<float>() << ','
-              << coords_[static_cast<std::int64_t>(i)][1].item<float>() << '\n';
+        const torch::Tensor floats = coords.to(torch::kFloat32).contiguous();
+        const auto xy = floats.accessor<float, 2>();
+        for (size_t i = 0; i < points.images.size(); ++i)
+            s << points.images[i] << ',' << QString(points.names[i]).replace(',', ' ') << ',' << points.labels[i]
+              << ',' << points.predictions[i] << ',' << xy[static_cast<std::int64_t>(i)][0] << ','
+              << xy[static_cast<std::int64_t>(i)][1] << '\n';
     } else {
         MapPosterRenderer::Options o;
         o.width = width;
-        o.title = QString("%1 of %2").arg(methodTitle_, QString::fromStdString(points_->layer));
-        const auto points = points_;
+        o.title = QString("%1 of %2").arg(methodTitle, QString::fromStdString(points.layer));
         const QImage poster = MapPosterRenderer::render(
-            coords_,
-            [points](std::int64_t i) { return ImageConversion::toTensor(points->thumbnails[static_cast<size_t>(i)]); },
-            points_->labels, points_->classes, o);
+            coords,
+            [&points](std::int64_t i) { return ImageConversion::toTensor(points.thumbnails[static_cast<size_t>(i)]); },
+            points.labels, points.classes, o);
         if (!poster.save(path))
             throw IoError("cannot write '" + path.toStdString() + "'");
     }

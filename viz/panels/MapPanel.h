@@ -37,7 +37,9 @@ public:
     void highlightImages(const std::vector<std::int64_t> &images);
     /// Writes the map: .csv (index,name,label,prediction,x,y), .npy (N×2), .png (poster at `width`) or .pbtxt
     /// (a TensorBoard-projector bundle in that file's folder).
-    void exportTo(const QString &path, int width) const;
+    /// Written in the background from a snapshot of the map; exported() says when (throws UsageError at once when
+    /// there is no finished map).
+    void exportTo(const QString &path, int width);
 
     MapView *view() const { return view_; }
     TileGridView *selection() const { return selectionGrid_; }
@@ -50,16 +52,24 @@ public:
     QLabel *status() const { return status_; }
     /// Coordinate updates received while optimising (animation frames).
     int frames() const { return frames_; }
-    bool busy() const { return jobs_->pending() > 0; }
-    void waitForIdle() { jobs_->waitForIdle(); }
+    bool busy() const { return jobs_->pending() + exportJobs_->pending() > 0; }
+    void waitForIdle()
+    {
+        jobs_->waitForIdle();
+        exportJobs_->waitForIdle();
+    }
 
 Q_SIGNALS:
     void openImage(const QString &reference);
     /// The map finished (tests).
     void finished();
+    /// An export ended: written, or `error` says why not.
+    void exported(const QString &path, const QString &error);
 
 private:
     struct Points;
+    static void writeMap(const QString &path, int width, const Points &points, const torch::Tensor &coords,
+                         const torch::Tensor &features, const QString &methodTitle);
     QString project() const;
     void refreshLayers();
     void applyColours();
@@ -73,7 +83,8 @@ private:
     void showVariance(const torch::Tensor &cumulative, std::int64_t kept);
 
     Workspace *workspace_;
-    JobLane *jobs_; ///< the map being made: a new one supersedes it
+    JobLane *jobs_;       ///< the map being made: a new one supersedes it
+    JobLane *exportJobs_; ///< the file being written
     QComboBox *layer_, *colour_, *method_;
     QSpinBox *perplexity_, *iterations_, *neighbours_, *epochs_, *pca_;
     QDoubleSpinBox *minDist_;

@@ -64,6 +64,9 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
       progress_(new QProgressBar), stop_(new QToolButton), status_(new QLabel), query_(new QLabel), whyTitle_(new QLabel),
       results_(new TileGridView), why_(new QListWidget), table_(new QTableWidget(0, 6)), chart_(new QChartView)
 {
+    // Their work captures paths and options only: closing the tab need not wait for it (see JobLane).
+    for (JobLane *lane : {openJobs_, buildJobs_, evalJobs_})
+        lane->setWaitOnDestroy(false);
     descriptor_->addItems({"fc", "spoc", "mac"});
     descriptor_->setToolTip(tr("fc: a fully connected output; spoc: sum-pooled maps; mac: max-pooled maps"));
     ann_->addItems({tr("exact"), "hnsw", "ivfpq"});

@@ -44,18 +44,19 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
       hideDead_(new QCheckBox(tr("Hide dead units"))), grid_(new TileGridView), patches_(new TileGridView),
       images_(new TileGridView), projection_(new QComboBox), projectProgress_(new QProgressBar),
       projectStop_(new QToolButton), lookJobs_(new JobLane(this)), layerJobs_(new JobLane(this)),
-      unitJobs_(new JobLane(this)), projectJobs_(new JobLane(this))
+      unitJobs_(new JobLane(this)), projectJobs_(new JobLane(this)), orderJobs_(new JobLane(this))
 {
-    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_})
+    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_, orderJobs_})
         connect(lane, &JobLane::settled, this, &UnitsPanel::loaded);
+    for (JobLane *lane : {layerJobs_, projectJobs_, orderJobs_}) // work that captures values only
+        lane->setWaitOnDestroy(false);
     projection_->addItems({tr("Patches only"), tr("+ Deconvnet"), tr("+ Guided backprop"), tr("+ Gradient")});
     projection_->setToolTip(tr("Show each patch beside its unit projected back to the input (Zeiler & Fergus); "
                                "the whole layer is projected in the background and cached in the project"));
     projectProgress_->setMaximumWidth(180);
-    projectProgress_->hide();
     projectStop_->setText(tr("Stop"));
     projectStop_->setToolTip(tr("Stop cropping or projecting the layer's patches (projected units stay cached)"));
-    projectStop_->hide();
+    hideWorkBar();
     scanButton_->setToolTip(tr("Find every unit's top 9 patches and max-response images over the dataset. "
                                "Stopped scans resume where they stopped; finished ones are reused."));
     cancel_->setText(tr("Stop"));
@@ -194,7 +195,8 @@ UnitsPanel::~UnitsPanel() = default; // the lanes and the scan controller stop t
 
 bool UnitsPanel::busy() const
 {
-    return lookJobs_->pending() + layerJobs_->pending() + unitJobs_->pending() + projectJobs_->pending() > 0 ||
+    return lookJobs_->pending() + layerJobs_->pending() + unitJobs_->pending() + projectJobs_->pending() +
+                   orderJobs_->pending() > 0 ||
            scans_->running();
 }
 
@@ -208,7 +210,7 @@ void UnitsPanel::runJob(JobLane *lane, std::function<T()> work, std::function<vo
 
 void UnitsPanel::waitForIdle()
 {
-    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_})
+    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_, orderJobs_})
         lane->waitForIdle();
 }
 
@@ -224,7 +226,7 @@ void UnitsPanel::setBusy(bool busy, const QString &text)
 void UnitsPanel::reset()
 {
     stopProjection();
-    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_})
+    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, orderJobs_})
         lane->drop();
     project_.clear();
     scanId_ = -1;
@@ -346,25 +348,16 @@ void UnitsPanel::showLayer(int slot)
     const QString project = project_;
     const qint64 id = scanId_;
     stopProjection();
+    orderJobs_->drop();
     grid_->clear(tr("Cropping patches…"));
     patches_->clear();
     images_->clear();
     unitData_.reset();
-    projectProgress_->setFormat(tr("cropping %v/%m units"));
-    projectProgress_->setRange(0, 0);
-    projectProgress_->show();
-    projectStop_->show();
-    auto hideProgress = [this] {
-        projectProgress_->hide();
-        projectStop_->hide();
-    };
+    showWorkBar(tr("cropping %v/%m units"), 0);
     JobHandlers<LayerData> on;
-    on.progress = [this](std::int64_t done, std::int64_t total) {
-        projectProgress_->setRange(0, static_cast<int>(total));
-        projectProgress_->setValue(static_cast<int>(done));
-    };
-    on.done = [this, hideProgress](LayerData &d) {
-        hideProgress();
+    on.progress = [this](std::int64_t done, std::int64_t total) { advanceWorkBar(done, total); };
+    on.done = [this](LayerData &d) {
+        hideWorkBar();
         layerData_ = std::make_shared<LayerData>(std::move(d));
         applyOrder();
         const std::int64_t wanted = pendingUnit_;
@@ -372,12 +365,12 @@ void UnitsPanel::showLayer(int slot)
         showUnit(wanted >= 0 ? wanted : shown_.empty() ? -1 : shown_.front());
         projectLayer();
     };
-    on.cancelled = [this, hideProgress] {
-        hideProgress();
+    on.cancelled = [this] {
+        hideWorkBar();
         grid_->clear(tr("Stopped cropping patches. Choose the layer again to load it."));
     };
-    on.failed = [this, hideProgress](const JobError &e) {
-        hideProgress();
+    on.failed = [this](const JobError &e) {
+        hideWorkBar();
         grid_->clear();
         status_->setText(e.message);
     };
@@ -426,7 +419,6 @@ void UnitsPanel::applyOrder()
     TileSet view; // no title: the layer box and the count line say what this is
     view.kind = poster.kind;
     if (!order.empty()) {
-        view.values = poster.values.index_select(0, torch::tensor(order, torch::kInt64));
         auto model = workspace_->model();
         for (auto u : order) {
             const auto &s = key(u);
@@ -436,8 +428,15 @@ void UnitsPanel::applyOrder()
                           std::to_string(static_cast<int>(s.selectivity * 100 + 0.5)) + "%";
             view.captions.push_back(caption);
         }
-        grid_->setTiles(view);
+        // A wide layer's poster is hundreds of MB: the reordered copy is made on a worker, not here.
+        orderJobs_->run<TileSet>(
+            [view, all = poster.values, order]() mutable {
+                view.values = all.index_select(0, torch::tensor(order, torch::kInt64));
+                return view;
+            },
+            [this](TileSet &ordered) { grid_->setTiles(std::move(ordered)); });
     } else {
+        orderJobs_->drop();
         grid_->clear(tr("Every unit of this layer is dead (never above zero)."));
     }
     const auto dead = std::count_if(sum.begin(), sum.end(), [](const auto &u) { return u.dead; });
@@ -539,6 +538,26 @@ bool UnitsPanel::layerProjected() const
 void UnitsPanel::stopProjection()
 {
     projectJobs_->drop(); // asked to stop; a result still on its way is dropped
+    hideWorkBar();
+}
+
+void UnitsPanel::showWorkBar(const QString &format, int total)
+{
+    projectProgress_->setFormat(format);
+    projectProgress_->setRange(0, total);
+    projectProgress_->setValue(0);
+    projectProgress_->show();
+    projectStop_->show();
+}
+
+void UnitsPanel::advanceWorkBar(std::int64_t done, std::int64_t total)
+{
+    projectProgress_->setRange(0, static_cast<int>(total));
+    projectProgress_->setValue(static_cast<int>(done));
+}
+
+void UnitsPanel::hideWorkBar()
+{
     projectProgress_->hide();
     projectStop_->hide();
 }
@@ -556,31 +575,19 @@ void UnitsPanel::projectLayer()
     const QString project = project_;
     const qint64 id = scanId_;
     const int slot = layerData_->slot;
-    projectProgress_->setFormat(tr("projecting %v/%m"));
-    projectProgress_->setRange(0, static_cast<int>(layerData_->summaries.size()));
-    projectProgress_->setValue(0);
-    projectProgress_->show();
-    projectStop_->show();
+    showWorkBar(tr("projecting %v/%m"), static_cast<int>(layerData_->summaries.size()));
     auto layer = layerData_;
     JobHandlers<TileSet> on;
-    on.progress = [this](std::int64_t done, std::int64_t total) {
-        projectProgress_->setRange(0, static_cast<int>(total));
-        projectProgress_->setValue(static_cast<int>(done));
-    };
+    on.progress = [this](std::int64_t done, std::int64_t total) { advanceWorkBar(done, total); };
     on.done = [this, layer, rule](TileSet &poster) {
-        projectProgress_->hide();
-        projectStop_->hide();
+        hideWorkBar();
         layer->projected[static_cast<int>(*rule)] = std::move(poster);
         if (layer == layerData_)
             applyOrder();
     };
-    on.cancelled = [this] {
-        projectProgress_->hide();
-        projectStop_->hide();
-    };
+    on.cancelled = [this] { hideWorkBar(); };
     on.failed = [this](const JobError &e) {
-        projectProgress_->hide();
-        projectStop_->hide();
+        hideWorkBar();
         status_->setText(tr("Projecting the layer failed: %1").arg(e.message));
     };
     projectJobs_->start<TileSet>(

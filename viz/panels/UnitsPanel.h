@@ -99,6 +99,10 @@ private:
     std::optional<BackpropRule> projectionRule() const;
     void projectLayer();
     void stopProjection();
+    /// The bar and Stop button shared by cropping a layer and projecting it.
+    void showWorkBar(const QString &format, int total);
+    void advanceWorkBar(std::int64_t done, std::int64_t total);
+    void hideWorkBar();
     template <class T>
     void runJob(JobLane *lane, std::function<T()> work, std::function<void(T &)> done,
                 std::function<void(const QString &)> failed = {});
@@ -125,7 +129,7 @@ private:
     std::shared_ptr<UnitData> unitData_;
     std::int64_t pendingUnit_ = -1; ///< unit to show once the layer being loaded arrives
     /// One lane per kind of work: a newer request of a kind supersedes the older one.
-    JobLane *lookJobs_, *layerJobs_, *unitJobs_, *projectJobs_;
+    JobLane *lookJobs_, *layerJobs_, *unitJobs_, *projectJobs_, *orderJobs_;
 };
 
 } // namespace convscope
