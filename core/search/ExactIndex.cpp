@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -144,6 +145,16 @@ std::unique_ptr<ExactIndex> ExactIndex::read(const std::string &path)
     if (!in || std::memcmp(tag, kTag, sizeof tag) != 0 || header[0] <= 0 || header[2] < 0 || header[1] < 0 ||
         header[1] > 2)
         throw DataError("'" + path + "' is not a Convscope exact index");
+    // The header's counts must match the file's size before anything is allocated for them.
+    const std::int64_t headerBytes = static_cast<std::int64_t>(sizeof tag + sizeof header);
+    in.seekg(0, std::ios::end);
+    const std::int64_t rest = static_cast<std::int64_t>(in.tellg()) - headerBytes;
+    in.seekg(headerBytes);
+    const std::int64_t rowBytes = 8 + 4 * header[0];
+    if (header[0] > (std::int64_t{1} << 24) || rest < 0 || header[2] > rest / rowBytes || header[2] * rowBytes != rest)
+        throw DataError("the index '" + path + "' is truncated or damaged (its header announces " +
+                        std::to_string(header[2]) + " rows of " + std::to_string(header[0]) + " values, its data holds " +
+                        std::to_string(std::max<std::int64_t>(rest, 0)) + " bytes)");
     auto index = std::make_unique<ExactIndex>(header[0], static_cast<Metric>(header[1]));
     std::vector<std::int64_t> ids(static_cast<size_t>(header[2]));
     std::vector<float> rows(static_cast<size_t>(header[2] * header[0]));

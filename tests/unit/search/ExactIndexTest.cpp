@@ -12,9 +12,11 @@
 #include "scan/StoredScan.h"
 #include "TestPaths.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 #include "SearchTestData.h"
@@ -72,4 +74,30 @@ TEST_CASE("exact index equals plain brute force for l2, l1 and cosine, grows, sa
         CHECK(found2 == found);
         CHECK(again->metric() == metric);
     }
+}
+
+TEST_CASE("an exact index file whose header announces more rows than it holds is refused before allocating",
+          "[search][errors]")
+{
+    QTemporaryDir dir;
+    ExactIndex index(4, SearchIndex::Metric::L2);
+    const std::vector<float> rows = {1, 2, 3, 4, 5, 6, 7, 8};
+    const std::vector<std::int64_t> ids = {10, 11};
+    index.add(rows.data(), 2, ids.data());
+    const std::string path = dir.filePath("index.bin").toStdString();
+    index.save(path);
+    REQUIRE(ExactIndex::read(path)->size() == 2);
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    const std::int64_t huge = std::int64_t{1} << 40; // 1e12 rows: would be a 17 TB allocation
+    f.seekp(8 + 16);
+    f.write(reinterpret_cast<const char *>(&huge), sizeof huge);
+    f.close();
+    try {
+        ExactIndex::read(path);
+        FAIL("a damaged index was read");
+    } catch (const DataError &e) {
+        CHECK(std::string(e.what()).find("truncated or damaged") != std::string::npos);
+    }
+    QFile::resize(QString::fromStdString(path), 30); // cut inside the header
+    CHECK_THROWS_AS(ExactIndex::read(path), DataError);
 }
