@@ -106,8 +106,10 @@ void RectifierRules::ensureRegistered()
 {
     static std::once_flag once;
     std::call_once(once, [] {
-        // Leaked on purpose: operators stay registered for the life of the process.
-        auto *lib = new torch::Library(torch::Library::DEF, "convscope", c10::nullopt, __FILE__, __LINE__);
+        // Never destroyed: operators stay registered for the life of the process (a static pointer, so it stays
+        // reachable and LeakSanitizer does not count it; a static object's destructor would run at exit, in an
+        // order against LibTorch's own statics that nothing guarantees).
+        static auto *lib = new torch::Library(torch::Library::DEF, "convscope", c10::nullopt, __FILE__, __LINE__);
         lib->def("relu_rule(Tensor self, int rule) -> Tensor", &reluRule);
         lib->def("relu_rule_(Tensor(a!) self, int rule) -> Tensor(a!)", &reluRuleInPlace);
         lib->def("hardtanh_rule(Tensor self, Scalar min_val, Scalar max_val, int rule) -> Tensor", &hardtanhRule);
