@@ -47,6 +47,11 @@ void RuntimePolicy::ensureRuntimeDir()
     setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
 }
 
+void RuntimePolicy::releaseFreedMemory()
+{
+    malloc_trim(0);
+}
+
 int RuntimePolicy::cores()
 {
     unsigned n = std::thread::hardware_concurrency();

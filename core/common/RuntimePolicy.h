@@ -25,6 +25,9 @@ public:
 
     /// Large blocks come from the heap and stay there after free (mallopt M_MMAP_MAX=0, no trimming).
     static void applyAllocator();
+    /// Returns the heap's free pages to the system (malloc_trim): for the end of a long job, so memory the job freed
+    /// (a deep model's scan keeps gigabytes for reuse while it runs) does not stay with the process.
+    static void releaseFreedMemory();
 
     /// Sets LibTorch's intra-op thread count: `threads` if > 0, else $CONVSCOPE_THREADS if set, else all cores.
     /// Returns the count in effect.

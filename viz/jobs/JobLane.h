@@ -18,6 +18,7 @@
 //   lane_->start<Map>([=](JobContext &job) { ...; if (job.cancelled()) throw CancelledError(); return map; }, on);
 #include "common/Error.h"
 #include "common/Progress.h"
+#include "common/RuntimePolicy.h"
 #include "jobs/JobOutcome.h"
 #include "jobs/JobContext.h"
 
@@ -140,6 +141,7 @@ void JobLane::start(std::function<T(JobContext &)> work, JobHandlers<T> handlers
             outcome->kind = JobOutcome<T>::Kind::Failed;
             outcome->error = JobError::from(std::current_exception());
         }
+        RuntimePolicy::releaseFreedMemory(); // what the work freed goes back to the system, not kept for the next
     });
     begin(future, std::move(context));
     watcher->setFuture(future);

@@ -428,10 +428,13 @@ void UnitsPanel::applyOrder()
                           std::to_string(static_cast<int>(s.selectivity * 100 + 0.5)) + "%";
             view.captions.push_back(caption);
         }
-        // A wide layer's poster is hundreds of MB: the reordered copy is made on a worker, not here.
+        // A wide layer's poster is hundreds of MB: in unit order it is shown as it is, else the reordered copy is
+        // made on a worker, not here.
         orderJobs_->run<TileSet>(
             [view, all = poster.values, order]() mutable {
-                view.values = all.index_select(0, torch::tensor(order, torch::kInt64));
+                const bool asIs = static_cast<std::int64_t>(order.size()) == all.size(0) &&
+                                  std::is_sorted(order.begin(), order.end());
+                view.values = asIs ? all : all.index_select(0, torch::tensor(order, torch::kInt64));
                 return view;
             },
             [this](TileSet &ordered) { grid_->setTiles(std::move(ordered)); });

@@ -1,7 +1,7 @@
 // The one background-job mechanism of the GUI (JobLane): a newer job supersedes an older one (whose handlers never
 // run), cancel ends a cooperative job with the cancelled outcome, failures arrive typed by the error's family,
 // progress and posted frames reach the GUI thread only while the job is current, and destroying a lane waits for
-// its own jobs only.
+// its own jobs only — or not at all for a lane whose work captures values only (setWaitOnDestroy(false)).
 #include "CatchTorch.h"
 
 #include "common/Error.h"
@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
@@ -229,4 +230,37 @@ TEST_CASE("job lane: destroying a lane cancels its jobs and waits for them only"
     release = true;
     REQUIRE(waitFor([&] { return other.pending() == 0; }));
     CHECK(otherFinished);
+}
+
+TEST_CASE("job lane: a lane that need not wait is destroyed at once, its work finishes on the pool and reports nowhere",
+          "[jobs]")
+{
+    std::atomic<bool> release{false}, finished{false};
+    int reports = 0, done = 0;
+    auto lane = std::make_unique<JobLane>();
+    lane->setWaitOnDestroy(false);
+    JobHandlers<int> on;
+    on.done = [&](int &) { ++done; };
+    on.progress = [&](std::int64_t, std::int64_t) { ++reports; };
+    lane->start<int>(
+        [&](JobContext &job) { // work that cannot stop midway (a model load), then reports and posts anyway
+            while (!release.load())
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            job.report(1, 1, "step");
+            job.post([&] { ++reports; });
+            finished = true;
+            return 7;
+        },
+        on);
+    QElapsedTimer t;
+    t.start();
+    lane.reset(); // would block until `release` with a waiting lane
+    CHECK(t.elapsed() < 1000);
+    CHECK_FALSE(finished.load());
+    release = true;
+    REQUIRE(waitFor([&] { return finished.load(); }));
+    JobLane::pool()->waitForDone();
+    QCoreApplication::processEvents();
+    CHECK(reports == 0); // the detached job's report and post went nowhere
+    CHECK(done == 0);
 }
