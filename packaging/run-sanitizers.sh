@@ -4,7 +4,7 @@
 # tests passing. Suppressions (packaging/sanitizers/*.supp) cover findings inside LibTorch/Qt/OpenCV/FAISS only.
 #
 # Usage: bash packaging/run-sanitizers.sh [ctest arguments, e.g. -R unit:]
-# Cost on 2 cores: about 25 min to build from scratch, about 15 min for the tests (they run 2-3x slower).
+# Cost on 2 cores: about 45 min to build from scratch, about 7 min for the tests (they run 2-4x slower).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash packaging/setup-debian.sh
