@@ -166,6 +166,9 @@ TEST_CASE("main window on a ResNet-18 with a folder of photos and a restored ses
         for (const auto &s : scan.skipped())
             skipped.insert(s.name);
         CHECK(skipped == unusable);
+        window.datasets()->view()->scrollToBottom(); // the red tiles are in the last rows
+        QCoreApplication::processEvents();
+        saveArtifact(*window.datasets(), "dataset-unusable.png");
         window.findChild<QTabWidget *>()->setCurrentIndex(1);
         window.waitUntilSettled(5000);
         saveArtifact(window, "mainwindow-resnet18-photos.png");
