@@ -210,6 +210,13 @@ std::vector<Operation> operations(bool quick)
         w.showTab("units");
         w.units()->layerBox()->setCurrentIndex(-1);
     };
+    const auto mapTab = [scanned](int method) { // 0 = t-SNE, 1 = UMAP
+        return [scanned, method](MainWindow &w) {
+            scanned(w);
+            w.showTab("map");
+            w.map()->methodBox()->setCurrentIndex(method);
+        };
+    };
     const auto unitsSay = [](MainWindow &w) { return w.units()->statusLabel()->text(); };
     const auto searchSays = [](MainWindow &w) { return w.search()->status()->text(); };
     const auto mapSays = [](MainWindow &w) { return w.map()->status()->text(); };
@@ -242,25 +249,11 @@ std::vector<Operation> operations(bool quick)
              w.showTab("search");
          },
          [](MainWindow &w) { w.search()->evaluate(); }, searchSays},
-        {"t-SNE map", demo, fashion,
-         [scanned](MainWindow &w) {
-             scanned(w);
-             w.showTab("map");
-             w.map()->methodBox()->setCurrentIndex(0);
-         },
-         [](MainWindow &w) { w.map()->startMap(); }, mapSays},
-        {"UMAP map", demo, fashion,
-         [scanned](MainWindow &w) {
-             scanned(w);
-             w.showTab("map");
-             w.map()->methodBox()->setCurrentIndex(1);
-         },
-         [](MainWindow &w) { w.map()->startMap(); }, mapSays},
+        {"t-SNE map", demo, fashion, mapTab(0), [](MainWindow &w) { w.map()->startMap(); }, mapSays},
+        {"UMAP map", demo, fashion, mapTab(1), [](MainWindow &w) { w.map()->startMap(); }, mapSays},
         {"export a map poster", demo, fashion,
-         [scanned](MainWindow &w) {
-             scanned(w);
-             w.showTab("map");
-             w.map()->methodBox()->setCurrentIndex(1);
+         [mapTab](MainWindow &w) {
+             mapTab(1)(w);
              w.map()->startMap();
              settle(w, 3600000);
          },

@@ -28,6 +28,7 @@
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -132,6 +133,7 @@ void JobLane::start(std::function<T(JobContext &)> work, JobHandlers<T> handlers
         Q_EMIT settled();
     });
     QFuture<void> future = QtConcurrent::run(pool(), [work = std::move(work), context, outcome] {
+        const auto started = std::chrono::steady_clock::now();
         try {
             outcome->value.emplace(work(*context));
             outcome->kind = JobOutcome<T>::Kind::Done;
@@ -141,7 +143,10 @@ void JobLane::start(std::function<T(JobContext &)> work, JobHandlers<T> handlers
             outcome->kind = JobOutcome<T>::Kind::Failed;
             outcome->error = JobError::from(std::current_exception());
         }
-        RuntimePolicy::releaseFreedMemory(); // what the work freed goes back to the system, not kept for the next
+        // What a long job freed (a deep model's scan keeps gigabytes for reuse while it runs) goes back to the
+        // system; short jobs (a grid's render) have little to give back and run often.
+        if (std::chrono::steady_clock::now() - started > std::chrono::milliseconds(500))
+            RuntimePolicy::releaseFreedMemory();
     });
     begin(future, std::move(context));
     watcher->setFuture(future);
