@@ -11,23 +11,22 @@ namespace convscope {
 Batch BatchReader::read(std::int64_t first, std::int64_t count, int threads) const
 {
     count = std::max<std::int64_t>(0, std::min(count, source_.size() - first));
-    std::vector<cv::Mat> fitted(static_cast<size_t>(count));
+    const InputSpec &spec = pre_.spec();
+    // Every worker writes its images straight into their rows of the batch (decode, resize, normalise: one image
+    // at a time, while it is in cache); rows of images that fail are dropped at the end.
+    torch::Tensor rows = torch::empty({count, spec.channels, spec.height, spec.width});
+    std::vector<char> ok(static_cast<size_t>(count), 0);
     std::vector<std::string> errors(static_cast<size_t>(count));
     std::atomic<std::int64_t> next{0};
     auto work = [&] {
         for (std::int64_t k = next++; k < count; k = next++) {
             try {
-                cv::Mat f = pre_.fit(source_.image(first + k));
-                const InputSpec &spec = pre_.spec();
-                if (f.depth() != CV_32F || f.channels() != spec.channels || f.rows != spec.height ||
-                    f.cols != spec.width)
-                    throw DataError("preprocessing gave a " + std::to_string(f.cols) + "×" + std::to_string(f.rows) +
-                                    "×" + std::to_string(f.channels()) + " image, not the model's input size");
-                fitted[k] = f.isContinuous() ? f : f.clone();
+                pre_.tensorInto(source_.image(first + k), rows[k]);
+                ok[static_cast<size_t>(k)] = 1;
             } catch (const Error &e) {
-                errors[k] = e.what();
+                errors[static_cast<size_t>(k)] = e.what();
             } catch (const std::exception &e) {
-                errors[k] = std::string("cannot use image: ") + e.what();
+                errors[static_cast<size_t>(k)] = std::string("cannot use image: ") + e.what();
             }
         }
     };
@@ -40,21 +39,20 @@ Batch BatchReader::read(std::int64_t first, std::int64_t count, int threads) con
         t.join();
 
     Batch batch;
+    std::vector<std::int64_t> kept;
     for (std::int64_t k = 0; k < count; ++k) {
-        if (!fitted[k].empty())
+        if (ok[static_cast<size_t>(k)]) {
             batch.indices.push_back(first + k);
-        else
-            batch.skipped.push_back({first + k, source_.name(first + k), errors[k]});
+            kept.push_back(k);
+        } else {
+            batch.skipped.push_back({first + k, source_.name(first + k), errors[static_cast<size_t>(k)]});
+        }
     }
     if (batch.indices.empty())
         return batch;
-    const InputSpec &spec = pre_.spec();
-    batch.input = torch::empty({static_cast<std::int64_t>(batch.indices.size()), spec.channels, spec.height, spec.width});
-    std::int64_t row = 0;
-    for (std::int64_t k = 0; k < count; ++k)
-        if (!fitted[k].empty())
-            Preprocessor::copyInto(fitted[k], batch.input[row++]);
-    pre_.normaliseInPlace(batch.input); // one pass for the batch: same arithmetic as per image
+    batch.input = static_cast<std::int64_t>(kept.size()) == count
+                      ? rows
+                      : rows.index_select(0, torch::tensor(kept, torch::kInt64)).contiguous();
     return batch;
 }
 

@@ -59,34 +59,91 @@ cv::Mat Preprocessor::fitUnchecked(const cv::Mat &decoded) const
     else
         img = decoded;
 
+    if (spec_.resize != ResizePolicy::Pad)
+        return toUnitFloat(resizedToSpec(img));
     const int W = spec_.width, H = spec_.height;
-    switch (spec_.resize) {
-    case ResizePolicy::Stretch:
-        img = resized(img, W, H);
-        break;
-    case ResizePolicy::CenterCrop: {
-        // Crop in source pixels first (the W×H window of the image scaled so its shorter side is resizeTo), then
-        // resize only that window: a 1×20000 strip never becomes a 256×5,000,000 intermediate.
-        const double scale = std::max({double(spec_.resizeTo) / std::min(img.cols, img.rows),
-                                       double(W) / img.cols, double(H) / img.rows});
-        const int cw = std::clamp(int(std::lround(W / scale)), 1, img.cols);
-        const int ch = std::clamp(int(std::lround(H / scale)), 1, img.rows);
-        img = resized(img(cv::Rect((img.cols - cw) / 2, (img.rows - ch) / 2, cw, ch)), W, H);
-        break;
+    const double scale = std::min(double(W) / img.cols, double(H) / img.rows);
+    const int w = std::clamp(int(img.cols * scale + 0.5), 1, W), h = std::clamp(int(img.rows * scale + 0.5), 1, H);
+    cv::Mat inner = toUnitFloat(resized(img, w, h));
+    cv::Scalar mean;
+    for (int c = 0; c < spec_.channels; ++c)
+        mean[c] = spec_.mean[c] / spec_.range;
+    cv::Mat canvas(H, W, inner.type(), mean);
+    inner.copyTo(canvas(cv::Rect((W - w) / 2, (H - h) / 2, w, h)));
+    return canvas;
+}
+
+cv::Mat Preprocessor::resizedToSpec(const cv::Mat &img) const
+{
+    const int W = spec_.width, H = spec_.height;
+    if (spec_.resize == ResizePolicy::Stretch)
+        return resized(img, W, H);
+    // Crop in source pixels first (the W×H window of the image scaled so its shorter side is resizeTo), then
+    // resize only that window: a 1×20000 strip never becomes a 256×5,000,000 intermediate.
+    const double scale = std::max({double(spec_.resizeTo) / std::min(img.cols, img.rows), double(W) / img.cols,
+                                   double(H) / img.rows});
+    const int cw = std::clamp(int(std::lround(W / scale)), 1, img.cols);
+    const int ch = std::clamp(int(std::lround(H / scale)), 1, img.rows);
+    return resized(img(cv::Rect((img.cols - cw) / 2, (img.rows - ch) / 2, cw, ch)), W, H);
+}
+
+void Preprocessor::tensorInto(const cv::Mat &decoded, const torch::Tensor &chw) const
+{
+    const int C = spec_.channels;
+    if (chw.scalar_type() != torch::kFloat32 || !chw.is_contiguous() || chw.dim() != 3 || chw.size(0) != C ||
+        chw.size(1) != spec_.height || chw.size(2) != spec_.width)
+        throw UsageError("tensorInto needs a contiguous " + std::to_string(C) + "×" + std::to_string(spec_.height) +
+                         "×" + std::to_string(spec_.width) + " float tensor");
+    const bool fast = !decoded.empty() && decoded.depth() == CV_8U && spec_.resize != ResizePolicy::Pad &&
+                      (decoded.channels() == 1 || decoded.channels() == 3) && (C == 1 || C == 3);
+    if (!fast) {
+        copyInto(fit(decoded), chw);
+        normaliseInPlace(chw.unsqueeze(0));
+        return;
     }
-    case ResizePolicy::Pad: {
-        const double scale = std::min(double(W) / img.cols, double(H) / img.rows);
-        const int w = std::clamp(int(img.cols * scale + 0.5), 1, W), h = std::clamp(int(img.rows * scale + 0.5), 1, H);
-        cv::Mat inner = toUnitFloat(resized(img, w, h));
-        cv::Scalar mean;
-        for (int c = 0; c < spec_.channels; ++c)
-            mean[c] = spec_.mean[c] / spec_.range;
-        cv::Mat canvas(H, W, inner.type(), mean);
-        inner.copyTo(canvas(cv::Rect((W - w) / 2, (H - h) / 2, w, h)));
-        return canvas;
+    cv::Mat px;
+    try {
+        // Grey for a grey model is the one conversion that must come before resizing (it mixes channels).
+        cv::Mat img = decoded;
+        if (C == 1 && decoded.channels() == 3)
+            cv::cvtColor(decoded, img, cv::COLOR_BGR2GRAY);
+        px = resizedToSpec(img);
+    } catch (const cv::Exception &e) {
+        throw DataError("cannot preprocess a " + std::to_string(decoded.cols) + "×" + std::to_string(decoded.rows) +
+                        " image: " + e.err);
     }
+    // table[c][v]: what toUnitFloat and normaliseInPlace (· range, − mean, ÷ std) make of v — the first by the
+    // same OpenCV call on the 256 values.
+    cv::Mat ramp(1, 256, CV_8U);
+    for (int v = 0; v < 256; ++v)
+        ramp.at<unsigned char>(0, v) = static_cast<unsigned char>(v);
+    const cv::Mat unit = toUnitFloat(ramp);
+    float table[3][256];
+    for (int c = 0; c < C; ++c)
+        for (int v = 0; v < 256; ++v) {
+            const float f = unit.at<float>(0, v);
+            const float scaled = f * spec_.range;
+            const float centred = scaled - spec_.mean[c];
+            table[c][v] = centred / spec_.std[c];
+        }
+    const int H = spec_.height, W = spec_.width, from = px.channels();
+    const std::int64_t plane = static_cast<std::int64_t>(H) * W;
+    float *out = chw.data_ptr<float>();
+    for (int y = 0; y < H; ++y) {
+        const unsigned char *row = px.ptr<unsigned char>(y);
+        float *o = out + static_cast<std::int64_t>(y) * W;
+        if (from == 1) {
+            for (int c = 0; c < C; ++c)
+                for (int x = 0; x < W; ++x)
+                    o[c * plane + x] = table[c][row[x]];
+        } else { // BGR in, RGB out
+            for (int x = 0; x < W; ++x) {
+                o[x] = table[0][row[3 * x + 2]];
+                o[plane + x] = table[1][row[3 * x + 1]];
+                o[2 * plane + x] = table[2][row[3 * x]];
+            }
+        }
     }
-    return toUnitFloat(img);
 }
 
 torch::Tensor Preprocessor::normalise(const cv::Mat &fitted) const

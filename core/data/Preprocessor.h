@@ -29,11 +29,19 @@ public:
     /// Copies a fitted H×W×C image into a contiguous C×H×W float tensor (a slice of a batch).
     static void copyInto(const cv::Mat &fitted, const torch::Tensor &chw);
 
+    /// tensor(decoded) written into `chw` (a contiguous C×H×W float32 slice of a batch), bit for bit. 8-bit images
+    /// take a shorter road: resized as decoded (BGR or grey; resizing works on each channel alone, so the order
+    /// does not matter), then one pass through a 256-entry table per channel that holds exactly what the float
+    /// conversion and the normalisation compute, swapping BGR to RGB on the way. Throws DataError like fit().
+    void tensorInto(const cv::Mat &decoded, const torch::Tensor &chw) const;
+
     /// A fitted image (output of fit()) as a 3×H×W float tensor in [0, 1] for display (grey repeated to RGB).
     static torch::Tensor rgb(const cv::Mat &fitted);
 
 private:
     cv::Mat fitUnchecked(const cv::Mat &decoded) const;
+    /// Stretch or centre crop to spec size, in the image's own depth and channels (not for ResizePolicy::Pad).
+    cv::Mat resizedToSpec(const cv::Mat &img) const;
     InputSpec spec_;
 };
 

@@ -3,6 +3,7 @@
 #include "common/Error.h"
 #include "common/NpyMatrixFile.h"
 #include "scan/ScanLayout.h"
+#include "scan/TopKRecords.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -22,7 +23,9 @@ namespace convscope {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: top-k entries as rows (`accepted`, `topk`); 2: as binary records (`accepted_batches`, `topk_records`, see
+// TopKRecords). Version 2 still reads the rows of scans written by version 1.
+constexpr int kSchemaVersion = 2;
 
 QString q(const std::string &s)
 {
@@ -100,6 +103,10 @@ ProjectStore::ProjectStore(const std::string &dir) : dir_(QDir(q(dir)).absoluteP
         "CREATE TABLE IF NOT EXISTS topk(scan INTEGER NOT NULL, layer INTEGER NOT NULL, ranking INTEGER NOT NULL, "
         "channel INTEGER NOT NULL, rank INTEGER NOT NULL, image INTEGER, value REAL, y INTEGER, x INTEGER, "
         "PRIMARY KEY(scan, layer, ranking, channel, rank)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS accepted_batches(scan INTEGER NOT NULL, first INTEGER NOT NULL, entries BLOB, "
+        "PRIMARY KEY(scan, first))",
+        "CREATE TABLE IF NOT EXISTS topk_records(scan INTEGER NOT NULL, layer INTEGER NOT NULL, "
+        "ranking INTEGER NOT NULL, entries BLOB, PRIMARY KEY(scan, layer, ranking))",
     };
     for (const char *sql : schema)
         run(db, dir_, sql);
@@ -109,6 +116,8 @@ ProjectStore::ProjectStore(const std::string &dir) : dir_(QDir(q(dir)).absoluteP
     else if (version.value(0).toInt() > kSchemaVersion)
         throw DataError("the project in '" + dir_ + "' was written by a newer Convscope (schema " +
                         s(version.value(0)) + ")");
+    else if (version.value(0).toInt() < kSchemaVersion) // the tables above are there now; older rows stay readable
+        run(db, dir_, "UPDATE meta SET value=? WHERE key='schema'", {kSchemaVersion});
 }
 
 ProjectStore::~ProjectStore()
@@ -273,7 +282,7 @@ void ProjectStore::discard(std::int64_t id)
     if (!db.transaction())
         fail(dir_, db.lastError(), "starting a transaction");
     try {
-        for (const char *table : {"images", "accepted", "topk"})
+        for (const char *table : {"images", "accepted", "topk", "accepted_batches", "topk_records"})
             run(db, dir_, QString("DELETE FROM %1 WHERE scan=?").arg(table), {static_cast<qint64>(id)});
         run(db, dir_, "UPDATE scans SET done=0, complete=0, seconds=0 WHERE id=?", {static_cast<qint64>(id)});
         if (!db.commit())
@@ -303,6 +312,11 @@ std::vector<std::vector<TopKTracker::Accepted>> ProjectStore::acceptedEntries(st
                           {static_cast<float>(r.value(3).toDouble()), r.value(2).toLongLong(), r.value(4).toInt(),
                            r.value(5).toInt()}});
     }
+    // Replaying is order-free (a top k of a set), so the rows of version 1 and the records of version 2 mix.
+    QSqlQuery batches = run(db, dir_, "SELECT entries FROM accepted_batches WHERE scan=? ORDER BY first",
+                            {static_cast<qint64>(id)});
+    while (batches.next())
+        TopKRecords::unpackAccepted(batches.value(0).toByteArray(), out);
     return out;
 }
 
@@ -353,19 +367,12 @@ void ProjectStore::recordBatch(std::int64_t id, const ScanBatch &batch, const Im
             addImage(batch.indices[i], batch.labels.at(i), batch.predicted.at(i), batch.confidence.at(i), QVariant());
         for (const auto &sk : batch.skipped)
             addImage(sk.index, source.label(sk.index), -1, QVariant(), q(sk.reason));
-        QSqlQuery accepted(db);
-        accepted.prepare("INSERT INTO accepted(scan, tracker, channel, image, value, y, x) VALUES(?, ?, ?, ?, ?, ?, ?)");
-        for (size_t t = 0; t < batch.accepted.size(); ++t)
-            for (const auto &a : batch.accepted[t]) {
-                for (const QVariant &v : {QVariant(static_cast<qint64>(id)), QVariant(static_cast<int>(t)),
-                                          QVariant(static_cast<qint64>(a.channel)),
-                                          QVariant(static_cast<qint64>(a.entry.image)),
-                                          QVariant(static_cast<double>(a.entry.value)), QVariant(a.entry.y),
-                                          QVariant(a.entry.x)})
-                    accepted.addBindValue(v);
-                if (!accepted.exec())
-                    fail(dir_, accepted.lastError(), "recording top-k entries");
-            }
+        size_t entries = 0;
+        for (const auto &t : batch.accepted)
+            entries += t.size();
+        if (entries > 0)
+            run(db, dir_, "INSERT OR REPLACE INTO accepted_batches(scan, first, entries) VALUES(?, ?, ?)",
+                {static_cast<qint64>(id), static_cast<qint64>(batch.first), TopKRecords::packAccepted(batch.accepted)});
         run(db, dir_, "UPDATE scans SET done=?, updated=?, seconds=seconds+? WHERE id=?",
             {static_cast<qint64>(batch.first + batch.count), QDateTime::currentDateTimeUtc().toString(Qt::ISODate),
              seconds, static_cast<qint64>(id)});
@@ -383,28 +390,24 @@ void ProjectStore::complete(std::int64_t id, const Scan &scan)
     if (!db.transaction())
         fail(dir_, db.lastError(), "starting a transaction");
     try {
-        run(db, dir_, "DELETE FROM topk WHERE scan=?", {static_cast<qint64>(id)});
+        for (const char *table : {"topk", "topk_records"})
+            run(db, dir_, QString("DELETE FROM %1 WHERE scan=?").arg(table), {static_cast<qint64>(id)});
         QSqlQuery insert(db);
-        insert.prepare("INSERT INTO topk(scan, layer, ranking, channel, rank, image, value, y, x) "
-                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        insert.prepare("INSERT INTO topk_records(scan, layer, ranking, entries) VALUES(?, ?, ?, ?)");
         for (size_t l = 0; l < scan.layers().size(); ++l)
             for (int ranking = 0; ranking < 2; ++ranking) {
                 const TopKTracker &t = ranking ? scan.layers()[l].byMean : scan.layers()[l].byMax;
-                for (std::int64_t c = 0; c < t.channels(); ++c) {
-                    const auto top = t.top(c);
-                    for (size_t j = 0; j < top.size(); ++j) {
-                        for (const QVariant &v :
-                             {QVariant(static_cast<qint64>(id)), QVariant(static_cast<int>(l)), QVariant(ranking),
-                              QVariant(static_cast<qint64>(c)), QVariant(static_cast<int>(j)),
-                              QVariant(static_cast<qint64>(top[j].image)), QVariant(static_cast<double>(top[j].value)),
-                              QVariant(top[j].y), QVariant(top[j].x)})
-                            insert.addBindValue(v);
-                        if (!insert.exec())
-                            fail(dir_, insert.lastError(), "writing the top-k table");
-                    }
-                }
+                std::vector<std::vector<TopKTracker::Entry>> top(static_cast<size_t>(t.channels()));
+                for (std::int64_t c = 0; c < t.channels(); ++c)
+                    top[static_cast<size_t>(c)] = t.top(c);
+                for (const QVariant &v : {QVariant(static_cast<qint64>(id)), QVariant(static_cast<int>(l)),
+                                          QVariant(ranking), QVariant(TopKRecords::packTop(top, t.k()))})
+                    insert.addBindValue(v);
+                if (!insert.exec())
+                    fail(dir_, insert.lastError(), "writing the top-k table");
             }
-        run(db, dir_, "DELETE FROM accepted WHERE scan=?", {static_cast<qint64>(id)});
+        for (const char *table : {"accepted", "accepted_batches"})
+            run(db, dir_, QString("DELETE FROM %1 WHERE scan=?").arg(table), {static_cast<qint64>(id)});
         run(db, dir_, "UPDATE scans SET complete=1, done=total, updated=? WHERE id=?",
             {QDateTime::currentDateTimeUtc().toString(Qt::ISODate), static_cast<qint64>(id)});
         if (!db.commit())
@@ -445,12 +448,19 @@ std::vector<std::vector<TopKTracker::Entry>> ProjectStore::topOfLayer(std::int64
                         std::to_string(info.total) + " images); run the scan again to complete it");
     if (layer < 0 || layer >= static_cast<int>(info.layers.size()))
         throw UsageError("scan " + std::to_string(id) + " has no layer " + std::to_string(layer));
-    std::vector<std::vector<TopKTracker::Entry>> out(static_cast<size_t>(info.channels[static_cast<size_t>(layer)]));
+    const std::int64_t channels = info.channels[static_cast<size_t>(layer)];
+    const int ranking = statistic == TopKTracker::Statistic::SpatialMean ? 1 : 0;
     QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    QSqlQuery record = run(db, dir_, "SELECT entries FROM topk_records WHERE scan=? AND layer=? AND ranking=?",
+                           {static_cast<qint64>(id), layer, ranking});
+    if (record.next())
+        return TopKRecords::unpackTop(record.value(0).toByteArray(), channels, info.k);
+    // A scan completed by version 1: one row per entry.
+    std::vector<std::vector<TopKTracker::Entry>> out(static_cast<size_t>(channels));
     QSqlQuery r = run(db, dir_,
                       "SELECT channel, image, value, y, x FROM topk WHERE scan=? AND layer=? AND ranking=? "
                       "ORDER BY channel, rank",
-                      {static_cast<qint64>(id), layer, statistic == TopKTracker::Statistic::SpatialMean ? 1 : 0});
+                      {static_cast<qint64>(id), layer, ranking});
     while (r.next()) {
         const auto c = static_cast<size_t>(r.value(0).toLongLong());
         if (c < out.size())

@@ -4,8 +4,9 @@
 //
 // Writes are transactional: a scan batch lands whole or not at all (feature rows are written before the
 // transaction that marks them done), so a scan killed at any point — `kill -9` included — resumes after its last
-// finished batch with exactly the state it had. While a scan runs, the catalogue keeps only the few top-k entries
-// each batch accepted (replayed on resume); when it completes, the final top-k table replaces them.
+// finished batch with exactly the state it had. While a scan runs, the catalogue keeps the top-k entries each batch
+// accepted (one binary record per batch, replayed on resume); when it completes, one record per (layer, ranking)
+// with the final top k replaces them (TopKRecords).
 // A scan is identified by (model file SHA-256, input settings, dataset, layers, k, features, limit): opening the
 // same again finds it (finished: reused; unfinished: resumed). The batch size is not part of it: results do not
 // depend on it.

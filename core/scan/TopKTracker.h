@@ -6,6 +6,7 @@
 //
 // Building block of the dataset scan: `add` per batch, `top` at the end; `state`/`restore` let a scan resume.
 #include "model/ChannelStatistics.h"
+#include "scan/TopKEntry.h"
 
 #include <torch/types.h>
 
@@ -22,11 +23,7 @@ public:
         SpatialMean, ///< the mean of the map (max-response images by mean); position is -1
     };
 
-    struct Entry {
-        float value = 0;
-        std::int64_t image = -1; ///< dataset index
-        int y = -1, x = -1;      ///< position of the value in the channel's map (SpatialMax), else -1
-    };
+    using Entry = TopKEntry; ///< value, image (dataset index), position y, x (SpatialMax; else -1)
 
     TopKTracker(std::int64_t channels, int k, Statistic statistic = Statistic::SpatialMax);
 
@@ -42,13 +39,11 @@ public:
     /// Offers one candidate to a channel (the same rule as add); true when it entered the top k.
     bool offer(std::int64_t channel, const Entry &candidate);
 
-    /// Candidates that entered some channel's top k during add() since the last take. Replaying them with offer()
-    /// into a fresh tracker rebuilds this one's state exactly (a candidate that never entered can never be in the
-    /// final top k), which is how a scan logs its progress in a few rows per batch and resumes after a kill.
-    struct Accepted {
-        std::int64_t channel;
-        Entry entry;
-    };
+    /// Candidates that entered some channel's top k during add() since the last take and are still in it. Replaying
+    /// them with offer() into a fresh tracker rebuilds this one's state exactly (a candidate that never entered, or
+    /// was pushed out again before the take by k better ones, can never be in the final top k), which is how a scan
+    /// logs its progress in a few entries per batch and resumes after a kill.
+    using Accepted = TopKAccepted;
     void setRecording(bool on) { recording_ = on; }
     std::vector<Accepted> takeAccepted();
 

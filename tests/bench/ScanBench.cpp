@@ -16,6 +16,7 @@
 #include <QTemporaryDir>
 
 #include <algorithm>
+#include <tuple>
 #include <cstdlib>
 
 #include <cstdio>
@@ -41,6 +42,22 @@ private:
     std::int64_t count_;
 };
 
+/// The calls a scan's forward pass asks the probe for: whole outputs (vectors) and maps reduced in the graph.
+std::pair<std::vector<int>, std::vector<int>> probeCalls(const Model &model, const Scan &scan)
+{
+    std::vector<int> full, reduced;
+    auto add = [&](int layer) {
+        auto &list = model.layers()[static_cast<size_t>(layer)].outputShape.size() == 4 ? reduced : full;
+        if (std::find(list.begin(), list.end(), layer) == list.end())
+            list.push_back(layer);
+    };
+    for (const auto &r : scan.layers())
+        add(r.layer);
+    for (const auto &f : scan.features())
+        add(f.layer);
+    return {full, reduced};
+}
+
 long peakRssMb()
 {
     rusage u{};
@@ -50,9 +67,9 @@ long peakRssMb()
 
 } // namespace
 
-int main(int argc, char **argv)
+/// The demo model over the Fashion-MNIST test set (5 layers): throughput, memory, the PyTorch reference.
+static void demo(int threads)
 {
-    const int threads = RuntimePolicy::init(argv);
     auto model = Model::load(CONVSCOPE_SOURCE_DIR "/resources/demo/fashion_cnn.pt");
     const std::string dataset = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
     auto source = ImageSource::open(dataset);
@@ -82,18 +99,7 @@ int main(int argc, char **argv)
     // What the scan's forward pass alone costs (same layers and features; maps reduced to per-channel statistics
     // inside the graph, vectors whole) over the prepared tensors: the rest of the gap is the pipeline's.
     std::vector<int> full, reduced;
-    {
-        Scan probeScan(model, *source, Scan::Options{});
-        auto add = [&](int layer) {
-            auto &list = model->layers()[static_cast<size_t>(layer)].outputShape.size() == 4 ? reduced : full;
-            if (std::find(list.begin(), list.end(), layer) == list.end())
-                list.push_back(layer);
-        };
-        for (const auto &r : probeScan.layers())
-            add(r.layer);
-        for (const auto &f : probeScan.features())
-            add(f.layer);
-    }
+    std::tie(full, reduced) = probeCalls(*model, Scan(model, *source, Scan::Options{}));
     std::vector<Probe::Reduced> stats;
     auto probeOnly = [&] {
         for (const auto &x : prepared)
@@ -221,6 +227,198 @@ int main(int argc, char **argv)
                     equal == channels ? " (all)" : " — MISMATCH");
     } else {
         std::printf("pytorch reference: could not run %s\n", command.c_str());
+    }
+}
+
+namespace {
+
+/// The folder of bench inputs (scan_inputs.py): made once under the build tree, reused after.
+std::string benchInputs()
+{
+    const std::string dir = CONVSCOPE_BINARY_DIR "/bench-inputs";
+    if (!QFile::exists(QString::fromStdString(dir + "/large/159.jpg"))) {
+        std::printf("making the bench inputs in %s (models, 160 small and 160 12-megapixel photos; minutes)\n",
+                    dir.c_str());
+        std::fflush(stdout);
+        const std::string command = "/usr/bin/python3 " CONVSCOPE_SOURCE_DIR "/tests/bench/scan_inputs.py " + dir;
+        if (std::system(command.c_str()) != 0)
+            throw std::runtime_error("could not make the bench inputs: " + command);
+    }
+    return dir;
+}
+
+/// A stored scan (as `convscope scan` runs it: default layers and features, written to a project folder) against
+/// a bare forward pass over the same images prepared beforehand, interleaved batch by batch (alternating which
+/// goes first), `passes` times over. Prints the ratio and the set-up time of a cold start.
+struct DeepResult {
+    double ratio = 0, setup = 0;
+};
+
+DeepResult deepModel(const std::string &name, const std::string &modelPath, const std::string &folder, int passes)
+{
+    const int batch = 64;
+    // Cold start: load → scan ready (layers, receptive fields, project catalogue) → first batch done.
+    QTemporaryDir projects;
+    int round = 0;
+    auto options = [&] {
+        StoredScan::Options o;
+        o.scan.batchSize = batch;
+        o.project = projects.filePath(QString::number(round++)).toStdString();
+        return o;
+    };
+    std::shared_ptr<const ImageSource> source = ImageSource::open(folder);
+    std::shared_ptr<const Model> model;
+    const double loadS = bench::seconds([&] { model = Model::load(modelPath); });
+    std::unique_ptr<StoredScan> cold;
+    const double readyS = bench::seconds([&] { cold = std::make_unique<StoredScan>(model, source, folder, options()); });
+    const double firstS = bench::seconds([&] { cold->run(1); });
+    cold.reset();
+
+    BatchReader reader(*source, Preprocessor(model->input()));
+    std::vector<torch::Tensor> prepared;
+    for (std::int64_t first = 0; first < source->size(); first += batch)
+        prepared.push_back(reader.read(first, batch, 1).input);
+    for (const auto &x : prepared) // warm-up: the graph executor profiles its first runs
+        model->forward(x);
+    const double firstBare = bench::seconds([&] { model->forward(prepared[0]); });
+    {
+        StoredScan warm(model, source, folder, options());
+        while (warm.run(1)) {
+        }
+    }
+    double bareSum = 0, scanSum = 0;
+    std::vector<double> passRatios;
+    size_t layers = 0;
+    for (int pass = 0; pass < passes; ++pass) {
+        StoredScan scan(model, source, folder, options());
+        layers = scan.scan().layers().size();
+        double b = 0, sc = 0;
+        for (size_t i = 0; i < prepared.size(); ++i) {
+            auto bare = [&] { b += bench::seconds([&] { model->forward(prepared[i]); }); };
+            auto scanned = [&] { sc += bench::seconds([&] { scan.run(1); }); };
+            if ((i + static_cast<size_t>(pass)) % 2 == 0) {
+                bare();
+                scanned();
+            } else {
+                scanned();
+                bare();
+            }
+        }
+        if (scan.done() != source->size() || !scan.info().complete)
+            throw std::runtime_error("the interleaved scan did not finish");
+        passRatios.push_back(b / sc);
+        bareSum += b;
+        scanSum += sc;
+    }
+    // Where the rest goes: the scan's forward pass alone (interleaved per batch), and decoding on one thread.
+    std::vector<int> full, reduced;
+    std::tie(full, reduced) = probeCalls(*model, Scan(model, *source, Scan::Options{}));
+    std::vector<Probe::Reduced> stats;
+    double probeBare = 0, probeSum = 0;
+    for (int pass = 0; pass < passes; ++pass)
+        for (const auto &x : prepared) {
+            probeBare += bench::seconds([&] { model->forward(x); });
+            probeSum += bench::seconds([&] { model->probe().run(x, full, reduced, stats); });
+        }
+    const double decodeS = bench::seconds([&] {
+        for (std::int64_t first = 0; first < source->size(); first += batch)
+            reader.read(first, batch, 1);
+    });
+    DeepResult r;
+    r.ratio = bareSum / scanSum;
+    r.setup = loadS + readyS + std::max(0.0, firstS - firstBare);
+    std::string each;
+    for (double p : passRatios)
+        each += " " + std::to_string(p).substr(0, 5);
+    std::printf("%-19s %3zu layers  bare %6.1f ms/img  scan %6.1f ms/img  ratio %.3f (passes%s)  set-up %.2f s "
+                "(load %.2f, scan ready %.2f, first batch %.2f s vs bare %.2f s)\n"
+                "%-19s forward pass alone %.3f of bare; decoding + preprocessing %.2f ms/img on one thread\n",
+                name.c_str(), layers, 1e3 * bareSum / passes / static_cast<double>(source->size()),
+                1e3 * scanSum / passes / static_cast<double>(source->size()), r.ratio, each.c_str(), r.setup, loadS,
+                readyS, firstS, firstBare, "", probeBare / probeSum,
+                1e3 * decodeS / static_cast<double>(source->size()));
+    std::fflush(stdout);
+    return r;
+}
+
+/// The same photos stored small (384×256) and as 12-megapixel JPEGs, scanned interleaved batch by batch.
+void largePhotos(const std::string &name, const std::string &modelPath, const std::string &inputs, int passes)
+{
+    auto model = Model::load(modelPath);
+    const std::string smallDir = inputs + "/small", largeDir = inputs + "/large";
+    std::shared_ptr<const ImageSource> small = ImageSource::open(smallDir), large = ImageSource::open(largeDir);
+    QTemporaryDir projects;
+    int round = 0;
+    auto options = [&] {
+        StoredScan::Options o;
+        o.project = projects.filePath(QString::number(round++)).toStdString();
+        return o;
+    };
+    {
+        StoredScan warm(model, small, smallDir, options());
+        while (warm.run(1)) {
+        }
+    }
+    double smallSum = 0, largeSum = 0;
+    for (int pass = 0; pass < passes; ++pass) {
+        StoredScan a(model, small, smallDir, options()), b(model, large, largeDir, options());
+        for (int i = 0; a.done() < a.total(); ++i) {
+            auto runSmall = [&] { smallSum += bench::seconds([&] { a.run(1); }); };
+            auto runLarge = [&] { largeSum += bench::seconds([&] { b.run(1); }); };
+            if ((i + pass) % 2 == 0) {
+                runSmall();
+                runLarge();
+            } else {
+                runLarge();
+                runSmall();
+            }
+        }
+        while (b.run(1)) {
+        }
+    }
+    std::printf("%-19s 160 photos: 384×256 %.2f s, 12 megapixels %.2f s per pass: large/small %.3f (goal <= 1.10)\n",
+                name.c_str(), smallSum / passes, largeSum / passes, largeSum / smallSum);
+    std::fflush(stdout);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    const int threads = RuntimePolicy::init(argv);
+    // ScanBench [--only demo,deep,photos] [--models a,b] [--passes N]
+    std::string only = "demo,deep,photos", models = "mobilenet_v3_small,resnet50,densenet121,efficientnet_b0";
+    int passes = 3;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i];
+        if (flag == "--only")
+            only = argv[i + 1];
+        else if (flag == "--models")
+            models = argv[i + 1];
+        else if (flag == "--passes")
+            passes = std::max(1, std::atoi(argv[i + 1]));
+    }
+    auto wants = [&](const std::string &part) { return ("," + only + ",").find("," + part + ",") != std::string::npos; };
+    if (wants("demo"))
+        demo(threads);
+    if (!wants("deep") && !wants("photos"))
+        return 0;
+    const std::string inputs = benchInputs();
+    std::vector<std::string> names;
+    for (const QString &m : QString::fromStdString(models).split(',', Qt::SkipEmptyParts))
+        names.push_back(m.toStdString());
+    if (wants("deep")) {
+        std::printf("\ndeep models, default layers and features, stored scan vs bare forward, 160 photos (384×256 "
+                    "JPEG), batch 64, %d threads, interleaved per batch (goals: ratio >= 0.90, set-up < 3 s)\n",
+                    threads);
+        for (const auto &n : names)
+            deepModel(n, inputs + "/models/" + n + ".pt", inputs + "/small", passes);
+    }
+    if (wants("photos")) {
+        std::printf("\nlarge photos: the same 160 photos small and at 12 megapixels, stored scans interleaved per "
+                    "batch\n");
+        for (const auto &n : {std::string("mobilenet_v3_small"), std::string("resnet50")})
+            largePhotos(n, inputs + "/models/" + n + ".pt", inputs, passes);
     }
     return 0;
 }

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -154,6 +155,22 @@ def catalogue_seeds(out, project):
                       {"name": "features:avg", "layer": "features", "dims": 64}], separators=(",", ":")))
 
 
+def topk_seeds(out, project):
+    """Top-k records (TopKRecords): the demo scan's final rankings (2 bytes first: trackers, k), and handwritten
+    accepted entries (tracker u32, channel u32, image i64, value f32, y i32, x i32)."""
+    catalog = os.path.join(project, "catalog.sqlite") if project else ""
+    if os.path.isfile(catalog):
+        with sqlite3.connect(catalog) as db:
+            for layer, ranking, blob in db.execute("SELECT layer, ranking, entries FROM topk_records LIMIT 4"):
+                write(out, "topk_records", "top%d-%d" % (layer, ranking), bytes([4, 9]) + bytes(blob)[:20 * 9 * 4])
+    else:
+        note("no real top-k records (see above)")
+    accepted = b"".join(struct.pack("<IIqfii", t, c, i, v, y, x)
+                        for t, c, i, v, y, x in [(0, 3, 17, 2.5, 4, 5), (1, 0, 1 << 40, -1.0, -1, -1),
+                                                 (3, 70000, 2, float("nan"), 0, 0)])
+    write(out, "topk_records", "accepted", bytes([4, 9]) + accepted)
+
+
 def index_seeds(out, project):
     found = 0
     for name in sorted(os.listdir(project)) if project and os.path.isdir(project) else []:
@@ -216,6 +233,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         project = demo_project(cli, work)
         catalogue_seeds(out, project)
+        topk_seeds(out, project)
         index_seeds(out, project)
     archive_seeds(out)
     for target in sorted(os.listdir(out)):

@@ -1,6 +1,7 @@
 // Preprocessing: channel conversion, resize policies, normalisation.
 #include "CatchTorch.h"
 
+#include "common/Error.h"
 #include "data/Preprocessor.h"
 
 #include <opencv2/imgproc.hpp>
@@ -78,4 +79,50 @@ TEST_CASE("a 1×1 image is enlarged, not rejected", "[data][preprocess]")
     spec.resize = ResizePolicy::CenterCrop;
     cv::Mat one(1, 1, CV_8UC3, cv::Scalar(1, 2, 3));
     CHECK(Preprocessor(spec).tensor(one).sizes() == torch::IntArrayRef({3, 224, 224}));
+}
+
+TEST_CASE("tensorInto writes exactly what tensor() computes: 8-bit, 16-bit, grey and colour, every resize policy",
+          "[data][preprocess]")
+{
+    cv::RNG rng(5);
+    std::vector<cv::Mat> images;
+    for (auto [w, h] : {std::pair{384, 256}, std::pair{97, 131}, std::pair{224, 224}, std::pair{20, 900}}) {
+        for (int type : {CV_8UC3, CV_8UC1, CV_16UC3}) {
+            cv::Mat m(h, w, type);
+            rng.fill(m, cv::RNG::UNIFORM, 0, type == CV_16UC3 ? 65536 : 256);
+            images.push_back(m);
+        }
+    }
+    cv::Mat ramp(1, 256, CV_8UC3); // every byte value in every channel
+    for (int v = 0; v < 256; ++v)
+        ramp.at<cv::Vec3b>(0, v) = cv::Vec3b(v, static_cast<unsigned char>(255 - v), static_cast<unsigned char>(v ^ 0x5a));
+    images.push_back(ramp);
+    for (ResizePolicy policy : {ResizePolicy::Stretch, ResizePolicy::CenterCrop, ResizePolicy::Pad})
+        for (int channels : {3, 1}) {
+            InputSpec spec;
+            spec.width = 64;
+            spec.height = 48;
+            spec.resizeTo = 56;
+            spec.channels = channels;
+            spec.resize = policy;
+            if (channels == 1) {
+                spec.mean = {0.3f};
+                spec.std = {0.7f};
+            } else {
+                spec.range = 255;
+                spec.mean = {123.7f, 116.3f, 103.5f};
+                spec.std = {58.4f, 57.1f, 57.4f};
+            }
+            const Preprocessor pre(spec);
+            for (const cv::Mat &img : images) {
+                INFO(resizePolicyName(policy) << ", " << channels << " channel(s), " << img.cols << "×" << img.rows
+                                               << " type " << img.type());
+                torch::Tensor slot = torch::full({channels, 48, 64}, std::nanf(""));
+                pre.tensorInto(img, slot);
+                CHECK(torch::equal(slot, pre.tensor(img)));
+            }
+        }
+    InputSpec spec;
+    CHECK_THROWS_AS(Preprocessor(spec).tensorInto(images[0], torch::empty({3, 5, 5})), UsageError);
+    CHECK_THROWS_AS(Preprocessor(spec).tensorInto(cv::Mat(), torch::empty({3, spec.height, spec.width})), DataError);
 }
