@@ -89,6 +89,9 @@ int cmdScan(const QStringList &args)
                              "'layer:max' for one pooling of a map; 'none' for none (default: the last scanned "
                              "map, average and max, and every hidden fully connected layer).", "list"});
     p.addOption({"fresh", "Discard a stored scan with the same model, dataset and options, and start again."});
+    p.addOption({"checkpoint", "Record progress in the project at least every SECONDS of scanning (default 3): the "
+                               "most a killed scan loses. 0 records every batch (slower on deep models).",
+                 "seconds"});
     p.addOption({"csv", "Also write the top-k records as CSV: ranking (max|mean), layer, channel, rank, image, "
                         "name, label, y, x, value.", "file"});
     p.addOption({"quiet", "No progress bar."});
@@ -116,6 +119,7 @@ int cmdScan(const QStringList &args)
     o.scan.limit = p.isSet("limit") ? intOption(p, "limit", -1, 1, 2'000'000'000) : -1;
     o.project = p.value("project").toStdString();
     o.fresh = p.isSet("fresh");
+    o.checkpointSeconds = realOption(p, "checkpoint", 3.0, 0.0, 86400.0);
     if (p.isSet("csv")) { // fail before scanning, not after
         QFile probe(p.value("csv"));
         if (!probe.open(QIODevice::WriteOnly | QIODevice::Append))

@@ -2,6 +2,8 @@
 
 #include "common/Error.h"
 
+#include <ATen/Parallel.h>
+
 namespace convscope {
 
 std::vector<int> Scan::defaultLayers(const Model &model)
@@ -137,6 +139,16 @@ void Scan::resume(std::int64_t done, const std::vector<std::vector<TopKTracker::
     done_ = done;
 }
 
+std::vector<std::vector<TopKTracker::Accepted>> Scan::takeAccepted()
+{
+    std::vector<std::vector<TopKTracker::Accepted>> out(2 * results_.size());
+    for (size_t i = 0; i < results_.size(); ++i) {
+        out[2 * i] = results_[i].byMax.takeAccepted();
+        out[2 * i + 1] = results_[i].byMean.takeAccepted();
+    }
+    return out;
+}
+
 std::int64_t Scan::done() const
 {
     return done_;
@@ -166,7 +178,6 @@ void Scan::process(Batch &batch)
     out.count = static_cast<std::int64_t>(batch.indices.size() + batch.skipped.size());
     out.skipped = batch.skipped;
     out.indices = batch.indices;
-    out.accepted.resize(2 * results_.size());
     if (batch.input.defined()) {
         // Maps are reduced to per-channel statistics inside the forward pass; vectors come whole.
         std::vector<Probe::Reduced> reduced;
@@ -179,15 +190,18 @@ void Scan::process(Batch &batch)
                 vectorStats[src.slot] = ChannelStatistics::of(probed.captured[src.slot]);
             return vectorStats[src.slot];
         };
-        for (size_t i = 0; i < results_.size(); ++i) {
-            const ChannelStatistics stats = statsOf(layerSource_[i]); // one set feeds both rankings
-            const auto &shape = model_->layers()[static_cast<size_t>(results_[i].layer)].outputShape;
-            const std::int64_t width = shape.size() == 4 ? shape[3] : 1;
-            results_[i].byMax.addStatistics(stats.max, stats.argmax, width, batch.indices);
-            results_[i].byMean.addStatistics(stats.mean, stats.argmax, width, batch.indices);
-            out.accepted[2 * i] = results_[i].byMax.takeAccepted();
-            out.accepted[2 * i + 1] = results_[i].byMean.takeAccepted();
-        }
+        std::vector<ChannelStatistics> layerStats(results_.size());
+        for (size_t i = 0; i < results_.size(); ++i)
+            layerStats[i] = statsOf(layerSource_[i]); // one set feeds both rankings
+        // The rankings of different layers are independent: the cores the forward pass just left share them.
+        at::parallel_for(0, static_cast<std::int64_t>(results_.size()), 1, [&](std::int64_t begin, std::int64_t end) {
+            for (auto i = static_cast<size_t>(begin); i < static_cast<size_t>(end); ++i) {
+                const auto &shape = model_->layers()[static_cast<size_t>(results_[i].layer)].outputShape;
+                const std::int64_t width = shape.size() == 4 ? shape[3] : 1;
+                results_[i].byMax.addStatistics(layerStats[i].max, layerStats[i].argmax, width, batch.indices);
+                results_[i].byMean.addStatistics(layerStats[i].mean, layerStats[i].argmax, width, batch.indices);
+            }
+        });
         for (size_t f = 0; f < features_.size(); ++f) {
             const Source &src = featureSource_[f];
             switch (features_[f].pooling) {

@@ -60,6 +60,10 @@ public:
     /// that batch does not count as done; the Scan is then spent (resume a new one from what the sink stored).
     void setBatchSink(std::function<void(const ScanBatch &)> sink) { sink_ = std::move(sink); }
 
+    /// Per tracker (trackerIndex order), the entries that entered its top k since the last take and are still in
+    /// it: what a store logs so that resume() rebuilds the rankings (TopKTracker::takeAccepted).
+    std::vector<std::vector<TopKTracker::Accepted>> takeAccepted();
+
     /// Advances by at most `batches` batches; true while images remain.
     bool run(int batches = 1);
     /// One past the last finished image (images are scanned in order).

@@ -51,15 +51,65 @@ StoredScan::StoredScan(std::shared_ptr<const Model> model, std::shared_ptr<const
         scan_->resume(info.done, store_->acceptedEntries(id_));
         resumedAt_ = info.done;
     }
-    last_ = std::chrono::steady_clock::now();
+    checkpointSeconds_ = options.checkpointSeconds;
+    last_ = lastRecord_ = std::chrono::steady_clock::now();
     scan_->setBatchSink([this](const ScanBatch &batch) {
         const auto now = std::chrono::steady_clock::now();
-        store_->recordBatch(id_, batch, *source_, std::chrono::duration<double>(now - last_).count());
+        add(batch, std::chrono::duration<double>(now - last_).count());
         last_ = now;
+        if (std::chrono::duration<double>(now - lastRecord_).count() >= checkpointSeconds_)
+            checkpoint(); // throws: the batch does not count as done (Scan::setBatchSink)
     });
 }
 
-StoredScan::~StoredScan() = default;
+StoredScan::~StoredScan()
+{
+    try {
+        checkpoint();
+    } catch (const std::exception &) {
+        // The catalogue keeps its last record; a later run resumes from there.
+    }
+}
+
+void StoredScan::add(const ScanBatch &batch, double seconds)
+{
+    if (!hasPending_) {
+        pending_.first = batch.first; // (accepted entries of a failed record stay)
+        pendingFeatures_.assign(scan_->features().size(), {});
+        pendingSeconds_ = 0;
+        hasPending_ = true;
+    }
+    pending_.count = batch.first + batch.count - pending_.first;
+    auto append = [](auto &to, const auto &from) { to.insert(to.end(), from.begin(), from.end()); };
+    append(pending_.indices, batch.indices);
+    append(pending_.skipped, batch.skipped);
+    append(pending_.labels, batch.labels);
+    append(pending_.predicted, batch.predicted);
+    append(pending_.confidence, batch.confidence);
+    for (size_t f = 0; f < batch.features.size() && f < pendingFeatures_.size(); ++f)
+        if (batch.features[f].defined() && batch.features[f].size(0) > 0)
+            pendingFeatures_[f].push_back(batch.features[f]);
+    pendingSeconds_ += seconds;
+}
+
+void StoredScan::checkpoint()
+{
+    if (!hasPending_)
+        return;
+    // Entries of an earlier attempt that failed stay in pending_.accepted: they go out with this one.
+    auto taken = scan_->takeAccepted();
+    pending_.accepted.resize(taken.size());
+    for (size_t t = 0; t < taken.size(); ++t)
+        pending_.accepted[t].insert(pending_.accepted[t].end(), taken[t].begin(), taken[t].end());
+    pending_.features.clear();
+    for (auto &parts : pendingFeatures_)
+        pending_.features.push_back(parts.empty() ? torch::Tensor() : torch::cat(parts));
+    store_->recordBatch(id_, pending_, *source_, pendingSeconds_);
+    hasPending_ = false;
+    pending_ = ScanBatch{};
+    pendingFeatures_.clear();
+    lastRecord_ = std::chrono::steady_clock::now();
+}
 
 bool StoredScan::run(int batches)
 {
@@ -67,6 +117,7 @@ bool StoredScan::run(int batches)
         return false;
     if (scan_->run(batches))
         return true;
+    checkpoint();
     if (!store_->scan(id_).complete)
         store_->complete(id_, *scan_);
     return false;

@@ -1,6 +1,8 @@
 #pragma once
 // A dataset scan backed by a project folder: finds the stored scan for (model, dataset, options) and reuses it
-// when complete, resumes it after its last finished batch when not, and records every batch as it goes.
+// when complete, resumes it after its last recorded batch when not, and records its progress as it goes: every
+// `checkpointSeconds` (one transaction for the batches since the last record, whose top-k log then holds only the
+// entries still ranked), at the end, and when the object is destroyed (a stopped scan keeps everything it did).
 // init in the constructor, then run(batches) until false — the same loop for the CLI and the GUI worker.
 #include "scan/ProjectStore.h"
 #include "scan/Scan.h"
@@ -16,6 +18,10 @@ public:
         Scan::Options scan;
         std::string project; ///< project folder; empty = ProjectStore default for the dataset (defaultProjectDir)
         bool fresh = false;  ///< discard a stored scan with the same identity and start again
+        /// Most scanning time a killed process can lose: batches are recorded together at least this often. A
+        /// record per batch cost a deep model's first batches more than their forward pass (every channel's 9
+        /// entries, again and again); 0 records every batch.
+        double checkpointSeconds = 3.0;
     };
 
     /// Throws what Scan and ProjectStore throw (UsageError, DataError, IoError).
@@ -26,6 +32,8 @@ public:
     /// Advances by at most `batches` batches (recording each); marks the scan complete at the end.
     /// True while images remain.
     bool run(int batches = 1);
+    /// Records the batches finished since the last record now (the destructor does it too, ignoring errors).
+    void checkpoint();
 
     bool reused() const { return reused_; }           ///< the scan was complete already: nothing to run
     std::int64_t resumedAt() const { return resumedAt_; } ///< images already finished when this run began
@@ -49,7 +57,13 @@ private:
     std::int64_t id_ = -1;
     bool reused_ = false;
     std::int64_t resumedAt_ = 0;
-    std::chrono::steady_clock::time_point last_;
+    std::chrono::steady_clock::time_point last_, lastRecord_;
+    double checkpointSeconds_ = 3.0;
+    ScanBatch pending_;               ///< finished batches not recorded yet, merged (features as a list per batch)
+    std::vector<std::vector<torch::Tensor>> pendingFeatures_;
+    double pendingSeconds_ = 0;
+    bool hasPending_ = false;
+    void add(const ScanBatch &batch, double seconds);
 };
 
 } // namespace convscope

@@ -57,11 +57,11 @@ TEST_CASE("cli scan killed with SIGKILL resumes and equals an uninterrupted scan
     Run whole = cli(common + QStringList{"--project", dir.filePath("a"), "--csv", dir.filePath("a.csv")});
     REQUIRE(whole.code == 0);
 
-    // Small batches make many commits; kill the process once some are in.
+    // Small batches recorded one by one make many commits; kill the process once some are in.
     QProcess victim;
     victim.setProcessEnvironment(cliEnvironment());
     victim.start(QString::fromStdString(testpaths::cli()), common + QStringList{"--project", dir.filePath("b"),
-                                                                                "--batch", "8"});
+                                                                                "--batch", "8", "--checkpoint", "0"});
     REQUIRE(victim.waitForStarted());
     std::int64_t doneAtKill = 0;
     for (int i = 0; i < 3000 && doneAtKill < 200; ++i) {
