@@ -17,11 +17,13 @@ Batch BatchReader::read(std::int64_t first, std::int64_t count, int threads) con
     torch::Tensor rows = torch::empty({count, spec.channels, spec.height, spec.width});
     std::vector<char> ok(static_cast<size_t>(count), 0);
     std::vector<std::string> errors(static_cast<size_t>(count));
+    // Large JPEGs decode at a fraction of their size when the model sees far fewer pixels (decodeReduction).
+    const std::function<int(int, int)> reduction = [this](int w, int h) { return pre_.decodeReduction(w, h); };
     std::atomic<std::int64_t> next{0};
     auto work = [&] {
         for (std::int64_t k = next++; k < count; k = next++) {
             try {
-                pre_.tensorInto(source_.image(first + k), rows[k]);
+                pre_.tensorInto(source_.reducedImage(first + k, reduction), rows[k]);
                 ok[static_cast<size_t>(k)] = 1;
             } catch (const Error &e) {
                 errors[static_cast<size_t>(k)] = e.what();

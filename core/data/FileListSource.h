@@ -12,6 +12,7 @@ public:
     std::string name(std::int64_t index) const override { return files_.at(static_cast<size_t>(index)); }
     int label(std::int64_t) const override { return -1; }
     cv::Mat image(std::int64_t index) const override;
+    cv::Mat reducedImage(std::int64_t index, const std::function<int(int, int)> &reduction) const override;
     std::string description() const override;
 
 private:

@@ -52,6 +52,11 @@ cv::Mat FolderSource::image(std::int64_t index) const
     return ImageDecoder::decodeFile(root_ + "/" + files_.at(static_cast<size_t>(index)));
 }
 
+cv::Mat FolderSource::reducedImage(std::int64_t index, const std::function<int(int, int)> &reduction) const
+{
+    return ImageDecoder::decodeFile(root_ + "/" + files_.at(static_cast<size_t>(index)), reduction);
+}
+
 std::string FolderSource::description() const
 {
     return std::to_string(files_.size()) + " images" +

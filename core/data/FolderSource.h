@@ -15,6 +15,7 @@ public:
     int label(std::int64_t index) const override { return labels_.at(static_cast<size_t>(index)); }
     std::vector<std::string> classNames() const override { return classes_; }
     cv::Mat image(std::int64_t index) const override;
+    cv::Mat reducedImage(std::int64_t index, const std::function<int(int, int)> &reduction) const override;
     std::string description() const override;
 
 private:

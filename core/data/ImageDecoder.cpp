@@ -29,6 +29,16 @@ bool ImageDecoder::isImageFileName(const std::string &path)
 
 cv::Mat ImageDecoder::decodeFile(const std::string &path)
 {
+    return decodeFile(path, Reduction());
+}
+
+cv::Mat ImageDecoder::decode(const std::vector<unsigned char> &bytes, const std::string &name)
+{
+    return decode(bytes, name, Reduction());
+}
+
+cv::Mat ImageDecoder::decodeFile(const std::string &path, const Reduction &reduction)
+{
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in)
         throw IoError("cannot open image '" + path + "': " + std::strerror(errno));
@@ -39,23 +49,36 @@ cv::Mat ImageDecoder::decodeFile(const std::string &path)
     in.seekg(0);
     if (!in.read(reinterpret_cast<char *>(bytes.data()), size))
         throw IoError("cannot read image '" + path + "'");
-    return decode(bytes, path);
+    return decode(bytes, path, reduction);
 }
 
-cv::Mat ImageDecoder::decode(const std::vector<unsigned char> &bytes, const std::string &name)
+cv::Mat ImageDecoder::decode(const std::vector<unsigned char> &bytes, const std::string &name,
+                             const Reduction &reduction)
 {
     if (bytes.empty())
         throw DataError("image '" + name + "' is empty (0 bytes)");
-    if (JpegIntegrity::isJpeg(bytes))
+    int flags = cv::IMREAD_ANYCOLOR | cv::IMREAD_ANYDEPTH;
+    if (JpegIntegrity::isJpeg(bytes)) {
         if (const std::string why = JpegIntegrity::problem(bytes); !why.empty())
             throw DataError("image '" + name + "' is " + why);
+        int width = 0, height = 0;
+        if (reduction && JpegIntegrity::frameSize(bytes, width, height)) {
+            // OpenCV passes the denominator of these flags to libjpeg (scale_num 1); ANYCOLOR keeps grey grey.
+            switch (reduction(width, height)) {
+            case 2: flags |= cv::IMREAD_REDUCED_GRAYSCALE_2; break;
+            case 4: flags |= cv::IMREAD_REDUCED_GRAYSCALE_4; break;
+            case 8: flags |= cv::IMREAD_REDUCED_GRAYSCALE_8; break;
+            default: break;
+            }
+        }
+    }
     if (TiffProbe::isTiff(bytes))
         if (const std::string why = TiffProbe::problem(bytes); !why.empty())
             throw DataError("image '" + name + "' is " + why);
     cv::Mat img;
     try {
         // ANYCOLOR|ANYDEPTH: keeps gray as 1 channel and 16-bit as 16-bit, applies EXIF orientation, drops alpha.
-        img = cv::imdecode(bytes, cv::IMREAD_ANYCOLOR | cv::IMREAD_ANYDEPTH);
+        img = cv::imdecode(bytes, flags);
     } catch (const cv::Exception &e) {
         throw DataError("cannot decode image '" + name + "': " + e.err);
     }

@@ -2,6 +2,7 @@
 // Decodes image files with OpenCV into a form the preprocessor takes.
 #include <opencv2/core.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ public:
     static cv::Mat decodeFile(const std::string &path);
     /// Same for bytes already in memory; `name` is used in messages.
     static cv::Mat decode(const std::vector<unsigned char> &bytes, const std::string &name);
+
+    /// How much smaller a JPEG may be decoded, given its full width and height (as stored, before EXIF
+    /// orientation): 1, 2, 4 or 8 (libjpeg's DCT scaling, which skips most of the inverse transform).
+    using Reduction = std::function<int(int width, int height)>;
+    /// decodeFile/decode, with JPEGs decoded at 1/reduction(width, height) of their size; other formats whole.
+    static cv::Mat decodeFile(const std::string &path, const Reduction &reduction);
+    static cv::Mat decode(const std::vector<unsigned char> &bytes, const std::string &name,
+                          const Reduction &reduction);
     /// File name extensions (lower case, with dot) treated as images when scanning folders.
     static bool isImageFileName(const std::string &path);
 };

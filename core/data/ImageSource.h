@@ -5,6 +5,7 @@
 #include <opencv2/core.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,12 @@ public:
     virtual std::vector<std::string> classNames() const { return {}; }
     /// Decoded image (see ImageDecoder for the format). Throws IoError/DataError naming the image.
     virtual cv::Mat image(std::int64_t index) const = 0;
+    /// The same, where the source can decode smaller for less (JPEG files: ImageDecoder::Reduction); else image().
+    virtual cv::Mat reducedImage(std::int64_t index, const std::function<int(int, int)> &reduction) const
+    {
+        (void)reduction;
+        return image(index);
+    }
     /// One line for the user: "10000 images in 10 classes from /path".
     virtual std::string description() const = 0;
 

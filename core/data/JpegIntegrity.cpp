@@ -71,4 +71,36 @@ std::string JpegIntegrity::problem(const std::vector<unsigned char> &bytes)
     return truncated;
 }
 
+bool JpegIntegrity::frameSize(const std::vector<unsigned char> &bytes, int &width, int &height)
+{
+    const std::size_t n = bytes.size();
+    std::size_t i = 2;
+    while (i + 3 < n && bytes[i] == kMarker) {
+        const unsigned char marker = bytes[i + 1];
+        if (marker == kMarker) {
+            ++i;
+            continue;
+        }
+        if (standalone(marker)) {
+            i += 2;
+            continue;
+        }
+        if (marker == kStartOfScan || marker == kEndOfImage)
+            return false;
+        const std::size_t length = (static_cast<std::size_t>(bytes[i + 2]) << 8) | bytes[i + 3];
+        // SOF0–SOF15 but DHT (C4), JPG (C8) and DAC (CC): precision, height, width.
+        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+            if (length < 7 || i + 8 >= n)
+                return false;
+            height = (bytes[i + 5] << 8) | bytes[i + 6];
+            width = (bytes[i + 7] << 8) | bytes[i + 8];
+            return width > 0 && height > 0;
+        }
+        if (length < 2)
+            return false;
+        i += 2 + length;
+    }
+    return false;
+}
+
 } // namespace convscope

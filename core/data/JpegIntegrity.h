@@ -15,6 +15,9 @@ public:
     static bool isJpeg(const std::vector<unsigned char> &bytes);
     /// Empty for a complete JPEG; else why it is not ("truncated: …"), written for the user.
     static std::string problem(const std::vector<unsigned char> &bytes);
+    /// The frame's width and height from its start-of-frame segment; false when there is none before the first
+    /// scan (or the header is cut short).
+    static bool frameSize(const std::vector<unsigned char> &bytes, int &width, int &height);
 };
 
 } // namespace convscope

@@ -87,6 +87,27 @@ cv::Mat Preprocessor::resizedToSpec(const cv::Mat &img) const
     return resized(img(cv::Rect((img.cols - cw) / 2, (img.rows - ch) / 2, cw, ch)), W, H);
 }
 
+int Preprocessor::decodeReduction(int width, int height) const
+{
+    if (width <= 0 || height <= 0)
+        return 1;
+    // Input pixels per source pixel across the part of the image the model sees (the smaller of the two axes).
+    auto density = [&](double w, double h) {
+        const double W = spec_.width, H = spec_.height;
+        switch (spec_.resize) {
+        case ResizePolicy::Stretch: return std::max(W / w, H / h);
+        case ResizePolicy::CenterCrop: return std::max({double(spec_.resizeTo) / std::min(w, h), W / w, H / h});
+        case ResizePolicy::Pad: return std::min(W / w, H / h);
+        }
+        return 1.0;
+    };
+    const double most = std::max(density(width, height), density(height, width));
+    for (int f : {8, 4, 2})
+        if (most * f <= 0.5)
+            return f;
+    return 1;
+}
+
 void Preprocessor::tensorInto(const cv::Mat &decoded, const torch::Tensor &chw) const
 {
     const int C = spec_.channels;

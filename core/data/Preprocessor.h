@@ -35,6 +35,13 @@ public:
     /// conversion and the normalisation compute, swapping BGR to RGB on the way. Throws DataError like fit().
     void tensorInto(const cv::Mat &decoded, const torch::Tensor &chw) const;
 
+    /// How much smaller an image of `width`×`height` (either way round: EXIF may turn it) may be decoded for this
+    /// input: the largest of 8, 4, 2 for which the part of the image the model sees still has at least twice the
+    /// input's pixels across and down, else 1. Resizing then still averages two or more decoded pixels into each
+    /// input pixel, and the input differs from a whole decode resized the same way by little (README, "Large
+    /// photos": on 12-megapixel photos a mean of 0.6/255, 98% of values within 4/255, none beyond 23/255).
+    int decodeReduction(int width, int height) const;
+
     /// A fitted image (output of fit()) as a 3×H×W float tensor in [0, 1] for display (grey repeated to RGB).
     static torch::Tensor rgb(const cv::Mat &fitted);
 
