@@ -14,9 +14,19 @@ namespace convscope {
 
 void RuntimePolicy::ensurePassiveWaiting(char **argv)
 {
-    if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("CONVSCOPE_REEXECUTED"))
+    if (std::getenv("CONVSCOPE_REEXECUTED"))
         return;
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    bool changed = false;
+    if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT")) {
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+        changed = true;
+    }
+    if (!std::getenv("OPENBLAS_THREAD_TIMEOUT")) {
+        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+        changed = true;
+    }
+    if (!changed)
+        return;
     setenv("CONVSCOPE_REEXECUTED", "1", 1);
     execv("/proc/self/exe", argv);
     // execv only returns on failure: carry on with the policy libgomp already read.

@@ -4,7 +4,10 @@
 // Threads: LibTorch (Debian) runs intra-op work on OpenMP threads. With OpenMP's default ACTIVE waiting, idle
 // workers spin, and a single competing process (a compiler, a second app) can make inference dozens of times slower
 // on a 2-core laptop. libgomp reads OMP_WAIT_POLICY when it is loaded, before main(), so `ensurePassiveWaiting`
-// re-executes the program once with OMP_WAIT_POLICY=PASSIVE unless the user set a policy explicitly.
+// re-executes the program once with OMP_WAIT_POLICY=PASSIVE unless the user set a policy explicitly. OpenBLAS (the
+// fully connected layers and some convolutions) keeps its own threads, which spin in sched_yield for 2^28 cycles after
+// each call: on MobileNetV3-small that was a quarter of all CPU samples, taken from the forward pass and the decode
+// threads. The same restart sets OPENBLAS_THREAD_TIMEOUT=4 (they sleep almost at once) unless the user set it.
 // `applyThreads` then gives LibTorch all cores (Debian's build defaults to one intra-op thread here).
 //
 // Memory: activations of a batch are tens of MB each. glibc serves such blocks with fresh mmap()s and returns them
@@ -19,8 +22,9 @@ public:
     /// a full disk). Returns the intra-op thread count.
     static int init(char **argv);
 
-    /// If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set, sets OMP_WAIT_POLICY=PASSIVE and execv()s /proc/self/exe with the same arguments;
-    /// returns normally when no restart is needed or the restart failed (then runs as is).
+    /// If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set, sets OMP_WAIT_POLICY=PASSIVE, and if
+    /// OPENBLAS_THREAD_TIMEOUT is not set, sets it to 4; when either changed, execv()s /proc/self/exe with the same
+    /// arguments. Returns normally when no restart is needed or the restart failed (then runs as is).
     static void ensurePassiveWaiting(char **argv);
 
     /// Large blocks come from the heap and stay there after free (mallopt M_MMAP_MAX=0, no trimming).

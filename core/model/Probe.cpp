@@ -1,6 +1,7 @@
 #include "model/Probe.h"
 
 #include "common/Error.h"
+#include "model/CaptureProtection.h"
 #include "model/ChannelStatisticsOp.h"
 #include "common/TextFormat.h"
 
@@ -44,14 +45,25 @@ const Probe::Variant &Probe::variantFor(const std::vector<int> &outputs, const s
     auto it = variants_.find({outputs, reduced});
     if (it != variants_.end())
         return *it->second;
-    auto graph = graph_.graph->copy();
+    // Start from the unprotected graph (the model's in-place ops intact) and find the end markers in the copy.
+    auto graph = graph_.unprotected->copy();
+    std::unordered_map<size_t, torch::jit::Node *> ends;
+    {
+        std::unordered_map<torch::jit::Node *, torch::jit::Node *> copyOf;
+        auto to = graph->block()->nodes().begin();
+        for (torch::jit::Node *from : graph_.unprotected->block()->nodes())
+            copyOf[from] = *to++;
+        for (const auto &[output, end] : graph_.ends)
+            ends[output] = copyOf.at(end);
+    }
     auto variant = std::make_unique<Variant>();
-    // Statistics of the reduced captures, inserted right after each map is defined (the probe graph guarantees
-    // a captured value is never mutated afterwards), so the map dies as soon as the model is done with it.
+    // Statistics of the reduced captures, taken where the call returns (its end marker: the moment a hook would
+    // see the map), so they need no protection from the model's later in-place ops, and the map dies as soon as
+    // the model is done with it.
     std::vector<torch::jit::Value *> statistics;
     for (int r : reduced) {
         torch::jit::Value *map = graph->outputs().at(static_cast<size_t>(r));
-        torch::jit::Node *after = map->node();
+        torch::jit::Node *after = ends.count(static_cast<size_t>(r)) ? ends.at(static_cast<size_t>(r)) : map->node();
         if (after->kind() == c10::prim::Param)
             after = graph->param_node();
         torch::jit::WithInsertPoint guard(after->next());
@@ -66,8 +78,14 @@ const Probe::Variant &Probe::variantFor(const std::vector<int> &outputs, const s
     for (size_t i = graph->outputs().size(); i-- > 1;)
         if (!std::binary_search(outputs.begin(), outputs.end(), static_cast<int>(i)))
             graph->eraseOutput(i);
-    for (size_t k = 0; k < outputs.size(); ++k)
+    std::unordered_map<size_t, torch::jit::Node *> keptEnds;
+    for (size_t k = 0; k < outputs.size(); ++k) {
         variant->position[outputs[k]] = k + 1;
+        if (ends.count(static_cast<size_t>(outputs[k])))
+            keptEnds[k + 1] = ends.at(static_cast<size_t>(outputs[k]));
+    }
+    // Protect only what this variant returns whole: the model keeps every other in-place op.
+    CaptureProtection(graph, std::move(keptEnds)).run();
     // Functions return one value: pack (model output, captures..., statistics...) into a tuple.
     std::vector<torch::jit::Value *> values(graph->outputs().begin(), graph->outputs().end());
     values.insert(values.end(), statistics.begin(), statistics.end());

@@ -1,10 +1,10 @@
 #include "model/ProbeGraphBuilder.h"
 
 #include "common/Error.h"
+#include "model/CaptureProtection.h"
 #include "model/ModulePath.h"
 
 #include <torch/csrc/jit/api/function_impl.h>
-#include <torch/csrc/jit/ir/alias_analysis.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
@@ -241,106 +241,6 @@ void ProbeGraphBuilder::registerOutputs()
             visit(i);
 }
 
-bool ProbeGraphBuilder::functionalize(Node *node, const std::vector<Value *> &aliases)
-{
-    // Safe only when the mutated value is used afterwards through itself (or the op's result) alone.
-    Value *self = node->input(0);
-    if (node->owningBlock() != graph_->block())
-        return false;
-    for (Value *a : aliases) {
-        if (a == self || a == node->output())
-            continue;
-        for (const auto &use : a->uses())
-            if (use.user == graph_->return_node() ? capturedLater(use.offset, node) : use.user->isAfter(node))
-                return false;
-    }
-    std::string name = node->kind().toUnqualString();
-    auto functional = c10::Symbol::fromQualString("aten::" + name.substr(0, name.size() - 1));
-    Node *f = graph_->create(functional, node->inputs(), 1);
-    f->insertBefore(node);
-    if (!f->maybeSchema()) {
-        f->destroy();
-        return false;
-    }
-    f->output()->setType(node->output()->type());
-    f->setScope(node->scope());
-    node->output()->replaceAllUsesWith(f->output());
-    std::vector<torch::jit::Use> uses(self->uses().begin(), self->uses().end());
-    for (const auto &use : uses) {
-        // A capture sees the mutation when its call returns after the op; the model's result (output 0) always.
-        const bool later = use.user == graph_->return_node() ? capturedLater(use.offset, node)
-                                                             : use.user != f && use.user->isAfter(node);
-        if (later)
-            use.user->replaceInput(use.offset, f->output());
-    }
-    node->destroy();
-    return true;
-}
-
-bool ProbeGraphBuilder::capturedLater(size_t output, Node *node) const
-{
-    if (output == 0)
-        return true;
-    auto it = outputEnd_.find(output);
-    return it == outputEnd_.end() || it->second->isAfter(node);
-}
-
-void ProbeGraphBuilder::cloneCaptured(const std::vector<int> &outputs)
-{
-    for (int o : outputs) {
-        // Copy the value at the moment its call returns (its end marker), as a hook would.
-        Value *v = graph_->outputs().at(o);
-        auto end = outputEnd_.find(static_cast<size_t>(o));
-        Node *at = end != outputEnd_.end() ? end->second->next() : v->node()->next();
-        if (end == outputEnd_.end() && v->node()->kind() == prim::Param)
-            at = graph_->block()->nodes().front();
-        torch::jit::WithInsertPoint guard(at);
-        Value *none = graph_->insertConstant(c10::IValue());
-        Node *clone = graph_->create(c10::Symbol::fromQualString("aten::clone"), {v, none}, 1);
-        graph_->insertNode(clone);
-        clone->output()->setType(v->type());
-        graph_->return_node()->replaceInput(o, clone->output());
-    }
-}
-
-void ProbeGraphBuilder::protectCapturedValues()
-{
-    std::unordered_set<Node *> tried;
-    for (int round = 0; round < 100000; ++round) {
-        torch::jit::AliasDb aliasDb(graph_);
-        torch::jit::ValueSet captured;
-        for (size_t i = 1; i < graph_->outputs().size(); ++i)
-            captured.insert(graph_->outputs()[i]);
-        Node *culprit = nullptr;
-        forEachNode(graph_->block(), [&](Node *n) {
-            if (culprit || tried.count(n) || n->outputs().size() != 1 || n->inputs().empty())
-                return;
-            const std::string name = n->kind().toUnqualString();
-            if (!n->kind().is_aten() || name.empty() || name.back() != '_' || name.front() == '_')
-                return;
-            if (aliasDb.isMutable(n) && aliasDb.writesToAlias(n, captured))
-                culprit = n;
-        });
-        if (!culprit)
-            return;
-        std::vector<Value *> aliases;
-        std::vector<int> aliasedOutputs;
-        forEachNode(graph_->block(), [&](Node *n) {
-            for (Value *v : n->outputs())
-                if (aliasDb.mayAlias(v, culprit->input(0)))
-                    aliases.push_back(v);
-        });
-        for (size_t i = 1; i < graph_->outputs().size(); ++i)
-            if (aliasDb.mayAlias(graph_->outputs()[i], culprit->input(0)) &&
-                graph_->outputs()[i] != culprit->output())
-                aliasedOutputs.push_back(static_cast<int>(i));
-        tried.insert(culprit);
-        if (!functionalize(culprit, aliases))
-            cloneCaptured(aliasedOutputs);
-    }
-    throw UnsupportedModelError("the model's graph has too many in-place operations to capture safely");
-}
-
 ProbeGraph ProbeGraphBuilder::build()
 {
     auto forward = root_.find_method("forward");
@@ -375,7 +275,20 @@ ProbeGraph ProbeGraphBuilder::build()
     for (auto it = result.calls.rbegin(); it != result.calls.rend(); ++it)
         it->depth = it->parent >= 0 ? result.calls[it->parent].depth + 1 : 0;
 
-    protectCapturedValues();
+    // Variants that return few captures protect only those (Probe): keep the graph as it is now, end markers
+    // included, with the markers found again by position in the copy's top block.
+    result.unprotected = graph_->copy();
+    {
+        std::unordered_map<Node *, Node *> copyOf;
+        auto from = graph_->block()->nodes().begin();
+        auto to = result.unprotected->block()->nodes().begin();
+        for (; from != graph_->block()->nodes().end(); ++from, ++to)
+            copyOf[*from] = *to;
+        for (const auto &[output, end] : outputEnd_)
+            if (copyOf.count(end))
+                result.ends[output] = copyOf.at(end);
+    }
+    CaptureProtection(graph_, outputEnd_).run();
     torch::jit::EliminateDeadCode(graph_);
     result.graph = graph_;
     return result;

@@ -8,7 +8,8 @@
 // by attributes become straight-line code. Each inlined call of a submodule's forward records its output value and
 // its place in the call tree (calls repeated on one module are told apart). In-place ops that would overwrite a
 // captured value (`relu_`, `add_`, `hardtanh_`...) are replaced by their out-of-place variants; where that is not
-// provably safe, the captured value is cloned instead. The module itself is never modified.
+// provably safe, the captured value is cloned instead (CaptureProtection). The graph before that step is kept too,
+// so that a probe variant returning few captures protects only those. The module itself is never modified.
 #include "model/LayerInfo.h"
 
 #include <torch/script.h>
@@ -35,8 +36,12 @@ struct ModuleCall {
 /// Result of the rewrite. `graph` takes (self, inputs...) like the original forward and returns
 /// (original output, captured values...). `calls[i].output` indexes those outputs.
 struct ProbeGraph {
-    std::shared_ptr<torch::jit::Graph> graph;
+    std::shared_ptr<torch::jit::Graph> graph; ///< every capture protected (CaptureProtection)
     std::vector<ModuleCall> calls;
+    /// The same graph before protection, with the model's in-place ops, and for each captured output the marker
+    /// node (in its top block) where the call returns: what a variant returning only some captures starts from.
+    std::shared_ptr<torch::jit::Graph> unprotected;
+    std::unordered_map<size_t, torch::jit::Node *> ends;
 };
 
 class ProbeGraphBuilder {
@@ -50,10 +55,6 @@ private:
     void foldModuleAttributes(std::shared_ptr<torch::jit::Graph> &graph, const std::string &selfPath);
     void inlineCall(torch::jit::Node *call);
     void registerOutputs();
-    void protectCapturedValues();
-    bool functionalize(torch::jit::Node *node, const std::vector<torch::jit::Value *> &aliases);
-    void cloneCaptured(const std::vector<int> &outputs);
-    bool capturedLater(size_t output, torch::jit::Node *node) const;
     torch::jit::Node *nextCall();
 
     torch::jit::Module root_;

@@ -80,8 +80,6 @@ Scan::Scan(std::shared_ptr<const Model> model, const ImageSource &source, Option
         const int64_t channels = l.outputShape[1];
         results_.push_back({index, TopKTracker(channels, options_.k, TopKTracker::Statistic::SpatialMax),
                             TopKTracker(channels, options_.k, TopKTracker::Statistic::SpatialMean)});
-        results_.back().byMax.setRecording(true);
-        results_.back().byMean.setRecording(true);
     }
     if (which.empty())
         throw UsageError("no layer to scan");
@@ -137,6 +135,14 @@ void Scan::resume(std::int64_t done, const std::vector<std::vector<TopKTracker::
             tr.offer(a.channel, a.entry);
     }
     done_ = done;
+}
+
+void Scan::recordAccepted(bool on)
+{
+    for (auto &r : results_) {
+        r.byMax.setRecording(on);
+        r.byMean.setRecording(on);
+    }
 }
 
 std::vector<std::vector<TopKTracker::Accepted>> Scan::takeAccepted()

@@ -60,6 +60,9 @@ public:
     /// that batch does not count as done; the Scan is then spent (resume a new one from what the sink stored).
     void setBatchSink(std::function<void(const ScanBatch &)> sink) { sink_ = std::move(sink); }
 
+    /// Keep, until taken, the entries that enter the rankings (off by default: then nothing but the rankings
+    /// grows with the dataset). A store that logs progress turns it on.
+    void recordAccepted(bool on);
     /// Per tracker (trackerIndex order), the entries that entered its top k since the last take and are still in
     /// it: what a store logs so that resume() rebuilds the rankings (TopKTracker::takeAccepted).
     std::vector<std::vector<TopKTracker::Accepted>> takeAccepted();

@@ -51,6 +51,7 @@ StoredScan::StoredScan(std::shared_ptr<const Model> model, std::shared_ptr<const
         scan_->resume(info.done, store_->acceptedEntries(id_));
         resumedAt_ = info.done;
     }
+    scan_->recordAccepted(true);
     checkpointSeconds_ = options.checkpointSeconds;
     last_ = lastRecord_ = std::chrono::steady_clock::now();
     scan_->setBatchSink([this](const ScanBatch &batch) {

@@ -5,6 +5,8 @@
 #include "BenchTimer.h"
 #include "model/Model.h"
 #include "common/RuntimePolicy.h"
+#include "model/ChannelStatistics.h"
+#include "scan/Scan.h"
 
 #include <cstdio>
 #include <malloc.h>
@@ -27,6 +29,37 @@ void measure(const std::string &label, const std::string &path, int size, int ba
     std::fflush(stdout);
 }
 
+/// Where a deep model's scan forward pass loses time against a bare forward: the probe graph with nothing
+/// captured, and with every 4-D map reduced in the graph (what a scan with --features none runs), batch 64 on
+/// 224×224 noise. Models from tests/bench/scan_inputs.py (ScanBench makes them in build/bench-inputs).
+void measureDeep(const std::string &name, int reps)
+{
+    const std::string path = CONVSCOPE_BINARY_DIR "/bench-inputs/models/" + name + ".pt";
+    auto model = Model::load(path);
+    torch::Tensor x = torch::randn({64, 3, 224, 224});
+    const std::vector<int> maps = Scan::defaultLayers(*model);
+    std::vector<Probe::Reduced> stats;
+    auto [bare, none] = bench::alternate([&] { model->forward(x); }, [&] { model->probe().run(x, {}); }, reps, 1);
+    auto [bare2, reduced] = bench::alternate([&] { model->forward(x); },
+                                             [&] { model->probe().run(x, {}, maps, stats); }, reps, 1);
+    std::printf("%-19s batch 64  bare %7.1f ms   probe, no capture %.3f of bare   %3zu maps reduced %.3f of bare\n",
+                name.c_str(), bare * 1e3, bare / none, maps.size(), bare2 / reduced);
+    // The parts: the maps returned whole, and their statistics computed afterwards.
+    std::vector<torch::Tensor> whole;
+    auto [bare3, captured] = bench::alternate([&] { model->forward(x); },
+                                              [&] { whole = model->probe().run(x, maps).captured; }, reps, 1);
+    std::vector<double> times;
+    for (int r = 0; r < reps; ++r)
+        times.push_back(bench::seconds([&] {
+            for (const torch::Tensor &m : whole)
+                ChannelStatistics::of(m);
+        }));
+    std::int64_t values = 0;
+    for (const torch::Tensor &m : whole)
+        values += m.numel();
+    std::printf("%-19s   maps returned whole %.3f of bare; their statistics afterwards %.1f ms (%.0f MB)\n", "",
+                bare3 / captured, bench::median(times) * 1e3, static_cast<double>(values) * 4e-6);}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -36,6 +69,16 @@ int main(int argc, char **argv)
         mallopt(M_MMAP_MAX, 65536);
         mallopt(M_TRIM_THRESHOLD, 128 * 1024);
         std::printf("(glibc's default allocator settings)\n");
+    }
+    if (argc > 1 && std::string(argv[1]) == "--deep") { // ProbeOverheadBench --deep [model,model...]
+        const std::string list = argc > 2 ? argv[2] : "mobilenet_v3_small,efficientnet_b0,densenet121,resnet50";
+        std::printf("probe variants vs bare forward, %d threads (median of alternating runs)\n", threads);
+        for (size_t from = 0; from < list.size();) {
+            const size_t to = std::min(list.find(',', from), list.size());
+            measureDeep(list.substr(from, to - from), 5);
+            from = to + 1;
+        }
+        return 0;
     }
     const std::string fixtures = argc > 1 ? argv[1] : CONVSCOPE_FIXTURE_DIR;
     std::printf("capture-all vs bare forward, %d threads (median of alternating runs)\n", threads);

@@ -105,8 +105,21 @@ int main(int argc, char **argv)
     std::printf("\nfully connected 32x9216 -> 4096, 2 threads:\n");
     const std::string ref = "/usr/lib/x86_64-linux-gnu/blas";
     const double refMs = childMeasure(self, "fc", "LD_LIBRARY_PATH=" + ref + " OMP_WAIT_POLICY=PASSIVE BENCH_THREADS=2");
-    const double openMs = childMeasure(self, "fc", "OMP_WAIT_POLICY=PASSIVE BENCH_THREADS=2");
+    const double openMs = childMeasure(self, "fc", "OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 BENCH_THREADS=2");
     std::printf("reference BLAS %8.2f ms   system libblas.so.3 (OpenBLAS via alternatives) %8.2f ms   speed-up %.1fx\n",
                 refMs, openMs, refMs / openMs);
+    // OpenBLAS's threads sleep almost at once after a call (Convscope's OPENBLAS_THREAD_TIMEOUT=4) instead of
+    // spinning 2^28 cycles (its default): what that costs a BLAS-bound layer, alone and next to a busy process.
+    for (bool busy : {false, true}) {
+        pid_t competitor = busy ? startBusyProcess() : 0;
+        const double spinMs = childMeasure(self, "fc", "-u OPENBLAS_THREAD_TIMEOUT OMP_WAIT_POLICY=PASSIVE BENCH_THREADS=2");
+        const double sleepMs = childMeasure(self, "fc", "OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 BENCH_THREADS=2");
+        if (competitor) {
+            kill(competitor, SIGKILL);
+            waitpid(competitor, nullptr, 0);
+        }
+        std::printf("OpenBLAS threads spinning (default) %8.2f ms   sleeping at once (Convscope) %8.2f ms   %s\n",
+                    spinMs, sleepMs, busy ? "next to 1 busy process" : "alone");
+    }
     return 0;
 }

@@ -15,6 +15,8 @@
 #include <torch/script.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+
 using namespace convscope;
 
 namespace {
@@ -141,7 +143,7 @@ ARCH_TEST(inplace) // in-place ops on values that are not reassigned
 
 TEST_CASE("probe reduces maps inside the graph to what the whole maps give", "[model][probe]")
 {
-    for (const char *arch : {"resnet18", "inplace", "densenet"}) {
+    for (const char *arch : {"resnet18", "inplace", "densenet", "mobilenet_v3_small", "efficientnet"}) {
         INFO(arch);
         auto module = torch::jit::load(testpaths::fixtures() + "/" + arch + ".scripted.pt");
         module.eval();
@@ -168,5 +170,32 @@ TEST_CASE("probe reduces maps inside the graph to what the whole maps give", "[m
         }
         // The model's own output is untouched.
         CHECK(torch::equal(Model::firstTensor(out.modelOutput), Model::firstTensor(whole.modelOutput)));
+
+        // A variant returning a few captures whole (and reducing others) protects only those from the model's
+        // in-place ops: they still equal what the all-captures graph returns.
+        std::vector<int> some, someIndex, rest;
+        for (size_t k = 0; k < all.size(); ++k) {
+            if (k % 3 == 1) {
+                some.push_back(all[k]);
+                someIndex.push_back(static_cast<int>(k));
+            } else {
+                rest.push_back(all[k]);
+            }
+        }
+        std::vector<int> restMaps;
+        for (int r : rest)
+            if (std::find(maps.begin(), maps.end(), r) != maps.end())
+                restMaps.push_back(r);
+        std::vector<Probe::Reduced> restStats;
+        const auto mixed = probe.run(input, some, restMaps, restStats);
+        REQUIRE(mixed.captured.size() == some.size());
+        for (size_t j = 0; j < some.size(); ++j)
+            CHECK(torch::equal(mixed.captured[j], whole.captured[static_cast<size_t>(someIndex[j])]));
+        for (size_t j = 0; j < restMaps.size(); ++j) {
+            const size_t k = static_cast<size_t>(std::find(maps.begin(), maps.end(), restMaps[j]) - maps.begin());
+            CHECK(torch::equal(restStats[j].max, stats[k].max));
+            CHECK(torch::equal(restStats[j].argmax, stats[k].argmax));
+        }
+        CHECK(torch::equal(Model::firstTensor(mixed.modelOutput), Model::firstTensor(whole.modelOutput)));
     }
 }
