@@ -39,6 +39,10 @@ void measureDeep(const std::string &name, int reps)
     torch::Tensor x = torch::randn({64, 3, 224, 224});
     const std::vector<int> maps = Scan::defaultLayers(*model);
     std::vector<Probe::Reduced> stats;
+    const double firstBare = bench::seconds([&] { model->forward(x); });
+    const double firstReduced = bench::seconds([&] { model->probe().run(x, {}, maps, stats); });
+    std::printf("%-19s first runs: bare %.2f s, maps reduced %.2f s (graph variant built and profiled)\n",
+                name.c_str(), firstBare, firstReduced);
     auto [bare, none] = bench::alternate([&] { model->forward(x); }, [&] { model->probe().run(x, {}); }, reps, 1);
     auto [bare2, reduced] = bench::alternate([&] { model->forward(x); },
                                              [&] { model->probe().run(x, {}, maps, stats); }, reps, 1);
