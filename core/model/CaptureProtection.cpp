@@ -30,6 +30,22 @@ CaptureProtection::CaptureProtection(std::shared_ptr<torch::jit::Graph> graph,
 {
 }
 
+std::shared_ptr<torch::jit::Graph> CaptureProtection::copy(torch::jit::Graph &graph,
+                                                           const std::unordered_map<size_t, Node *> &ends,
+                                                           std::unordered_map<size_t, Node *> &copiedEnds)
+{
+    auto result = graph.copy();
+    std::unordered_map<Node *, Node *> copyOf;
+    auto to = result->block()->nodes().begin();
+    for (Node *from : graph.block()->nodes())
+        copyOf[from] = *to++;
+    copiedEnds.clear();
+    for (const auto &[output, end] : ends)
+        if (auto it = copyOf.find(end); it != copyOf.end())
+            copiedEnds[output] = it->second;
+    return result;
+}
+
 bool CaptureProtection::functionalize(Node *node, const std::vector<Value *> &aliases)
 {
     // Safe only when the mutated value is used afterwards through itself (or the op's result) alone.

@@ -22,6 +22,11 @@ public:
     /// marker are treated as returning at the end of the graph.
     CaptureProtection(std::shared_ptr<torch::jit::Graph> graph, std::unordered_map<size_t, torch::jit::Node *> ends);
 
+    /// A copy of `graph` with `ends` (markers in its top block) found again in the copy, by position.
+    static std::shared_ptr<torch::jit::Graph> copy(torch::jit::Graph &graph,
+                                                   const std::unordered_map<size_t, torch::jit::Node *> &ends,
+                                                   std::unordered_map<size_t, torch::jit::Node *> &copiedEnds);
+
     /// Rewrites the graph. Throws UnsupportedModelError when it has too many in-place ops to protect.
     void run();
 

@@ -46,16 +46,8 @@ const Probe::Variant &Probe::variantFor(const std::vector<int> &outputs, const s
     if (it != variants_.end())
         return *it->second;
     // Start from the unprotected graph (the model's in-place ops intact) and find the end markers in the copy.
-    auto graph = graph_.unprotected->copy();
     std::unordered_map<size_t, torch::jit::Node *> ends;
-    {
-        std::unordered_map<torch::jit::Node *, torch::jit::Node *> copyOf;
-        auto to = graph->block()->nodes().begin();
-        for (torch::jit::Node *from : graph_.unprotected->block()->nodes())
-            copyOf[from] = *to++;
-        for (const auto &[output, end] : graph_.ends)
-            ends[output] = copyOf.at(end);
-    }
+    auto graph = CaptureProtection::copy(*graph_.unprotected, graph_.ends, ends);
     auto variant = std::make_unique<Variant>();
     // Statistics of the reduced captures, taken where the call returns (its end marker: the moment a hook would
     // see the map), so they need no protection from the model's later in-place ops, and the map dies as soon as

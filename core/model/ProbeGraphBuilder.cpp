@@ -276,18 +276,8 @@ ProbeGraph ProbeGraphBuilder::build()
         it->depth = it->parent >= 0 ? result.calls[it->parent].depth + 1 : 0;
 
     // Variants that return few captures protect only those (Probe): keep the graph as it is now, end markers
-    // included, with the markers found again by position in the copy's top block.
-    result.unprotected = graph_->copy();
-    {
-        std::unordered_map<Node *, Node *> copyOf;
-        auto from = graph_->block()->nodes().begin();
-        auto to = result.unprotected->block()->nodes().begin();
-        for (; from != graph_->block()->nodes().end(); ++from, ++to)
-            copyOf[*from] = *to;
-        for (const auto &[output, end] : outputEnd_)
-            if (copyOf.count(end))
-                result.ends[output] = copyOf.at(end);
-    }
+    // included.
+    result.unprotected = CaptureProtection::copy(*graph_, outputEnd_, result.ends);
     CaptureProtection(graph_, outputEnd_).run();
     torch::jit::EliminateDeadCode(graph_);
     result.graph = graph_;
