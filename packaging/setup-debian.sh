@@ -11,6 +11,8 @@ PACKAGES=(
   libqt6sql6-sqlite qt6-qpa-plugins libgl-dev
   # engine
   libtorch-dev libopencv-dev zlib1g-dev
+  # ONNX models: the protobuf parser, shape inference (libonnx), and the backend conformance cases for the tests
+  libonnx-dev libprotobuf-dev libonnx-testdata python3-onnx
   # fast BLAS for fully connected layers (switches libblas.so.3 via alternatives)
   libopenblas0-pthread
   # similar-image search: FAISS (HNSW, IVF-PQ; static library with its BLAS/LAPACK dev links)

@@ -100,7 +100,11 @@ int cmdInfo(const QStringList &args)
         QJsonArray labels;
         for (const auto &lb : model->sidecar().labels)
             labels.append(q(lb));
+        QJsonObject details;
+        for (const auto &[key, value] : model->formatDetails())
+            details.insert(q(key), q(value));
         printJson(QJsonObject{{"model", q(model->path())}, {"name", q(model->sidecar().name)},
+                              {"format", q(model->format())}, {"format_details", details},
                               {"input", QJsonObject{{"width", in.width}, {"height", in.height},
                                                     {"channels", in.channels},
                                                     {"resize", resizePolicyName(in.resize)}}},
@@ -113,6 +117,13 @@ int cmdInfo(const QStringList &args)
                 model->path().c_str(), model->sidecar().name.empty() ? "" : (" — " + model->sidecar().name).c_str(),
                 in.channels, in.height, in.width, resizePolicyName(in.resize), model->numClasses(),
                 humanCount(totalParams).c_str(), humanCount(totalMacs).c_str());
+    if (model->format() != "TorchScript") {
+        std::printf("%s model", model->format().c_str());
+        for (const auto &[key, value] : model->formatDetails())
+            std::printf("; %s: %s", key.c_str(), value.c_str());
+        std::printf("\n(exporters fold batch normalisation into the convolution before it: a Conv layer's output is "
+                    "conv+BN)\n\n");
+    }
     std::printf("%4s  %-44s %-22s %-10s %-16s %9s %9s  %s\n", "#", "layer", "type", "kind", "output", "params",
                 "MACs", "field/stride");
     for (const auto &l : layers) {

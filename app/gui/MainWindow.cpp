@@ -26,6 +26,7 @@
 #include <QInputDialog>
 #include <QMenuBar>
 #include <QMimeData>
+#include <QLabel>
 #include <QProgressBar>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -115,6 +116,8 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     cancel->setText(tr("Cancel"));
     cancel->setToolTip(tr("Stop waiting for the running work; its result is dropped"));
     cancel->hide();
+    modelFormat_ = new QLabel;
+    statusBar()->addPermanentWidget(modelFormat_);
     statusBar()->addPermanentWidget(busy);
     statusBar()->addPermanentWidget(cancel);
     connect(cancel, &QToolButton::clicked, workspace_, &Workspace::cancel);
@@ -140,6 +143,7 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     connect(workspace_, &Workspace::modelChanged, this, [this] {
         setWindowTitle(QFileInfo(workspace_->modelPath()).fileName() + " — Convscope");
         addRecent("recentModels", workspace_->modelPath());
+        showModelFormat();
         if (!pendingLayer_.isEmpty()) { // restore the session's layer
             try {
                 workspace_->selectLayer(workspace_->model()->layer(pendingLayer_.toStdString()).index);
@@ -178,8 +182,8 @@ void MainWindow::buildMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("Open &Model…"), QKeySequence::Open, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open TorchScript model"), {},
-                                                       tr("TorchScript models (*.pt *.pth *.ptl *.zip);;All files (*)"));
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open model (TorchScript or ONNX)"), {},
+                                                       tr("Models (*.pt *.pth *.ptl *.zip *.onnx);;TorchScript models (*.pt *.pth *.ptl *.zip);;ONNX models (*.onnx);;All files (*)"));
         if (!f.isEmpty())
             workspace_->openModel(f);
     });
@@ -335,13 +339,31 @@ void MainWindow::dropEvent(QDropEvent *event)
     event->acceptProposedAction();
 }
 
+void MainWindow::showModelFormat()
+{
+    const auto &model = workspace_->model();
+    if (!model || model->format() != "ONNX") {
+        modelFormat_->clear();
+        modelFormat_->setToolTip({});
+        return;
+    }
+    const auto &d = model->formatDetails();
+    auto detail = [&](const char *key) { return QString::fromStdString(d.count(key) ? d.at(key) : "?"); };
+    modelFormat_->setText(tr("ONNX · opset %1").arg(detail("opset")));
+    modelFormat_->setToolTip(tr("ONNX model from %1, %2 nodes.\nExporters fold batch norm into the convolution before "
+                                "it: a Conv layer's weights and output are conv+BN.")
+                                 .arg(detail("producer"), detail("nodes")));
+    statusBar()->showMessage(tr("ONNX model: batch norm is folded into the convolutions (a Conv layer shows conv+BN)"),
+                             15000);
+}
+
 void MainWindow::openDropped(const QString &path)
 {
     const QFileInfo info(path);
     const QString suffix = info.suffix().toLower();
     if (info.isDir() || path.contains("idx3-ubyte"))
         workspace_->openDataset(path);
-    else if (suffix == "pt" || suffix == "pth" || suffix == "ptl" || suffix == "zip")
+    else if (suffix == "pt" || suffix == "pth" || suffix == "ptl" || suffix == "zip" || suffix == "onnx")
         workspace_->openModel(path);
     else
         workspace_->setInput(path);

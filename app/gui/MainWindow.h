@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 
+class QLabel;
+
 namespace convscope {
 
 class ActivationsPanel;
@@ -56,6 +58,8 @@ protected:
 private:
     void buildMenus();
     void openDropped(const QString &path);
+    /// The status bar's format badge (and a note on folded batch norm) for an imported ONNX model.
+    void showModelFormat();
     void addRecent(const QString &key, const QString &path);
     void exportView(bool activations);
     /// Asks for a file (`filter`) and calls `write` with it; errors go to the message bar.
@@ -68,6 +72,7 @@ private:
     QSettings *settings_;
     Workspace *workspace_;
     MessageBar *messages_;
+    QLabel *modelFormat_; ///< permanent in the status bar: "ONNX · opset 13", with what that implies as tooltip
     LayerTreePanel *layers_;
     FiltersPanel *filters_;
     ActivationsPanel *activations_;

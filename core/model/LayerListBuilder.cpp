@@ -11,17 +11,20 @@ LayerKind LayerListBuilder::kindOf(const std::string &type)
     auto has = [&](const char *s) { return type.find(s) != std::string::npos; };
     static const char *activations[] = {"ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU",
                                         "SiLU", "Sigmoid", "Tanh", "Hardswish", "Hardsigmoid", "Hardtanh",
-                                        "Softmax", "LogSoftmax", "Mish", "Softplus", "Threshold"};
+                                        "Softmax", "LogSoftmax", "Mish", "Softplus", "Threshold",
+                                        // ONNX operator names (imported models name their layers by op type)
+                                        "Relu", "LeakyRelu", "PRelu", "Clip", "HardSigmoid", "HardSwish", "Elu",
+                                        "Selu", "Softsign"};
     for (const char *a : activations)
         if (type == a)
             return LayerKind::Activation;
     if (has("Conv"))
         return LayerKind::Conv;
-    if (has("Linear"))
+    if (has("Linear") || type == "Gemm" || type == "MatMul")
         return LayerKind::Linear;
     if (has("Pool"))
         return LayerKind::Pool;
-    if (has("Norm"))
+    if (has("Norm") || type == "LRN")
         return LayerKind::Norm;
     return LayerKind::Other;
 }

@@ -6,6 +6,8 @@
 #include "model/ReceptiveFieldAnalyzer.h"
 #include "model/ModulePath.h"
 #include "common/TextFormat.h"
+#include "import/OnnxFile.h"
+#include "import/OnnxImporter.h"
 
 #include <QFileInfo>
 
@@ -17,7 +19,13 @@ namespace convscope {
 
 namespace {
 
-void checkFile(const std::string &path)
+bool isOnnxFile(const std::string &path)
+{
+    const QString suffix = QFileInfo(QString::fromStdString(path)).suffix().toLower();
+    return suffix == "onnx" || (suffix != "pt" && suffix != "pth" && OnnxFile::looksLikeOnnx(path));
+}
+
+void checkFile(const std::string &path, bool onnx)
 {
     QFileInfo info(QString::fromStdString(path));
     if (!info.exists())
@@ -28,6 +36,8 @@ void checkFile(const std::string &path)
         throw IoError("model file '" + path + "' is not readable");
     if (info.size() == 0)
         throw ModelLoadError("model file '" + path + "' is empty (0 bytes)");
+    if (onnx)
+        return; // OnnxFile checks it while parsing
     std::ifstream in(path, std::ios::binary);
     char magic[2] = {0, 0};
     in.read(magic, 2);
@@ -102,22 +112,52 @@ torch::Tensor Model::firstTensor(const c10::IValue &output)
 
 std::shared_ptr<const Model> Model::load(const std::string &path, const Options &options)
 {
-    checkFile(path);
+    const bool onnx = isOnnxFile(path);
+    checkFile(path, onnx);
     std::shared_ptr<Model> model(new Model());
     model->path_ = QFileInfo(QString::fromStdString(path)).absoluteFilePath().toStdString();
-    try {
-        model->module_ = torch::jit::load(path, torch::kCPU);
-    } catch (const std::exception &e) {
-        throw ModelLoadError("cannot open model '" + path + "': " + firstLine(e.what()));
+    std::string sidecarPath = options.sidecar.empty() ? ModelSidecar::findFor(path) : options.sidecar;
+    int channels = 0;
+    if (onnx) {
+        // The input's declared shape gives channels and, when fixed, the size; the sidecar may override both.
+        const onnx::ModelProto proto = OnnxFile::read(path);
+        const std::vector<std::int64_t> shape = OnnxFile::imageInputShape(proto);
+        channels = shape.size() == 4 && shape[1] > 0 ? static_cast<int>(shape[1]) : 3;
+        model->sidecar_ = sidecarPath.empty() ? ModelSidecar::defaults(channels == 1 ? 1 : 3)
+                                              : ModelSidecar::load(sidecarPath, channels == 1 ? 1 : 3);
+        if (sidecarPath.empty() && shape.size() == 4 && shape[2] > 0 && shape[3] > 0) {
+            model->sidecar_.input.height = static_cast<int>(shape[2]);
+            model->sidecar_.input.width = static_cast<int>(shape[3]);
+        }
+        OnnxImporter::Options importOptions;
+        importOptions.height = model->sidecar_.input.height;
+        importOptions.width = model->sidecar_.input.width;
+        auto imported = OnnxImporter::importModel(proto, QFileInfo(QString::fromStdString(path)).absolutePath().toStdString(),
+                                                  importOptions);
+        if (imported.inputNames.size() != 1)
+            throw UnsupportedModelError("the ONNX model takes " + std::to_string(imported.inputNames.size()) +
+                                        " inputs; Convscope feeds one image tensor");
+        model->module_ = imported.module;
+        model->format_ = "ONNX";
+        model->formatDetails_ = imported.description;
+        model->formatDetails_["nodes"] = std::to_string(imported.nodes) + " (" + std::to_string(imported.folded) +
+                                         " folded at load time)";
+    } else {
+        try {
+            model->module_ = torch::jit::load(path, torch::kCPU);
+        } catch (const std::exception &e) {
+            throw ModelLoadError("cannot open model '" + path + "': " + firstLine(e.what()));
+        }
     }
     model->module_.eval();
     checkForwardSignature(model->module_);
     model->probe_ = std::make_unique<Probe>(model->module_);
 
-    const int channels = inputChannels(model->module_, *model->probe_);
-    std::string sidecarPath = options.sidecar.empty() ? ModelSidecar::findFor(path) : options.sidecar;
-    model->sidecar_ = sidecarPath.empty() ? ModelSidecar::defaults(channels == 1 ? 1 : 3)
-                                          : ModelSidecar::load(sidecarPath, channels == 1 ? 1 : 3);
+    if (!onnx) {
+        channels = inputChannels(model->module_, *model->probe_);
+        model->sidecar_ = sidecarPath.empty() ? ModelSidecar::defaults(channels == 1 ? 1 : 3)
+                                              : ModelSidecar::load(sidecarPath, channels == 1 ? 1 : 3);
+    }
     const InputSpec &in = model->sidecar_.input;
     if (channels > 0 && channels != in.channels)
         throw UnsupportedModelError("the model's first layer takes " + std::to_string(channels) +

@@ -8,6 +8,7 @@
 
 #include <torch/script.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,8 +21,9 @@ public:
         std::string sidecar; ///< sidecar JSON to use; empty = look next to the model, else defaults
     };
 
-    /// Loads and checks a model. Throws IoError (missing/unreadable file), ModelLoadError (not TorchScript:
-    /// zero bytes, truncated, text...), UnsupportedModelError (loads, but takes no image or rejects the input
+    /// Loads and checks a model: TorchScript, or ONNX (".onnx", or a file that starts like one), imported into a
+    /// TorchScript module. Throws IoError (missing/unreadable file), ModelLoadError (not a model: zero bytes,
+    /// truncated, text...), UnsupportedModelError (loads, but takes no image or rejects the input
     /// size), DataError (bad sidecar).
     static std::shared_ptr<const Model> load(const std::string &path, const Options &options);
     static std::shared_ptr<const Model> load(const std::string &path) { return load(path, Options{}); }
@@ -32,6 +34,10 @@ public:
     const std::vector<LayerInfo> &layers() const { return layers_; }
     const Probe &probe() const { return *probe_; }
     const torch::jit::Module &module() const { return module_; }
+    /// "TorchScript" or "ONNX" (imported into a TorchScript module at load time, see OnnxImporter).
+    const std::string &format() const { return format_; }
+    /// For ONNX: producer, opset, IR version, doc string, metadata_props, node counts (for `convscope info`).
+    const std::map<std::string, std::string> &formatDetails() const { return formatDetails_; }
     /// Number of classes of the model's output (0 when the output is not N×classes).
     int numClasses() const { return numClasses_; }
     /// Class name for an output index (sidecar label or "class i").
@@ -64,6 +70,8 @@ public:
 private:
     Model() = default;
     std::string path_;
+    std::string format_ = "TorchScript";
+    std::map<std::string, std::string> formatDetails_;
     torch::jit::Module module_;
     ModelSidecar sidecar_;
     std::unique_ptr<Probe> probe_;

@@ -275,6 +275,8 @@ std::optional<ReceptiveField> ReceptiveFieldAnalyzer::outputField(Node *node)
         return poolField(node, op == "avg_pool2d");
     if (op == "adaptive_avg_pool2d" || op == "adaptive_max_pool2d")
         return adaptivePoolField(node);
+    if (op == "constant_pad_nd")
+        return padField(node);
     if (op == "mean" || op == "sum" || op == "amax" || op == "amin" || op == "std" || op == "var") {
         auto dims = node->inputs().size() > 1 ? constInts(node->input(1)) : std::nullopt;
         if (dims && spatialDims(*dims))
@@ -339,6 +341,30 @@ std::optional<ReceptiveField> ReceptiveFieldAnalyzer::poolField(Node *node, bool
     if (!stride)
         return std::nullopt;
     return window(*fx, *kernel, *stride, *padding, *dilation, ceil->toBool());
+}
+
+std::optional<ReceptiveField> ReceptiveFieldAnalyzer::padField(Node *node)
+{
+    // Pads list the last dim first: [left, right, top, bottom, (channels...)]; only spatial pads keep a window.
+    const ReceptiveField *fx = fieldOf(node->input(0));
+    auto pads = constInts(node->input(1));
+    if (!fx || !pads || pads->size() < 4)
+        return std::nullopt;
+    for (size_t i = 4; i < pads->size(); ++i)
+        if ((*pads)[i] != 0)
+            return std::nullopt;
+    if (fx->scope == ReceptiveField::Scope::Global)
+        return *fx;
+    auto grow = [](const ReceptiveField::Axis &a, std::int64_t before, std::int64_t after) {
+        ReceptiveField::Axis r = a;
+        r.offset = a.offset - a.stride * before;
+        r.positions = std::max<std::int64_t>(a.positions + before + after, 1);
+        return r;
+    };
+    ReceptiveField f = *fx;
+    f.y = grow(fx->y, (*pads)[2], (*pads)[3]);
+    f.x = grow(fx->x, (*pads)[0], (*pads)[1]);
+    return f;
 }
 
 std::optional<ReceptiveField> ReceptiveFieldAnalyzer::adaptivePoolField(Node *node)

@@ -42,6 +42,8 @@ private:
     std::optional<ReceptiveField> convolutionField(torch::jit::Node *node, bool generic);
     std::optional<ReceptiveField> poolField(torch::jit::Node *node, bool average);
     std::optional<ReceptiveField> adaptivePoolField(torch::jit::Node *node);
+    /// constant_pad_nd over the two spatial dims (ONNX Pad, uneven conv/pool padding): the map grows.
+    std::optional<ReceptiveField> padField(torch::jit::Node *node);
     /// cat / chunk / split along channels keep positions; along other axes they do not.
     std::optional<ReceptiveField> channelSplitField(torch::jit::Node *node, bool concatenation,
                                                     const ReceptiveField &in);

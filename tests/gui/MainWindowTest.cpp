@@ -25,6 +25,7 @@
 #include <QLabel>
 #include <QListView>
 #include <QProcess>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -105,6 +106,50 @@ TEST_CASE("main window on the demo: layer, filters, input, activations, predicti
     ws->setInput("/nonexistent.png");
     window.waitUntilSettled(10000);
     CHECK(window.messages()->text().contains("nonexistent.png"));
+}
+
+TEST_CASE("main window on the ONNX demo: layers, filters, predictions, status line, a damaged file's error", "[gui][onnx]")
+{
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("settings.ini"), QSettings::IniFormat);
+    MainWindow window(&settings);
+    const QString onnx = QString::fromStdString(testpaths::source() + "/resources/demo/fashion_cnn.onnx");
+    openAndSettle(window, onnx, {}, {1280, 800});
+    Workspace *ws = window.workspace();
+    REQUIRE(ws->model());
+    CHECK(ws->model()->format() == "ONNX");
+    REQUIRE(ws->dataset()); // the shared sidecar names the Fashion-MNIST test set
+    CHECK(window.messages()->text().isEmpty());
+    QString badge;
+    for (QLabel *l : window.statusBar()->findChildren<QLabel *>())
+        badge += l->text();
+    CHECK(badge.contains("ONNX · opset 13"));
+    ws->selectLayer(ws->model()->layer("conv 2").index); // the sidecar's friendly names apply
+    ws->setInput(testImage(3));
+    window.waitUntilSettled(20000);
+    CHECK(window.filters()->grid()->tiles().count() == 64);
+    CHECK(window.activations()->grid()->tiles().count() == 64);
+    QTableWidget *table = window.activations()->predictions();
+    REQUIRE(table->rowCount() == 5);
+    QProcess cli;
+    cli.start(QString::fromStdString(testpaths::cli()), {"predict", demo(), testImage(3), "--json"});
+    REQUIRE(cli.waitForFinished(60000));
+    const QJsonArray preds = QJsonDocument::fromJson(cli.readAllStandardOutput()).array()[0].toObject()["predictions"].toArray();
+    for (int k = 0; k < 5; ++k)
+        CHECK(table->item(k, 0)->text() == preds[k].toObject()["label"].toString()); // as the TorchScript demo
+    saveArtifact(window, "mainwindow-onnx.png");
+
+    // A truncated .onnx: the error shows in the window and the loaded model stays.
+    QFile in(onnx);
+    REQUIRE(in.open(QIODevice::ReadOnly));
+    QFile out(dir.filePath("cut.onnx"));
+    REQUIRE(out.open(QIODevice::WriteOnly));
+    out.write(in.read(in.size() / 3));
+    out.close();
+    ws->openModel(dir.filePath("cut.onnx"));
+    window.waitUntilSettled(10000);
+    CHECK(window.messages()->text().contains("not a readable ONNX model"));
+    CHECK(ws->model()->format() == "ONNX");
 }
 
 TEST_CASE("main window on a ResNet-18 with a folder of photos and a restored session", "[gui]")

@@ -5,6 +5,7 @@
 #include "model/Model.h"
 #include "common/NpyFile.h"
 #include "model/Probe.h"
+#include "HookReference.h"
 #include "TestPaths.h"
 
 #include <QFile>
@@ -21,22 +22,8 @@ using namespace convscope;
 
 namespace {
 
-struct RefCall {
-    std::string name, type, file;
-};
-
-std::vector<RefCall> readCalls(const std::string &dir)
-{
-    QFile f(QString::fromStdString(dir + "/calls.json"));
-    REQUIRE(f.open(QIODevice::ReadOnly));
-    std::vector<RefCall> calls;
-    for (const auto &v : QJsonDocument::fromJson(f.readAll()).object()["calls"].toArray()) {
-        auto o = v.toObject();
-        calls.push_back({o["name"].toString().toStdString(), o["type"].toString().toStdString(),
-                         o["file"].toString().toStdString()});
-    }
-    return calls;
-}
+using hookref::RefCall;
+using hookref::readCalls;
 
 std::string callName(const std::vector<ModuleCall> &calls, size_t i)
 {
@@ -52,12 +39,7 @@ std::string callName(const std::vector<ModuleCall> &calls, size_t i)
 
 void checkArchitecture(const std::string &arch, const std::string &mode)
 {
-    // The fixtures were computed on one thread; kernels split reductions differently with more threads.
-    struct OneThread {
-        int saved = at::get_num_threads();
-        OneThread() { at::set_num_threads(1); }
-        ~OneThread() { at::set_num_threads(saved); }
-    } oneThread;
+    hookref::OneThread oneThread;
     const std::string dir = testpaths::fixtures() + "/" + arch;
     auto module = torch::jit::load(testpaths::fixtures() + "/" + arch + "." + mode + ".pt");
     module.eval();
@@ -140,6 +122,7 @@ ARCH_TEST(efficientnet)
 ARCH_TEST(regnet)
 ARCH_TEST(convnext)
 ARCH_TEST(inplace) // in-place ops on values that are not reassigned
+ARCH_TEST(alexnet_lrn) // local response normalisation (also exported to ONNX as LRN)
 
 TEST_CASE("probe reduces maps inside the graph to what the whole maps give", "[model][probe]")
 {

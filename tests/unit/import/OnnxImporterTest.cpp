@@ -1,0 +1,280 @@
+// ONNX models exported from PyTorch (tests/fixtures/make_models.py) load through Model::load and give, layer by
+// layer, what PyTorch's forward hooks saw; damaged and unsupported files give clear messages.
+#include "CatchTorch.h"
+
+#include "common/Error.h"
+#include "common/NpyFile.h"
+#include "explain/Reconstructor.h"
+#include "import/OnnxFile.h"
+#include "import/OnnxImporter.h"
+#include "model/Model.h"
+#include "HookReference.h"
+#include "TestPaths.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+
+#include <ATen/Parallel.h>
+
+#include <fstream>
+#include <map>
+
+using namespace convscope;
+
+namespace {
+
+using hookref::RefCall;
+using hookref::readCalls;
+
+bool startsWith(const std::string &s, const std::string &prefix) { return s.rfind(prefix, 0) == 0; }
+
+/// Compares every layer of the imported model with the hook record of the same name. A convolution followed by a
+/// batch norm is compared with the batch norm's output (the exporter folded the two).
+void checkOnnx(const std::string &arch, const std::string &file)
+{
+    hookref::OneThread oneThread;
+    const std::string dir = testpaths::fixtures() + "/" + arch;
+    const std::string path = testpaths::fixtures() + "/" + file;
+    INFO(file);
+    auto model = Model::load(path);
+    CHECK(model->format() == "ONNX");
+    const auto refs = readCalls(dir);
+    std::map<std::string, size_t> refIndex;
+    for (size_t i = 0; i < refs.size(); ++i)
+        refIndex[refs[i].name] = i;
+
+    torch::Tensor input = NpyFile::read(dir + "/input.npy");
+    const auto &probe = model->probe();
+    auto out = probe.run(input, probe.capturable());
+    auto capturable = probe.capturable();
+    std::map<std::string, torch::Tensor> ours;
+    for (size_t k = 0; k < capturable.size(); ++k)
+        ours[model->layers()[static_cast<size_t>(capturable[k])].path] = out.captured[k];
+
+    size_t compared = 0, convs = 0, convsFound = 0;
+    for (size_t i = 0; i < refs.size(); ++i) {
+        const RefCall &ref = refs[i];
+        const bool conv = startsWith(ref.type, "Conv") && ref.type != "Conv2dNormActivation";
+        convs += conv ? 1 : 0;
+        auto it = ours.find(ref.name);
+        if (it == ours.end() || ref.file.empty())
+            continue;
+        convsFound += conv ? 1 : 0;
+        std::string expectedFile = ref.file;
+        if (conv && i + 1 < refs.size() && startsWith(refs[i + 1].type, "BatchNorm") && !ours.count(refs[i + 1].name))
+            expectedFile = refs[i + 1].file;
+        INFO(ref.name << " (" << ref.type << ", compared with " << expectedFile << ")");
+        torch::Tensor expected = NpyFile::read(dir + "/" + expectedFile);
+        REQUIRE(it->second.sizes() == expected.sizes());
+        const double scale = std::max(1.0, expected.abs().max().item<double>());
+        CHECK((it->second - expected).abs().max().item<double>() <= 1e-4 * scale);
+        ++compared;
+    }
+    // Receptive fields follow the same graph arithmetic as for the scripted model.
+    auto scripted = Model::load(testpaths::fixtures() + "/" + arch + ".scripted.pt");
+    int fieldsCompared = 0;
+    for (const auto &layer : model->layers()) {
+        const LayerInfo *twin = nullptr;
+        for (const auto &l : scripted->layers())
+            if (l.path == layer.path)
+                twin = &l;
+        if (!twin || !layer.capturable)
+            continue;
+        INFO("field of " << layer.path << ": " << layer.field.describe() << " vs " << twin->field.describe());
+        CHECK(layer.field.scope == twin->field.scope);
+        CHECK(layer.field.exact == twin->field.exact);
+        if (layer.field.scope == ReceptiveField::Scope::Local) {
+            CHECK(layer.field.y.size == twin->field.y.size);
+            CHECK(layer.field.y.stride == twin->field.y.stride);
+            CHECK(layer.field.x.offset == twin->field.x.offset);
+        }
+        ++fieldsCompared;
+    }
+    CHECK(fieldsCompared >= static_cast<int>(convs));
+    // The exporter's scope names give PyTorch's module paths: every convolution of the model is a layer by the
+    // same name.
+    INFO("convolutions found by name: " << convsFound << " of " << convs << "; layers compared: " << compared);
+    CHECK(convsFound == convs);
+    CHECK(compared >= convs);
+    torch::Tensor logits = Model::firstTensor(out.modelOutput);
+    torch::Tensor expected = NpyFile::read(dir + "/output.npy");
+    CHECK((logits - expected).abs().max().item<double>() <= 1e-4 * std::max(1.0, expected.abs().max().item<double>()));
+    CHECK(torch::equal(logits.argmax(1), expected.argmax(1)));
+}
+
+std::vector<std::pair<std::string, std::string>> onnxFixtures()
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    std::ifstream archs(testpaths::fixtures() + "/archs.txt");
+    std::string arch;
+    const QDir dir(QString::fromStdString(testpaths::fixtures()));
+    while (std::getline(archs, arch)) {
+        if (arch.empty())
+            continue;
+        for (const QString &f : dir.entryList({QString::fromStdString(arch) + ".onnx",
+                                               QString::fromStdString(arch) + ".*.onnx"}, QDir::Files))
+            if (f.section('.', 0, 0).toStdString() == arch)
+                out.emplace_back(arch, f.toStdString());
+    }
+    return out;
+}
+
+std::string writeBytes(const QTemporaryDir &dir, const std::string &name, const std::string &bytes)
+{
+    const std::string path = dir.filePath(QString::fromStdString(name)).toStdString();
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+}
+
+std::string fileBytes(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+template <typename E>
+std::string messageOf(const std::function<void()> &f)
+{
+    try {
+        f();
+    } catch (const E &e) {
+        return e.what();
+    }
+    FAIL("no exception");
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("ONNX exports of the torchvision zoo give PyTorch's forward-hook activations", "[import][onnx]")
+{
+    const auto files = onnxFixtures();
+    // Every architecture of the fixtures exports, at opset 13 at least.
+    REQUIRE(files.size() >= 15);
+    for (const auto &[arch, file] : files) {
+        SECTION(file) { checkOnnx(arch, file); }
+    }
+}
+
+TEST_CASE("ONNX import names layers after PyTorch's modules and calls a module again for its second call", "[import][onnx]")
+{
+    auto model = Model::load(testpaths::fixtures() + "/resnet18.onnx");
+    const auto &l = model->layer("layer1.0.conv1");
+    CHECK(l.type == "Conv");
+    CHECK(l.kind == LayerKind::Conv);
+    CHECK(l.params == 64 * 64 * 9 + 64); // BN folded in: a bias now
+    CHECK(model->layer("layer1.0.relu#2").type == "Relu");
+    CHECK(model->layer("layer1.0").kind == LayerKind::Block);
+    CHECK(model->layer("fc").type == "Gemm");
+    CHECK(model->layer("fc").kind == LayerKind::Linear);
+    CHECK(model->formatDetails().at("producer").find("pytorch") == 0);
+    CHECK(model->formatDetails().at("opset") == "13");
+}
+
+TEST_CASE("a damaged or foreign ONNX file gives a clear message", "[import][onnx]")
+{
+    QTemporaryDir tmp;
+    const std::string good = fileBytes(testpaths::fixtures() + "/resnet18.onnx");
+    REQUIRE(good.size() > 1000);
+
+    CHECK_THROWS_AS(Model::load(writeBytes(tmp, "empty.onnx", "")), ModelLoadError);
+    CHECK(messageOf<ModelLoadError>([&] { Model::load(writeBytes(tmp, "text.onnx", "hello, this is text\n")); })
+              .find("not a readable ONNX model") != std::string::npos);
+    for (double fraction : {0.1, 0.5, 0.9, 0.999}) {
+        const std::string cut = good.substr(0, static_cast<size_t>(good.size() * fraction));
+        INFO("truncated at " << fraction);
+        CHECK_THROWS_AS(Model::load(writeBytes(tmp, "cut.onnx", cut)), Error);
+    }
+    // Every single-byte change in the header region either loads or is refused with an Error, never a crash.
+    for (size_t pos = 0; pos < 200; pos += 7) {
+        std::string bad = good;
+        bad[pos] = static_cast<char>(bad[pos] ^ 0x5a);
+        try {
+            Model::load(writeBytes(tmp, "flip.onnx", bad));
+        } catch (const Error &) {
+        }
+    }
+
+    onnx::ModelProto proto = OnnxFile::parse(good.data(), good.size(), "resnet18.onnx");
+    proto.mutable_opset_import(0)->set_version(19);
+    std::string bytes;
+    proto.SerializeToString(&bytes);
+    CHECK(messageOf<UnsupportedModelError>([&] { Model::load(writeBytes(tmp, "opset19.onnx", bytes)); })
+              .find("opset 19") != std::string::npos);
+
+    // Unsupported operators: one message naming each type and a node.
+    proto = OnnxFile::parse(good.data(), good.size(), "resnet18.onnx");
+    proto.mutable_graph()->mutable_node(20)->set_op_type("FancyOp");
+    proto.mutable_graph()->mutable_node(21)->set_op_type("OtherOp");
+    proto.SerializeToString(&bytes);
+    const std::string message =
+        messageOf<UnsupportedModelError>([&] { Model::load(writeBytes(tmp, "ops.onnx", bytes)); });
+    CHECK(message.find("FancyOp (e.g. node '" + proto.graph().node(20).name() + "')") != std::string::npos);
+    CHECK(message.find("OtherOp") != std::string::npos);
+
+    // Weights as external data: read from beside the file; a missing file is named.
+    proto = OnnxFile::parse(good.data(), good.size(), "resnet18.onnx");
+    auto *fc = proto.mutable_graph()->mutable_initializer(0);
+    const std::string raw = fc->raw_data();
+    REQUIRE(!raw.empty());
+    fc->clear_raw_data();
+    fc->set_data_location(onnx::TensorProto::EXTERNAL);
+    auto *loc = fc->add_external_data();
+    loc->set_key("location");
+    loc->set_value("weights.bin");
+    proto.SerializeToString(&bytes);
+    const std::string external = writeBytes(tmp, "external.onnx", bytes);
+    CHECK(messageOf<ModelLoadError>([&] { Model::load(external); }).find("weights.bin") != std::string::npos);
+    writeBytes(tmp, "weights.bin", raw);
+    auto model = Model::load(external);
+    torch::Tensor x = torch::randn({2, 3, 64, 64});
+    auto reference = Model::load(testpaths::fixtures() + "/resnet18.onnx");
+    CHECK(torch::allclose(model->forward(x), reference->forward(x)));
+    writeBytes(tmp, "weights.bin", raw.substr(0, raw.size() / 2));
+    CHECK(messageOf<ModelLoadError>([&] { Model::load(external); }).find("bytes") != std::string::npos);
+}
+
+TEST_CASE("ONNX imports give the TorchScript route's reconstructions, saliency and Grad-CAM", "[import][onnx][explain]")
+{
+    hookref::OneThread oneThread;
+    // Folded batch norm rounds differently: where a ReLU gate or a max-pool choice sits on a near tie a few pixels'
+    // paths flip; everything else is equal.
+    auto similar = [](const torch::Tensor &a, const torch::Tensor &b) {
+        REQUIRE(a.sizes() == b.sizes());
+        const double scale = b.abs().max().item<double>();
+        CHECK(scale > 0);
+        CHECK(((a - b).abs() <= 1e-4 * scale).to(torch::kDouble).mean().item<double>() >= 0.97);
+        CHECK(((a - b).norm() / b.norm()).item<double>() <= 0.1);
+    };
+    for (const auto &[arch, layerName] : std::vector<std::pair<std::string, std::string>>{
+             {"resnet18", "layer2.0.relu#2"}, {"mobilenet_v3_small", "features.4"}, {"densenet", "features.denseblock2"}}) {
+        INFO(arch << " " << layerName);
+        auto onnx = Model::load(testpaths::fixtures() + "/" + arch + ".onnx");
+        auto ts = Model::load(testpaths::fixtures() + "/" + arch + ".scripted.pt");
+        const torch::Tensor input = NpyFile::read(testpaths::fixtures() + "/" + arch + "/input.npy");
+        Reconstructor a(onnx), b(ts);
+        for (BackpropRule rule : {BackpropRule::Gradient, BackpropRule::Deconvnet, BackpropRule::Guided}) {
+            INFO(backpropRuleName(rule));
+            auto ra = a.units(input, onnx->layer(layerName).index, {{3, -1, -1}, {5, -1, -1}}, rule);
+            auto rb = b.units(input, ts->layer(layerName).index, {{3, -1, -1}, {5, -1, -1}}, rule);
+            for (size_t i = 0; i < ra.size(); ++i) {
+                CHECK(ra[i].y == rb[i].y);
+                CHECK(ra[i].x == rb[i].x);
+                CHECK(std::abs(ra[i].value - rb[i].value) <= 1e-4 * std::max(1.0f, std::abs(rb[i].value)));
+                similar(ra[i].map, rb[i].map);
+            }
+            similar(a.classSaliency(input, {1, 2}, rule), b.classSaliency(input, {1, 2}, rule));
+        }
+        // Grad-CAM at the TorchScript route's default layer. (The ONNX import may list one more: a functional ReLU
+        // the exporter wrote as a node, such as DenseNet's final F.relu, is a layer there.)
+        const std::string camLayer = ts->layers()[static_cast<size_t>(b.defaultCamLayer())].path;
+        const auto camA = a.gradCam(input, {1, 2}, onnx->layer(camLayer).index);
+        const auto camB = b.gradCam(input, {1, 2}, ts->layer(camLayer).index);
+        similar(camA.upsampled, camB.upsampled);
+    }
+}
