@@ -40,6 +40,19 @@ using namespace convscope;
 
 using namespace guitest;
 
+namespace {
+
+/// The CLI's top-5 for one image (`convscope predict MODEL IMAGE --json`).
+QJsonArray cliPredictions(const QString &model, const QString &image)
+{
+    QProcess cli;
+    cli.start(QString::fromStdString(testpaths::cli()), {"predict", model, image, "--json"});
+    REQUIRE(cli.waitForFinished(60000));
+    return QJsonDocument::fromJson(cli.readAllStandardOutput()).array()[0].toObject()["predictions"].toArray();
+}
+
+} // namespace
+
 TEST_CASE("main window on the demo: layer, filters, input, activations, predictions, export", "[gui]")
 {
     QTemporaryDir dir;
@@ -65,10 +78,7 @@ TEST_CASE("main window on the demo: layer, filters, input, activations, predicti
     CHECK(window.activations()->grid()->tiles().count() == 64);
     QTableWidget *table = window.activations()->predictions();
     REQUIRE(table->rowCount() == 5);
-    QProcess cli;
-    cli.start(QString::fromStdString(testpaths::cli()), {"predict", demo(), testImage(3), "--json"});
-    REQUIRE(cli.waitForFinished(60000));
-    const QJsonArray preds = QJsonDocument::fromJson(cli.readAllStandardOutput()).array()[0].toObject()["predictions"].toArray();
+    const QJsonArray preds = cliPredictions(demo(), testImage(3));
     for (int k = 0; k < 5; ++k) {
         CHECK(table->item(k, 0)->text() == preds[k].toObject()["label"].toString());
         CHECK(table->item(k, 1)->text() ==
@@ -131,10 +141,7 @@ TEST_CASE("main window on the ONNX demo: layers, filters, predictions, status li
     CHECK(window.activations()->grid()->tiles().count() == 64);
     QTableWidget *table = window.activations()->predictions();
     REQUIRE(table->rowCount() == 5);
-    QProcess cli;
-    cli.start(QString::fromStdString(testpaths::cli()), {"predict", demo(), testImage(3), "--json"});
-    REQUIRE(cli.waitForFinished(60000));
-    const QJsonArray preds = QJsonDocument::fromJson(cli.readAllStandardOutput()).array()[0].toObject()["predictions"].toArray();
+    const QJsonArray preds = cliPredictions(demo(), testImage(3));
     for (int k = 0; k < 5; ++k)
         CHECK(table->item(k, 0)->text() == preds[k].toObject()["label"].toString()); // as the TorchScript demo
     saveArtifact(window, "mainwindow-onnx.png");
