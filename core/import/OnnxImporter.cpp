@@ -517,7 +517,7 @@ onnx::ModelProto fuseHardSwish(const onnx::ModelProto &model)
 class Builder {
 public:
     Builder(const onnx::ModelProto &model, const std::string &baseDir, const OnnxImporter::Options &options)
-        : original_(model), model_(fuseHardSwish(model)), graph_(model_.graph()), baseDir_(baseDir), options_(options),
+        : original_(model), working_(model), graph_(&working_.graph()), baseDir_(baseDir), options_(options),
           cu_(std::make_shared<torch::jit::CompilationUnit>())
     {
     }
@@ -526,6 +526,7 @@ public:
 
 private:
     void checkOperators() const;
+    bool inlineConstantIfs();
     void readInitializers();
     void computeLiveness();
     void foldAt(std::int64_t batch, ValueInfos &infos, Constants &constants, std::set<int> &folded);
@@ -534,9 +535,10 @@ private:
     void finishInstance(int i);
     void generate(int i, FunctionContext *caller);
 
-    const onnx::ModelProto &original_; ///< as read: what ONNX shape inference checks (HardSwish needs opset 14)
-    const onnx::ModelProto model_;     ///< after rewrites: what is imported
-    const onnx::GraphProto &graph_;
+    const onnx::ModelProto &original_; ///< as read
+    onnx::ModelProto working_;         ///< constant If nodes inlined: what ONNX shape inference checks
+    onnx::ModelProto model_;           ///< and HardSwish fused (opset 14 for inference): what is imported
+    const onnx::GraphProto *graph_;    ///< the graph being worked on (working_'s, then model_'s)
     std::string baseDir_;
     OnnxImporter::Options options_;
     std::shared_ptr<torch::jit::CompilationUnit> cu_;
@@ -559,7 +561,7 @@ private:
 void Builder::checkOperators() const
 {
     std::map<std::string, std::string> unsupported; // op -> a node
-    for (const auto &node : graph_.node()) {
+    for (const auto &node : graph_->node()) {
         const bool standard = node.domain().empty() || node.domain() == "ai.onnx";
         const std::string op = standard ? node.op_type() : node.domain() + "." + node.op_type();
         if ((!standard || (!OnnxOperators::supports(node.op_type()) && node.op_type() != "Constant")) &&
@@ -575,11 +577,65 @@ void Builder::checkOperators() const
                                 " Convscope does not support: " + list);
 }
 
+bool Builder::inlineConstantIfs()
+{
+    std::vector<onnx::NodeProto> nodes;
+    bool changed = false;
+    for (const auto &node : working_.graph().node()) {
+        auto cond = node.op_type() == "If" && node.domain().empty() && node.input_size() == 1
+                        ? constants_.find(node.input(0))
+                        : constants_.end();
+        if (cond == constants_.end() || cond->second.numel() != 1) {
+            nodes.push_back(node);
+            continue;
+        }
+        const bool taken = cond->second.item<bool>();
+        const onnx::GraphProto *branch = nullptr;
+        for (const auto &a : node.attribute())
+            if (a.name() == (taken ? "then_branch" : "else_branch") && a.has_g())
+                branch = &a.g();
+        if (!branch || branch->output_size() != node.output_size()) {
+            nodes.push_back(node);
+            continue;
+        }
+        for (const auto &init : branch->initializer()) { // the branch's own constants
+            onnx::NodeProto c;
+            c.set_op_type("Constant");
+            c.set_name(node.name() + "/" + init.name());
+            c.add_output(init.name());
+            auto *value = c.add_attribute();
+            value->set_name("value");
+            value->set_type(onnx::AttributeProto::TENSOR);
+            *value->mutable_t() = init;
+            nodes.push_back(c);
+        }
+        for (const auto &n : branch->node())
+            nodes.push_back(n);
+        for (int o = 0; o < node.output_size(); ++o) {
+            onnx::NodeProto id;
+            id.set_op_type("Identity");
+            id.set_name(node.name() + "_output_" + std::to_string(o));
+            id.add_input(branch->output(o).name());
+            id.add_output(node.output(o));
+            nodes.push_back(id);
+        }
+        changed = true;
+    }
+    if (!changed)
+        return false;
+    auto *graph = working_.mutable_graph();
+    graph->clear_node();
+    for (auto &n : nodes)
+        *graph->add_node() = std::move(n);
+    graph_ = &working_.graph();
+    return true;
+}
+
 void Builder::readInitializers()
 {
-    for (const auto &t : graph_.initializer())
+    for (const auto &t : graph_->initializer())
         initializers_[t.name()] = OnnxTensor::toTensor(t, baseDir_, "the initializer '" + t.name() + "'");
-    for (const auto &input : graph_.input()) {
+    for (const auto &input : graph_->input()) {
         if (initializers_.count(input.name()))
             continue;
         if (!input.type().has_tensor_type())
@@ -601,13 +657,13 @@ void Builder::readInitializers()
 
 void Builder::computeLiveness()
 {
-    for (const auto &o : graph_.output())
+    for (const auto &o : graph_->output())
         graphOutputs_.insert(o.name());
     std::map<std::string, int> producer;
-    for (int n = 0; n < graph_.node_size(); ++n)
-        for (const auto &o : graph_.node(n).output())
+    for (int n = 0; n < graph_->node_size(); ++n)
+        for (const auto &o : graph_->node(n).output())
             producer[o] = n;
-    std::vector<bool> live(static_cast<size_t>(graph_.node_size()), false);
+    std::vector<bool> live(static_cast<size_t>(graph_->node_size()), false);
     std::vector<std::string> work(graphOutputs_.begin(), graphOutputs_.end());
     std::set<std::string> seen;
     while (!work.empty()) {
@@ -621,15 +677,15 @@ void Builder::computeLiveness()
         if (live[static_cast<size_t>(it->second)])
             continue;
         live[static_cast<size_t>(it->second)] = true;
-        for (const auto &in : graph_.node(it->second).input())
+        for (const auto &in : graph_->node(it->second).input())
             if (!in.empty())
                 work.push_back(in);
     }
-    for (int n = 0; n < graph_.node_size(); ++n) {
+    for (int n = 0; n < graph_->node_size(); ++n) {
         if (!live[static_cast<size_t>(n)] || folded_.count(n))
             continue;
         live_.push_back(n);
-        for (const auto &in : graph_.node(n).input())
+        for (const auto &in : graph_->node(n).input())
             if (!in.empty() && !constants_.count(in)) {
                 needed_.insert(in);
                 consumers_[in].push_back(n);
@@ -646,10 +702,10 @@ void Builder::foldAt(std::int64_t batch, ValueInfos &infos, Constants &constants
     Constants known;
     constants = initializers_;
     folded.clear();
-    for (int round = 0; round < graph_.node_size() + 1; ++round) {
-        infos = inferShapes(original_, realInputs_, batch, options_, known);
+    for (int round = 0; round < graph_->node_size() + 1; ++round) {
+        infos = inferShapes(working_, realInputs_, batch, options_, known);
         const size_t foldedBefore = folded.size();
-        fold(graph_, constants, infos, state_, baseDir_, cu_, folded);
+        fold(*graph_, constants, infos, state_, baseDir_, cu_, folded);
         if (folded.size() == foldedBefore && round > 0)
             return;
         const size_t before = known.size();
@@ -665,7 +721,7 @@ void Builder::keepBatchSymbolic(const Constants &atBatch2)
 {
     std::set<std::string> done;
     for (int n : live_) {
-        for (const auto &in : graph_.node(n).input()) {
+        for (const auto &in : graph_->node(n).input()) {
             if (done.count(in))
                 continue;
             auto mine = constants_.find(in);
@@ -677,11 +733,11 @@ void Builder::keepBatchSymbolic(const Constants &atBatch2)
                 continue;
             // A reshape target can keep the batch: an entry equal to it reads the running batch, and one other
             // entry proportional to it becomes -1.
-            const std::string why = graph_.node(n).op_type() + " node '" + graph_.node(n).name() + "' takes '" + in +
+            const std::string why = graph_->node(n).op_type() + " node '" + graph_->node(n).name() + "' takes '" + in +
                                     "', which the graph computes from the batch size in a way Convscope cannot keep "
                                     "symbolic";
-            if (graph_.node(n).op_type() != "Reshape" || graph_.node(n).input_size() < 2 ||
-                graph_.node(n).input(1) != in || value.dim() != 1 || value.scalar_type() != torch::kLong ||
+            if (graph_->node(n).op_type() != "Reshape" || graph_->node(n).input_size() < 2 ||
+                graph_->node(n).input(1) != in || value.dim() != 1 || value.scalar_type() != torch::kLong ||
                 other->second.sizes() != value.sizes())
                 throw UnsupportedModelError(why);
             bool inferred = false;
@@ -716,7 +772,7 @@ void Builder::buildInstances()
     instances_.push_back(root);
     std::vector<int> stack{0};
     for (int n : live_) {
-        const auto parts = scopeParts(graph_.node(n).name());
+        const auto parts = scopeParts(graph_->node(n).name());
         auto isPrefix = [&](const std::vector<std::string> &p) {
             return p.size() <= parts.size() && std::equal(p.begin(), p.end(), parts.begin());
         };
@@ -741,7 +797,7 @@ void Builder::buildInstances()
     for (size_t i = 0; i < count; ++i) {
         const bool leaf = i > 0 && instances_[i].items.size() == 1 && instances_[i].items[0].first >= 0;
         if (leaf) {
-            instances_[i].type = graph_.node(instances_[i].items[0].first).op_type();
+            instances_[i].type = graph_->node(instances_[i].items[0].first).op_type();
             continue;
         }
         if (i > 0) {
@@ -752,19 +808,19 @@ void Builder::buildInstances()
                     onlyNodes = false;
             if (onlyNodes && instances_[i].items.size() <= 3)
                 for (auto &[n, c] : instances_[i].items)
-                    ops += (ops.empty() ? "" : "_") + graph_.node(n).op_type();
+                    ops += (ops.empty() ? "" : "_") + graph_->node(n).op_type();
             instances_[i].type = ops.empty() ? "Scope" : ops;
         }
         for (size_t k = 0; k < instances_[i].items.size(); ++k) {
             const int n = instances_[i].items[k].first;
-            if (n < 0 || !OnnxOperators::isLayer(graph_.node(n).op_type()))
+            if (n < 0 || !OnnxOperators::isLayer(graph_->node(n).op_type()))
                 continue;
             Instance c;
             c.parent = static_cast<int>(i);
-            c.key = nodeKey(graph_.node(n), n);
+            c.key = nodeKey(graph_->node(n), n);
             c.scope = instances_[i].scope;
             c.scope.push_back("#" + c.key);
-            c.type = graph_.node(n).op_type();
+            c.type = graph_->node(n).op_type();
             c.items.push_back({n, -1});
             instances_.push_back(c); // may reallocate: index, never hold references across this
             instances_[i].items[k] = {-1, static_cast<int>(instances_.size()) - 1};
@@ -782,7 +838,7 @@ void Builder::finishInstance(int i)
     for (auto &[n, c] : inst.items) {
         if (n >= 0) {
             inst.nodes.push_back(n);
-            const auto &node = graph_.node(n);
+            const auto &node = graph_->node(n);
             signature += node.op_type() + "(";
             for (const auto &a : node.attribute())
                 signature += a.SerializeAsString();
@@ -823,21 +879,21 @@ void Builder::finishInstance(int i)
     std::set<int> covered(self.nodes.begin(), self.nodes.end());
     std::set<std::string> made;
     for (int n : self.nodes)
-        for (const auto &o : graph_.node(n).output())
+        for (const auto &o : graph_->node(n).output())
             made.insert(o);
     if (i == 0) {
         self.inputs = result_.inputNames;
-        for (const auto &o : graph_.output())
+        for (const auto &o : graph_->output())
             self.outputs.push_back(o.name());
         return;
     }
     std::set<std::string> seen;
     for (int n : self.nodes)
-        for (const auto &in : graph_.node(n).input())
+        for (const auto &in : graph_->node(n).input())
             if (!in.empty() && !constants_.count(in) && !made.count(in) && seen.insert(in).second)
                 self.inputs.push_back(in);
     for (int n : self.nodes)
-        for (const auto &o : graph_.node(n).output()) {
+        for (const auto &o : graph_->node(n).output()) {
             if (o.empty() || !needed_.count(o))
                 continue;
             bool outside = graphOutputs_.count(o) > 0;
@@ -867,9 +923,9 @@ void Builder::generate(int i, FunctionContext *caller)
             f.bindArgument(in);
         for (auto &[n, c] : inst.items) {
             if (n >= 0) {
-                f.begin(graph_.node(n));
+                f.begin(graph_->node(n));
                 OnnxOperators::emit(f);
-                ++result_.opCounts[graph_.node(n).op_type()];
+                ++result_.opCounts[graph_->node(n).op_type()];
             } else {
                 generate(c, &f);
             }
@@ -880,13 +936,13 @@ void Builder::generate(int i, FunctionContext *caller)
         if (returned.empty())
             throw UnsupportedModelError("the ONNX graph has no output");
         define(existing->second, f.source(returned), inst.items.size() == 1 && inst.items[0].first >= 0
-                                                          ? &graph_.node(inst.items[0].first)
+                                                          ? &graph_->node(inst.items[0].first)
                                                           : nullptr);
         defined_.insert(inst.moduleId);
     } else {
         for (auto &[n, c] : inst.items)
             if (n >= 0)
-                ++result_.opCounts[graph_.node(n).op_type()];
+                ++result_.opCounts[graph_->node(n).op_type()];
     }
     if (!caller)
         return;
@@ -907,12 +963,21 @@ void Builder::generate(int i, FunctionContext *caller)
 
 OnnxImporter::Result Builder::run()
 {
-    state_.opset = OnnxFile::defaultOpset(model_);
-    result_.description = OnnxFile::describe(model_);
-    result_.nodes = graph_.node_size();
-    checkOperators();
+    state_.opset = OnnxFile::defaultOpset(original_);
+    result_.description = OnnxFile::describe(original_);
+    result_.nodes = graph_->node_size();
     readInitializers();
 
+    // An If whose condition folds to a constant (exporters write them for rank checks) becomes its taken branch;
+    // folding again may settle the next one.
+    for (int round = 0; round < 64; ++round) {
+        foldAt(1, infos_, constants_, folded_);
+        if (!inlineConstantIfs())
+            break;
+    }
+    model_ = fuseHardSwish(working_);
+    graph_ = &model_.graph();
+    checkOperators();
     foldAt(1, infos_, constants_, folded_);
     Constants atBatch2;
     if (state_.exportedBatch == 0) {

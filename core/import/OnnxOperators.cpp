@@ -534,16 +534,27 @@ void slice(OnnxEmitContext &ctx)
     if (steps.empty())
         steps.assign(starts.size(), 1);
     std::vector<std::string> index(static_cast<size_t>(rank), ":");
+    Ints flipped; // a negative step walks a flipped copy forwards
     for (size_t i = 0; i < axes.size(); ++i) {
         const std::int64_t a = normalizeAxis(ctx, axes[i], rank);
-        if (steps[i] <= 0)
-            ctx.unsupported("slices with a negative step");
+        if (steps[i] == 0)
+            ctx.unsupported("slices with step 0");
         const std::int64_t big = std::int64_t(1) << 62;
-        const std::int64_t s = std::max(std::min(starts[i], big), -big), e = std::max(std::min(ends[i], big), -big);
+        std::int64_t s = std::max(std::min(starts[i], big), -big), e = std::max(std::min(ends[i], big), -big);
+        if (steps[i] < 0) {
+            const std::int64_t dim = ctx.shape(0).at(static_cast<size_t>(a));
+            s = std::clamp(s < 0 ? s + dim : s, std::int64_t(0), dim - 1);
+            e = std::clamp(e < 0 ? e + dim : e, std::int64_t(-1), dim - 1);
+            flipped.push_back(a);
+            const std::int64_t from = dim - 1 - s, to = dim - 1 - e;
+            index[static_cast<size_t>(a)] = std::to_string(from) + ":" + std::to_string(std::max(from, to)) +
+                                             (steps[i] != -1 ? ":" + std::to_string(-steps[i]) : "");
+            continue;
+        }
         index[static_cast<size_t>(a)] =
             std::to_string(s) + ":" + std::to_string(e) + (steps[i] != 1 ? ":" + std::to_string(steps[i]) : "");
     }
-    std::string expr = ctx.tensor(0) + "[";
+    std::string expr = (flipped.empty() ? ctx.tensor(0) : "torch.flip(" + ctx.tensor(0) + ", " + list(flipped) + ")") + "[";
     for (size_t i = 0; i < index.size(); ++i)
         expr += (i ? ", " : "") + index[i];
     assign(ctx, expr + "]");

@@ -76,7 +76,14 @@ void checkOnnx(const std::string &arch, const std::string &file)
         ++compared;
     }
     // Receptive fields follow the same graph arithmetic as for the scripted model.
-    auto scripted = Model::load(testpaths::fixtures() + "/" + arch + ".scripted.pt");
+    // (the scripted twin at the ONNX model's input size, which the file declares)
+    QTemporaryDir sidecarDir;
+    const std::string sidecar = sidecarDir.filePath("twin.json").toStdString();
+    std::ofstream(sidecar) << "{\"input\": {\"width\": " << model->input().width << ", \"height\": "
+                           << model->input().height << ", \"channels\": 3}}";
+    Model::Options twin;
+    twin.sidecar = sidecar;
+    auto scripted = Model::load(testpaths::fixtures() + "/" + arch + ".scripted.pt", twin);
     int fieldsCompared = 0;
     for (const auto &layer : model->layers()) {
         const LayerInfo *twin = nullptr;
