@@ -23,6 +23,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 
 using namespace convscope;
 
@@ -284,4 +285,34 @@ TEST_CASE("ONNX imports give the TorchScript route's reconstructions, saliency a
         const auto camB = b.gradCam(input, {1, 2}, ts->layer(camLayer).index);
         similar(camA.upsampled, camB.upsampled);
     }
+}
+
+TEST_CASE("ONNX graphs without scope names (other exporters) get one layer per layer node, named after it", "[import][onnx]")
+{
+    // tf2onnx and others name nodes "model/conv2d/Conv2D" or not at all: no PyTorch scopes to fold.
+    QTemporaryDir tmp;
+    const std::string good = fileBytes(testpaths::fixtures() + "/resnet18.onnx");
+    onnx::ModelProto proto = OnnxFile::parse(good.data(), good.size(), "resnet18.onnx");
+    int convs = 0;
+    for (int i = 0; i < proto.graph().node_size(); ++i) {
+        auto *n = proto.mutable_graph()->mutable_node(i);
+        convs += n->op_type() == "Conv";
+        n->set_name(i % 3 == 0 ? std::string() : "model/block_" + std::to_string(i) + "/" + n->op_type());
+    }
+    std::string bytes;
+    proto.SerializeToString(&bytes);
+    auto model = Model::load(writeBytes(tmp, "flat.onnx", bytes));
+    auto reference = Model::load(testpaths::fixtures() + "/resnet18.onnx");
+    int convLayers = 0;
+    std::set<std::string> names;
+    for (const auto &l : model->layers()) {
+        convLayers += l.kind == LayerKind::Conv;
+        CHECK(l.depth == 0);
+        names.insert(l.path);
+    }
+    CHECK(convLayers == convs);
+    CHECK(names.size() == model->layers().size()); // unique names
+    CHECK(names.count("model_block_4_Conv") + names.count("Conv_3") + names.count("Conv_4") >= 1);
+    torch::Tensor x = torch::randn({2, 3, 64, 64});
+    CHECK(torch::allclose(model->forward(x), reference->forward(x), 1e-5, 1e-5));
 }
