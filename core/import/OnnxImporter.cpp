@@ -315,6 +315,28 @@ ValueInfo infoOf(const onnx::ValueInfoProto &v)
 }
 
 /// Shapes of every value with the real inputs fixed to `batch` × ... (symbolic spatial dims set from options).
+/// `model` without the data of its large initializers (weights): what shape inference needs (names, types, shapes, and
+/// the values of small tensors such as reshape targets), cheap to copy once per inference round.
+onnx::ModelProto withoutWeights(const onnx::ModelProto &model)
+{
+    onnx::ModelProto light = model;
+    for (auto &t : *light.mutable_graph()->mutable_initializer()) {
+        std::int64_t count = 1;
+        for (auto d : t.dims())
+            count *= d;
+        if (count <= 64)
+            continue;
+        t.clear_raw_data();
+        t.clear_float_data();
+        t.clear_double_data();
+        t.clear_int32_data();
+        t.clear_int64_data();
+        t.clear_external_data();
+        t.clear_data_location();
+    }
+    return light;
+}
+
 /// `known`: values folded so far, given to shape inference as initializers so that shapes computed from them
 /// (a Reshape's target) are known too.
 ValueInfos inferShapes(onnx::ModelProto model, const std::set<std::string> &realInputs, std::int64_t batch,
@@ -451,10 +473,10 @@ std::string nodeKey(const onnx::NodeProto &node, int index)
 
 /// Exporters before opset 14 write hard-swish as x · HardSigmoid(x) (alpha 1/6, beta 1/2): one HardSwish node again,
 /// so the layer is one activation (aten::hardswish, with its backprop rule) as in PyTorch.
-onnx::ModelProto fuseHardSwish(const onnx::ModelProto &model)
+onnx::ModelProto fuseHardSwish(onnx::ModelProto out)
 {
-    onnx::ModelProto out = model;
-    const auto &nodes = model.graph().node();
+    const onnx::ModelProto &model = out;
+    const auto nodes = model.graph().node(); // a copy of the node list (without weights): `out` changes below
     std::map<std::string, int> users;
     for (const auto &n : nodes)
         for (const auto &in : n.input())
@@ -536,7 +558,8 @@ private:
     void generate(int i, FunctionContext *caller);
 
     const onnx::ModelProto &original_; ///< as read
-    onnx::ModelProto working_;         ///< constant If nodes inlined: what ONNX shape inference checks
+    onnx::ModelProto working_;         ///< constant If nodes inlined
+    onnx::ModelProto light_;           ///< working_ without weights: what ONNX shape inference checks
     onnx::ModelProto model_;           ///< and HardSwish fused (opset 14 for inference): what is imported
     const onnx::GraphProto *graph_;    ///< the graph being worked on (working_'s, then model_'s)
     std::string baseDir_;
@@ -703,7 +726,7 @@ void Builder::foldAt(std::int64_t batch, ValueInfos &infos, Constants &constants
     constants = initializers_;
     folded.clear();
     for (int round = 0; round < graph_->node_size() + 1; ++round) {
-        infos = inferShapes(working_, realInputs_, batch, options_, known);
+        infos = inferShapes(light_, realInputs_, batch, options_, known);
         const size_t foldedBefore = folded.size();
         fold(*graph_, constants, infos, state_, baseDir_, cu_, folded);
         if (folded.size() == foldedBefore && round > 0)
@@ -971,11 +994,13 @@ OnnxImporter::Result Builder::run()
     // An If whose condition folds to a constant (exporters write them for rank checks) becomes its taken branch;
     // folding again may settle the next one.
     for (int round = 0; round < 64; ++round) {
+        light_ = withoutWeights(working_);
         foldAt(1, infos_, constants_, folded_);
         if (!inlineConstantIfs())
             break;
     }
-    model_ = fuseHardSwish(working_);
+    light_ = withoutWeights(working_);
+    model_ = fuseHardSwish(std::move(working_));
     graph_ = &model_.graph();
     checkOperators();
     foldAt(1, infos_, constants_, folded_);
