@@ -140,7 +140,7 @@ public:
             attr = name + "_" + std::to_string(k);
         // Trainable as nn.Parameter (Grad-CAM differentiates through them); running statistics are not.
         const bool trainable = name.rfind("running_", 0) != 0;
-        module_.register_parameter(attr, value.detach().clone().requires_grad_(trainable), false);
+        module_.register_parameter(attr, value.detach().requires_grad_(trainable), false); // shares the initializer
         return params_[key] = "self." + attr;
     }
     std::vector<std::int64_t> shape(int i) const override
@@ -539,7 +539,7 @@ onnx::ModelProto fuseHardSwish(onnx::ModelProto out)
 class Builder {
 public:
     Builder(const onnx::ModelProto &model, const std::string &baseDir, const OnnxImporter::Options &options)
-        : original_(model), working_(model), graph_(&working_.graph()), baseDir_(baseDir), options_(options),
+        : original_(model), working_(withoutWeights(model)), graph_(&working_.graph()), baseDir_(baseDir), options_(options),
           cu_(std::make_shared<torch::jit::CompilationUnit>())
     {
     }
@@ -558,7 +558,7 @@ private:
     void generate(int i, FunctionContext *caller);
 
     const onnx::ModelProto &original_; ///< as read
-    onnx::ModelProto working_;         ///< constant If nodes inlined
+    onnx::ModelProto working_;         ///< constant If nodes inlined; weights stay in original_ (read once)
     onnx::ModelProto light_;           ///< working_ without weights: what ONNX shape inference checks
     onnx::ModelProto model_;           ///< and HardSwish fused (opset 14 for inference): what is imported
     const onnx::GraphProto *graph_;    ///< the graph being worked on (working_'s, then model_'s)
@@ -656,9 +656,9 @@ bool Builder::inlineConstantIfs()
 
 void Builder::readInitializers()
 {
-    for (const auto &t : graph_->initializer())
+    for (const auto &t : original_.graph().initializer())
         initializers_[t.name()] = OnnxTensor::toTensor(t, baseDir_, "the initializer '" + t.name() + "'");
-    for (const auto &input : graph_->input()) {
+    for (const auto &input : original_.graph().input()) {
         if (initializers_.count(input.name()))
             continue;
         if (!input.type().has_tensor_type())

@@ -919,7 +919,6 @@ const std::map<std::string, Emitter> &emitters()
             double value = 0.0;
             std::string dtype = "6"; // float32
             if (const auto *a = c.attribute("value")) {
-                torch::Tensor v = torch::zeros({1});
                 if (a->t().data_type() == onnx::TensorProto::INT64) {
                     dtype = "4"; // int64
                     value = a->t().int64_data_size() ? double(a->t().int64_data(0)) : 0.0;
