@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every parser of untrusted input with libFuzzer (tests/fuzz): IDX, .npy headers, sidecar JSON, DATASET#INDEX
-# references, the project catalogue's scan layout and top-k records, index metadata and the model-archive check.
+# references, the project catalogue's scan layout and top-k records, index metadata, the model-archive check and the
+# ONNX reader and importer.
 #
 #   bash packaging/run-fuzzers.sh [SECONDS_PER_TARGET]      (default 60)
 #
@@ -16,7 +17,7 @@ set -uo pipefail
 SECONDS_PER_TARGET="${1:-60}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$ROOT/build-fuzz"
-TARGETS=(idx npy sidecar_json dataset_reference catalogue topk_records index_metadata model_archive)
+TARGETS=(idx npy sidecar_json dataset_reference catalogue topk_records index_metadata model_archive onnx_model)
 
 cd "$ROOT" || exit 2
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCONVSCOPE_BUILD_FUZZERS=ON \

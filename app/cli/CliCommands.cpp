@@ -2,6 +2,7 @@
 
 #include "cli/MapCommands.h"
 #include "cli/ModelCommands.h"
+#include "cli/ProbeCommands.h"
 #include "cli/ReconstructCommands.h"
 #include "cli/ScanCommands.h"
 #include "cli/SearchCommands.h"
@@ -10,11 +11,12 @@ namespace convscope {
 
 const std::vector<CliCommand> &CliCommands::all()
 {
-    // The order of `convscope --help`: the model, then the dataset scan, reconstructions, search and the map.
+    // The order of `convscope --help`: the model, then the dataset scan, reconstructions, search, probes and the map.
     static const std::vector<CliCommand> commands = [] {
         std::vector<CliCommand> list;
         for (const auto *group : {&ModelCommands::all(), &ScanCommands::all(), &ReconstructCommands::all(),
-                                  &SearchCommands::all(), &MapCommands::all()})
+                                  &SearchCommands::all(), &ProbeCommands::all(),
+                                  &MapCommands::all()})
             list.insert(list.end(), group->begin(), group->end());
         return list;
     }();

@@ -4,6 +4,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -74,9 +75,43 @@ std::vector<std::int64_t> OnnxFile::imageInputShape(const onnx::ModelProto &mode
             continue;
         for (const auto &d : in.type().tensor_type().shape().dim())
             shape.push_back(d.has_dim_value() && d.dim_value() > 0 ? d.dim_value() : -1);
+        if (isChannelsLastImage(model, in.name()))
+            shape = {shape[0], shape[3], shape[1], shape[2]};
         break;
     }
     return shape;
+}
+
+bool OnnxFile::isChannelsLastImage(const onnx::ModelProto &model, const std::string &name)
+{
+    const onnx::ValueInfoProto *input = nullptr;
+    for (const auto &in : model.graph().input())
+        if (in.name() == name)
+            input = &in;
+    if (!input || !input->type().tensor_type().has_shape() || input->type().tensor_type().shape().dim_size() != 4)
+        return false;
+    for (const auto &t : model.graph().initializer())
+        if (t.name() == name)
+            return false;
+    int transposes = 0;
+    for (const auto &node : model.graph().node()) {
+        if (std::find(node.input().begin(), node.input().end(), name) == node.input().end())
+            continue;
+        if (node.op_type() != "Transpose" || !(node.domain().empty() || node.domain() == "ai.onnx") ||
+            node.input_size() != 1)
+            return false;
+        std::vector<std::int64_t> perm;
+        for (const auto &a : node.attribute())
+            if (a.name() == "perm")
+                perm.assign(a.ints().begin(), a.ints().end());
+        if (perm != std::vector<std::int64_t>{0, 3, 1, 2})
+            return false;
+        ++transposes;
+    }
+    for (const auto &out : model.graph().output())
+        if (out.name() == name)
+            return false;
+    return transposes > 0;
 }
 
 std::map<std::string, std::string> OnnxFile::describe(const onnx::ModelProto &model)

@@ -28,9 +28,13 @@ public:
     /// Whether the first bytes of a file look like an ONNX model (a protobuf whose first field is ir_version),
     /// for telling .onnx files from TorchScript archives without trusting the extension.
     static bool looksLikeOnnx(const std::string &path);
-    /// The declared shape of the graph's first input that is not an initializer (the image): -1 for a symbolic
-    /// dimension; empty when the graph declares none.
+    /// The declared shape of the graph's first input that is not an initializer (the image), in N×C×H×W order: -1
+    /// for a symbolic dimension; empty when the graph declares none. A channels-last input that the graph
+    /// transposes first thing (isChannelsLastImage) is reported as the importer takes it, channels first.
     static std::vector<std::int64_t> imageInputShape(const onnx::ModelProto &model);
+    /// Whether the graph input `name` is a channels-last image (N×H×W×C) that every node using it transposes to
+    /// N×C×H×W (Transpose, perm 0,3,1,2) — how tf2onnx writes Keras/TensorFlow models.
+    static bool isChannelsLastImage(const onnx::ModelProto &model, const std::string &name);
     /// Producer, opset, IR version, doc string and metadata_props, for `convscope info`.
     static std::map<std::string, std::string> describe(const onnx::ModelProto &model);
 };

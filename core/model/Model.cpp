@@ -84,6 +84,25 @@ void checkForwardSignature(const torch::jit::Module &module)
                                         " inputs; Convscope feeds one image tensor");
 }
 
+/// "'name' ?×224×224×3" for a message about the image input (`shape` as declared, -1 = symbolic).
+std::string onnxInputDescription(const onnx::ModelProto &proto, const std::vector<std::int64_t> &shape)
+{
+    std::string name;
+    for (const auto &in : proto.graph().input()) {
+        bool initializer = false;
+        for (const auto &t : proto.graph().initializer())
+            initializer = initializer || t.name() == in.name();
+        if (!initializer) {
+            name = in.name();
+            break;
+        }
+    }
+    std::string dims;
+    for (auto d : shape)
+        dims += (dims.empty() ? "" : "×") + (d > 0 ? std::to_string(d) : std::string("?"));
+    return "'" + name + "' " + dims;
+}
+
 } // namespace
 
 torch::Tensor Model::firstTensor(const c10::IValue &output)
@@ -122,6 +141,11 @@ std::shared_ptr<const Model> Model::load(const std::string &path, const Options 
         // The input's declared shape gives channels and, when fixed, the size; the sidecar may override both.
         const onnx::ModelProto proto = OnnxFile::read(path);
         const std::vector<std::int64_t> shape = OnnxFile::imageInputShape(proto);
+        if (shape.size() == 4 && (shape[3] == 1 || shape[3] == 3) && shape[1] > 4)
+            throw UnsupportedModelError(
+                "the ONNX model takes channels-last images (N×H×W×C: " + onnxInputDescription(proto, shape) +
+                ") and does not transpose them to N×C×H×W first thing; Convscope feeds N×C×H×W images (export the "
+                "model with a channels-first input, or with the transpose as the input's only use)");
         channels = shape.size() == 4 && shape[1] > 0 ? static_cast<int>(shape[1]) : 3;
         model->sidecar_ = sidecarPath.empty() ? ModelSidecar::defaults(channels == 1 ? 1 : 3)
                                               : ModelSidecar::load(sidecarPath, channels == 1 ? 1 : 3);

@@ -7,6 +7,8 @@
 
 #include <QFileInfo>
 
+#include <algorithm>
+
 namespace convscope {
 
 StoredFeatures StoredFeatures::find(const std::string &project, const std::string &layerName,
@@ -55,6 +57,38 @@ StoredFeatures StoredFeatures::find(const std::string &project, const std::strin
     if (found.file.empty())
         throw DataError("the features scan kept no '" + feature + "'");
     return found;
+}
+
+std::vector<StoredFeatures> StoredFeatures::kept(const ProjectStore &store, const ProjectStore::ScanInfo &newest,
+                                                 const Model &model, const std::vector<std::string> &layers)
+{
+    auto wanted = [&](const std::string &layer) {
+        return layers.empty() || std::any_of(layers.begin(), layers.end(), [&](const std::string &l) {
+                   return l == layer || model.layer(layer).displayName == l;
+               });
+    };
+    std::vector<StoredFeatures> out;
+    for (const auto &s : store.scans()) {
+        if (!s.complete || s.modelSha256 != newest.modelSha256 || s.dataset != newest.dataset)
+            continue;
+        for (const auto &f : s.features) {
+            const std::string tail = f.name.size() > 4 ? f.name.substr(f.name.size() - 4) : "";
+            const FeaturePooling pooling = tail == ":avg"   ? FeaturePooling::Average
+                                           : tail == ":max" ? FeaturePooling::Max
+                                                            : FeaturePooling::None;
+            if (!wanted(f.layer) || std::any_of(out.begin(), out.end(), [&](const StoredFeatures &o) {
+                    return o.layer == f.layer && o.pooling == pooling;
+                }))
+                continue;
+            StoredFeatures found;
+            found.scan = s;
+            found.file = f.file;
+            found.layer = f.layer;
+            found.pooling = pooling;
+            out.push_back(found);
+        }
+    }
+    return out;
 }
 
 } // namespace convscope

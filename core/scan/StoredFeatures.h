@@ -3,11 +3,13 @@
 // map both start from. Found in the newest complete scan of the project's newest model and dataset that kept them;
 // when none did, a features-only scan of that dataset is run (resumable, stored like any scan) to make them.
 #include "common/Progress.h"
+#include "model/Model.h"
 #include "scan/FeaturePooling.h"
 #include "scan/ProjectStore.h"
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace convscope {
 
@@ -24,6 +26,11 @@ public:
     static StoredFeatures find(const std::string &project, const std::string &layer,
                                std::optional<FeaturePooling> pooling,
                                Progress *progress = nullptr);
+    /// Every feature that the complete scans of `newest`'s model and dataset kept, one per (layer, pooling), the
+    /// newest scan's file first found — what "which layer describes / classifies best" compare. `layers` (paths or
+    /// display names of `model`'s layers; empty = all) filters them. Nothing is computed.
+    static std::vector<StoredFeatures> kept(const ProjectStore &store, const ProjectStore::ScanInfo &newest,
+                                            const Model &model, const std::vector<std::string> &layers = {});
 };
 
 } // namespace convscope

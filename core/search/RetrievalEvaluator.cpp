@@ -8,6 +8,7 @@
 #include "common/NpyFile.h"
 #include "common/Progress.h"
 #include "scan/ProjectStore.h"
+#include "scan/StoredFeatures.h"
 
 #include <torch/torch.h>
 
@@ -114,33 +115,15 @@ std::vector<RetrievalEvaluator::Row> RetrievalEvaluator::compare(const std::stri
         labels[static_cast<size_t>(i)] = source->label(i);
     if (std::all_of(labels.begin(), labels.end(), [](int l) { return l < 0; }))
         throw DataError("the dataset has no labels: retrieval is scored with classes as relevance");
-    auto wanted = [&](const std::string &layer) {
-        if (comparison.layers.empty())
-            return true;
-        for (const auto &l : comparison.layers)
-            if (l == layer || model->layer(layer).displayName == l)
-                return true;
-        return false;
-    };
     struct Source {
         std::string layer, descriptor, file;
     };
     std::vector<Source> sources;
-    for (const auto &s : store.scans()) {
-        if (!s.complete || s.modelSha256 != newest->modelSha256 || s.dataset != newest->dataset)
-            continue;
-        for (const auto &f : s.features) {
-            const std::string tail = f.name.size() > 4 ? f.name.substr(f.name.size() - 4) : "";
-            const std::string descriptor = tail == ":avg" ? "spoc" : tail == ":max" ? "mac" : "fc";
-            if (descriptor != "fc" && std::find(comparison.descriptors.begin(), comparison.descriptors.end(),
-                                                descriptor) == comparison.descriptors.end())
-                continue;
-            if (!wanted(f.layer))
-                continue;
-            if (std::none_of(sources.begin(), sources.end(),
-                             [&](const Source &r) { return r.layer == f.layer && r.descriptor == descriptor; }))
-                sources.push_back({f.layer, descriptor, f.file});
-        }
+    for (const StoredFeatures &f : StoredFeatures::kept(store, *newest, *model, comparison.layers)) {
+        const std::string descriptor = descriptorName(f.pooling);
+        if (descriptor == "fc" || std::find(comparison.descriptors.begin(), comparison.descriptors.end(),
+                                            descriptor) != comparison.descriptors.end())
+            sources.push_back({f.layer, descriptor, f.file});
     }
     for (const auto &l : comparison.layers) {
         const std::string path = model->layer(l).path;

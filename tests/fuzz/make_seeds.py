@@ -11,6 +11,8 @@ Writes OUT_DIR/<target>/<seed> for every target of tests/fuzz:
   catalogue          the `layers` and `features` columns of a real project catalogue (a small scan made with the CLI)
   index_metadata     the meta.json of a real descriptor index (made with the CLI on that project)
   model_archive      small TorchScript files saved by torch.jit (scripted, traced, deflated) and the bad-model fixtures
+  onnx_model         ONNX's backend node tests (libonnx-testdata: one operator per file) and small CNNs exported by
+                     torch.onnx (opsets 9/13/17, batch norm folded and kept, a channels-last input)
 Seeds stay small (each under 64 KiB) so libFuzzer's mutations stay fast. Whatever is missing (no CLI, no torch,
 no fixtures) is skipped with a note; hand-written seeds in the same format fill in.
 """
@@ -221,6 +223,56 @@ def archive_seeds(out):
                 write(out, "model_archive", "fixture-" + name, f.read())
 
 
+ONNX_TESTDATA = "/usr/share/libonnx-testdata/data/node"
+ONNX_SEEDS = r"""
+import os, sys, torch
+folder = sys.argv[1]
+class Small(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(4)
+        self.act = torch.nn.Hardswish()
+        self.pool = torch.nn.MaxPool2d(2, ceil_mode=True)
+        self.fc = torch.nn.Linear(4 * 4 * 4, 5)
+    def forward(self, x):
+        x = self.pool(self.act(self.bn(self.conv(x))))
+        return self.fc(torch.flatten(x, 1)).softmax(1)
+class ChannelsLast(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = Small()
+    def forward(self, x):
+        return self.inner(x.permute(0, 3, 1, 2))
+torch.manual_seed(0)
+model = Small().eval()
+x = torch.randn(1, 3, 8, 8)
+axes = {"input": {0: "batch"}}
+for opset in (9, 13, 17):
+    torch.onnx.export(model, x, os.path.join(folder, "small.opset%d.onnx" % opset), opset_version=opset,
+                      input_names=["input"], dynamic_axes=axes)
+torch.onnx.export(model, x, os.path.join(folder, "small.bn.onnx"), opset_version=13, input_names=["input"],
+                  training=torch.onnx.TrainingMode.PRESERVE)
+torch.onnx.export(ChannelsLast().eval(), x.permute(0, 2, 3, 1), os.path.join(folder, "small.nhwc.onnx"),
+                  opset_version=13, input_names=["input"])
+"""
+
+
+def onnx_seeds(out):
+    folder = os.path.join(out, "onnx_model")
+    os.makedirs(folder, exist_ok=True)
+    if subprocess.run([DEBIAN_PYTHON, "-c", ONNX_SEEDS, folder], stderr=subprocess.DEVNULL).returncode != 0:
+        note("python3-torch did not export the ONNX seed models")
+    cases = sorted(os.listdir(ONNX_TESTDATA)) if os.path.isdir(ONNX_TESTDATA) else []
+    if not cases:
+        note("no libonnx-testdata: ONNX seeds from torch.onnx only")
+    for case in cases:
+        path = os.path.join(ONNX_TESTDATA, case, "model.onnx")
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                write(out, "onnx_model", "node-" + case + ".onnx", f.read())
+
+
 def main():
     out = sys.argv[1]
     cli = sys.argv[2] if len(sys.argv) > 2 else ""
@@ -236,6 +288,7 @@ def main():
         topk_seeds(out, project)
         index_seeds(out, project)
     archive_seeds(out)
+    onnx_seeds(out)
     for target in sorted(os.listdir(out)):
         note("%-18s %3d seeds" % (target, len(os.listdir(os.path.join(out, target)))))
 

@@ -1,10 +1,11 @@
 // Similar-image search in the window: build indexes in the background, search with the input and with a region,
-// "why similar" channels linked to their top-9 patches, and the layer × descriptor table and chart.
+// "why similar" channels linked to their top-9 patches, the layer × descriptor table and chart, and the linear probes.
 #include "CatchTorch.h"
 
 #include "GuiTestSupport.h"
 #include "gui/MainWindow.h"
 #include "panels/SearchPanel.h"
+#include "widgets/ProbeResultsView.h"
 #include "widgets/TileGridView.h"
 #include "panels/UnitsPanel.h"
 #include "jobs/Workspace.h"
@@ -74,6 +75,33 @@ TEST_CASE("search tab: index, query, region, why similar, which layer describes 
     search->waitForIdle();
     window.waitUntilSettled(30000);
     CHECK(search->table()->rowCount() == 12);
-    CHECK(search->findChild<QChartView *>()->chart()->series().size() == 1);
+    for (QChartView *view : search->findChildren<QChartView *>())
+        if (view != search->probeResults()->chart())
+            CHECK(view->chart()->series().size() == 1);
     saveArtifact(window, "search-eval.png");
+
+    // Which layer classifies best: a linear probe per layer with stored features (the scan's defaults: the last map
+    // pooled, the two hidden fully connected layers), one line per classifier; clicking a layer selects it.
+    search->classify();
+    window.waitUntilSettled(300000);
+    search->waitForIdle();
+    window.waitUntilSettled(30000);
+    INFO(search->status()->text().toStdString());
+    ProbeResultsView *probes = search->probeResults();
+    REQUIRE(probes->table()->rowCount() == 3);
+    CHECK(probes->layers() == QStringList{"features", "classifier.fc1", "classifier.fc2"});
+    for (int row = 0; row < 3; ++row)
+        for (int column : {5, 6}) {
+            const QString cell = probes->table()->item(row, column)->text();
+            INFO(cell.toStdString());
+            const double accuracy = cell.section(' ', 0, 0).toDouble();
+            CHECK(accuracy > 70.0); // percent, on Fashion-MNIST
+            CHECK(accuracy <= 100.0);
+        }
+    CHECK(probes->chart()->chart()->series().size() == 2);
+    CHECK(search->status()->text().contains("Trained 6 linear probes"));
+    saveArtifact(window, "search-probes.png");
+    Q_EMIT probes->table()->cellClicked(1, 0);
+    window.waitUntilSettled(30000);
+    CHECK(window.workspace()->layer() == window.workspace()->model()->layer("classifier.fc1").index);
 }

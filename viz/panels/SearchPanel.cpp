@@ -6,6 +6,7 @@
 #include "data/ImageSource.h"
 #include "data/Preprocessor.h"
 #include "search/RetrievalEvaluator.h"
+#include "widgets/ProbeResultsView.h"
 #include "scan/StoredScan.h"
 #include "widgets/TileGridView.h"
 #include "jobs/Workspace.h"
@@ -15,6 +16,7 @@
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
+#include <QTabWidget>
 #include <QComboBox>
 #include <QDir>
 #include <QHBoxLayout>
@@ -57,15 +59,17 @@ QString shortName(const std::string &name)
 
 SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     : QWidget(parent), workspace_(workspace), openJobs_(new JobLane(this)), searchJobs_(new JobLane(this)),
-      buildJobs_(new JobLane(this)), evalJobs_(new JobLane(this)), index_(new QComboBox),
+      buildJobs_(new JobLane(this)), evalJobs_(new JobLane(this)), probeJobs_(new JobLane(this)), index_(new QComboBox),
       layer_(new QComboBox), descriptor_(new QComboBox), ann_(new QComboBox), pca_(new QSpinBox), k_(new QSpinBox),
       build_(new QPushButton(tr("Build index"))), evaluate_(new QPushButton(tr("Which layer describes best?"))),
+      classify_(new QPushButton(tr("Which layer classifies best?"))),
       openResult_(new QPushButton(tr("Open result as input"))),
       progress_(new QProgressBar), stop_(new QToolButton), status_(new QLabel), query_(new QLabel), whyTitle_(new QLabel),
-      results_(new TileGridView), why_(new QListWidget), table_(new QTableWidget(0, 6)), chart_(new QChartView)
+      results_(new TileGridView), why_(new QListWidget), table_(new QTableWidget(0, 6)), chart_(new QChartView),
+      probeView_(new ProbeResultsView), lowerTabs_(new QTabWidget)
 {
     // Their work captures paths and options only: closing the tab need not wait for it (see JobLane).
-    for (JobLane *lane : {openJobs_, buildJobs_, evalJobs_})
+    for (JobLane *lane : {openJobs_, buildJobs_, evalJobs_, probeJobs_})
         lane->setWaitOnDestroy(false);
     descriptor_->addItems({"fc", "spoc", "mac"});
     descriptor_->setToolTip(tr("fc: a fully connected output; spoc: sum-pooled maps; mac: max-pooled maps"));
@@ -81,7 +85,9 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     progress_->setMaximumWidth(200);
     progress_->hide();
     stop_->setText(tr("Stop"));
-    stop_->setToolTip(tr("Stop building the index or evaluating the layers"));
+    stop_->setToolTip(tr("Stop building the index, evaluating the layers or training the probes"));
+    classify_->setToolTip(tr("Train a linear classifier on each layer's stored features and compare their accuracy "
+                             "on held-out images (scan with features of the layers to compare)"));
     stop_->hide();
     status_->setWordWrap(true);
     query_->setFixedSize(168, 168);
@@ -103,6 +109,15 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
 
     connect(build_, &QPushButton::clicked, this, &SearchPanel::buildIndex);
     connect(evaluate_, &QPushButton::clicked, this, &SearchPanel::evaluate);
+    connect(classify_, &QPushButton::clicked, this, &SearchPanel::classify);
+    connect(probeView_, &ProbeResultsView::layerClicked, this, [this](const QString &layer) {
+        auto model = workspace_->model();
+        if (!model)
+            return;
+        for (const auto &l : model->layers())
+            if (l.path == layer.toStdString())
+                workspace_->selectLayer(l.index);
+    });
     connect(index_, qOverload<int>(&QComboBox::currentIndexChanged), this, &SearchPanel::openIndex);
     connect(stop_, &QToolButton::clicked, this, &SearchPanel::stop);
     connect(k_, qOverload<int>(&QSpinBox::valueChanged), this, [this] { search(region_); });
@@ -132,12 +147,14 @@ SearchPanel::~SearchPanel() = default; // the lanes stop their jobs and wait for
 
 bool SearchPanel::busy() const
 {
-    return openJobs_->pending() + searchJobs_->pending() + buildJobs_->pending() + evalJobs_->pending() > 0;
+    return openJobs_->pending() + searchJobs_->pending() + buildJobs_->pending() + evalJobs_->pending() +
+               probeJobs_->pending() >
+           0;
 }
 
 void SearchPanel::waitForIdle()
 {
-    for (JobLane *lane : {openJobs_, searchJobs_, buildJobs_, evalJobs_})
+    for (JobLane *lane : {openJobs_, searchJobs_, buildJobs_, evalJobs_, probeJobs_})
         lane->waitForIdle();
 }
 
@@ -145,6 +162,7 @@ void SearchPanel::stop()
 {
     buildJobs_->cancel();
     evalJobs_->cancel();
+    probeJobs_->cancel();
 }
 
 void SearchPanel::setWorking(bool working)
@@ -157,6 +175,7 @@ void SearchPanel::setWorking(bool working)
     stop_->setVisible(working);
     build_->setEnabled(!working);
     evaluate_->setEnabled(!working);
+    classify_->setEnabled(!working);
 }
 
 void SearchPanel::layOut()
@@ -175,6 +194,7 @@ void SearchPanel::layOut()
     bar->addSpacing(12);
     bar->addWidget(k_);
     bar->addWidget(evaluate_);
+    bar->addWidget(classify_);
     auto *side = new QVBoxLayout;
     side->addWidget(new QLabel(tr("<b>Query</b> (the current input)")));
     side->addWidget(query_);
@@ -190,9 +210,11 @@ void SearchPanel::layOut()
     lower->addWidget(table_);
     lower->addWidget(chart_);
     lower->setSizes({400, 500});
+    lowerTabs_->addTab(lower, tr("Describes best (retrieval)"));
+    lowerTabs_->addTab(probeView_, tr("Classifies best (linear probes)"));
     auto *split = new QSplitter(Qt::Vertical);
     split->addWidget(upper);
-    split->addWidget(lower);
+    split->addWidget(lowerTabs_);
     split->setSizes({420, 380});
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
@@ -500,6 +522,55 @@ void SearchPanel::evaluate()
     evalJobs_->start<Rows>(
         [dir](Progress &progress) {
             return RetrievalEvaluator::compare(dir.toStdString(), {}, RetrievalEvaluator::Options{}, &progress);
+        },
+        on);
+}
+
+void SearchPanel::classify()
+{
+    const QString dir = project();
+    if (dir.isEmpty())
+        return;
+    setWorking(true);
+    lowerTabs_->setCurrentWidget(probeView_);
+    status_->setText(tr("Training a linear classifier on every layer with stored features…"));
+    struct Probed {
+        std::vector<LayerProbe::Row> rows;
+        QString split;
+    };
+    JobHandlers<Probed> on;
+    on.progress = [this](std::int64_t done, std::int64_t total) {
+        progress_->setRange(0, static_cast<int>(total));
+        progress_->setValue(static_cast<int>(done));
+    };
+    on.done = [this](Probed &probed) {
+        setWorking(false);
+        probeView_->setRows(probed.rows, probed.split);
+        int failed = 0;
+        for (const auto &r : probed.rows)
+            failed += r.error.empty() ? 0 : 1;
+        status_->setText(failed == 0 ? tr("Trained %1 linear probes").arg(probed.rows.size())
+                                     : tr("Trained %1 linear probes; %2 could not be trained (see the table)")
+                                           .arg(probed.rows.size() - static_cast<size_t>(failed))
+                                           .arg(failed));
+        Q_EMIT updated();
+    };
+    on.cancelled = [this] {
+        setWorking(false);
+        status_->setText(tr("Probes stopped."));
+        Q_EMIT updated();
+    };
+    on.failed = [this](const JobError &e) {
+        setWorking(false);
+        status_->setText(e.message);
+        Q_EMIT updated();
+    };
+    probeJobs_->start<Probed>(
+        [dir](Progress &progress) {
+            LayerProbe probe(dir.toStdString(), LayerProbe::Options{});
+            while (!probe.run(&progress)) {
+            }
+            return Probed{probe.rows(), QString::fromStdString(probe.splitDescription())};
         },
         on);
 }

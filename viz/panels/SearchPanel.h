@@ -4,7 +4,8 @@
 // by region). Results are a grid with distances and labels (click one to open it as the input); for pooled conv
 // descriptors, "why similar" lists the channels that contribute most (click one to see its top-9 patches in the
 // Units tab). "Which layer describes best" evaluates mAP and precision@10 per layer × descriptor × PCA size and
-// shows them as a table and a chart.
+// shows them as a table and a chart; "Which layer classifies best" trains linear probes on each layer's stored
+// features (LayerProbe) and shows their accuracy (ProbeResultsView; clicking a layer selects it everywhere).
 #include "jobs/JobLane.h"
 #include "search/RetrievalEvaluator.h"
 
@@ -22,11 +23,13 @@ class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
+class QTabWidget;
 class QToolButton;
 
 namespace convscope {
 
 class DescriptorIndex;
+class ProbeResultsView;
 class TileGridView;
 class Workspace;
 
@@ -42,10 +45,13 @@ public:
     void search(QRect region = {});
     /// Evaluates every layer × descriptor × PCA size of the project (in the background).
     void evaluate();
+    /// Trains the linear probes on every layer with stored features (in the background).
+    void classify();
 
     TileGridView *results() const { return results_; }
     QListWidget *why() const { return why_; }
     QTableWidget *table() const { return table_; }
+    ProbeResultsView *probeResults() const { return probeView_; }
     QComboBox *indexBox() const { return index_; }
     QComboBox *layerBox() const { return layer_; }
     QComboBox *descriptorBox() const { return descriptor_; }
@@ -81,11 +87,11 @@ private:
     void setWorking(bool working);
 
     Workspace *workspace_;
-    /// One lane per kind of work: opening an index, searching, building, evaluating.
-    JobLane *openJobs_, *searchJobs_, *buildJobs_, *evalJobs_;
+    /// One lane per kind of work: opening an index, searching, building, evaluating, probing.
+    JobLane *openJobs_, *searchJobs_, *buildJobs_, *evalJobs_, *probeJobs_;
     QComboBox *index_, *layer_, *descriptor_, *ann_;
     QSpinBox *pca_, *k_;
-    QPushButton *build_, *evaluate_, *openResult_;
+    QPushButton *build_, *evaluate_, *classify_, *openResult_;
     QProgressBar *progress_;
     QToolButton *stop_;
     QLabel *status_, *query_, *whyTitle_;
@@ -93,6 +99,8 @@ private:
     QListWidget *why_;
     QTableWidget *table_;
     QChartView *chart_;
+    ProbeResultsView *probeView_;
+    QTabWidget *lowerTabs_;
     std::shared_ptr<const DescriptorIndex> open_;
     torch::Tensor stored_; ///< the open index's dataset features (raw, a row per image)
     struct Found;
