@@ -97,7 +97,11 @@ void LayerProbe::runStep(size_t sourceIndex, size_t classifierIndex, int repeat)
     if (!row.error.empty())
         return; // the first repeat failed: the others would too
     try {
-        const torch::Tensor raw = NpyFile::read(src.file);
+        if (loadedSource_ != sourceIndex) { // read each layer's features once for all its classifiers and repeats
+            loaded_ = NpyFile::read(src.file);
+            loadedSource_ = sourceIndex;
+        }
+        const torch::Tensor raw = loaded_;
         if (raw.dim() != 2)
             throw DataError("the stored features of '" + src.layer + "' are not a matrix");
         // A scan with a limit has rows for the first images only; skipped images are NaN rows.

@@ -9,6 +9,8 @@
 #include "probe/LinearClassifier.h"
 #include "probe/ProbeSplit.h"
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -69,6 +71,8 @@ private:
     std::string splitHow_;
     std::int64_t next_ = 0;
     std::vector<double> accuracies_; ///< of the row being repeated
+    torch::Tensor loaded_;           ///< the features of sources_[loadedSource_]
+    size_t loadedSource_ = static_cast<size_t>(-1);
     bool allConverged_ = true;
 };
 
