@@ -1,5 +1,6 @@
 #include "cli/CliCommands.h"
 
+#include "cli/CompareCommands.h"
 #include "cli/MapCommands.h"
 #include "cli/ModelCommands.h"
 #include "cli/ProbeCommands.h"
@@ -11,12 +12,13 @@ namespace convscope {
 
 const std::vector<CliCommand> &CliCommands::all()
 {
-    // The order of `convscope --help`: the model, then the dataset scan, reconstructions, search, probes and the map.
+    // The order of `convscope --help`: the model, then the dataset scan, reconstructions, search, probes, the
+    // comparison of models and the map.
     static const std::vector<CliCommand> commands = [] {
         std::vector<CliCommand> list;
         for (const auto *group : {&ModelCommands::all(), &ScanCommands::all(), &ReconstructCommands::all(),
                                   &SearchCommands::all(), &ProbeCommands::all(),
-                                  &MapCommands::all()})
+                                  &CompareCommands::all(), &MapCommands::all()})
             list.insert(list.end(), group->begin(), group->end());
         return list;
     }();

@@ -1,6 +1,7 @@
 #include "gui/MainWindow.h"
 
 #include "panels/ActivationsPanel.h"
+#include "panels/ComparePanel.h"
 #include "widgets/DatasetBrowser.h"
 #include "panels/ExplainPanel.h"
 #include "panels/SearchPanel.h"
@@ -20,6 +21,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QElapsedTimer>
+#include <QDir>
 #include <QFileInfo>
 #include <QThreadPool>
 #include <QImageReader>
@@ -214,6 +216,13 @@ void MainWindow::buildMenus()
             recent->addAction(tr("Dataset: %1").arg(d), this, [this, d] { workspace_->openDataset(d); });
     });
     file->addSeparator();
+    file->addAction(tr("&Compare Models…"), this, [this] {
+        ComparePanel *c = compareWindow();
+        c->show();
+        c->raise();
+        c->activateWindow();
+    });
+    file->addSeparator();
     file->addAction(tr("Export &Filters…"), this, [this] { exportView(false); });
     file->addAction(tr("Export &Activations…"), this, [this] { exportView(true); });
     file->addAction(tr("Export &Explanations…"), this, [this] {
@@ -250,6 +259,34 @@ void MainWindow::buildMenus()
         filters_->grid()->zoomOut();
         activations_->grid()->zoomOut();
     });
+}
+
+ComparePanel *MainWindow::compareWindow()
+{
+    if (!compare_) {
+        compare_ = new ComparePanel(this);
+        compare_->setWindowFlag(Qt::Window);
+        connect(compare_, &ComparePanel::openModelRequested, this, [this](const QString &path) {
+            workspace_->openModel(path);
+            raise();
+            activateWindow();
+        });
+    }
+    // Starts from what the main window shows: its model in the list, its dataset to compare on.
+    const QString model = workspace_->modelPath();
+    if (!model.isEmpty()) {
+        QStringList models{model};
+        // The bundled demo comes with two siblings trained by the same recipe: compared out of the box.
+        const QFileInfo info(model);
+        if (info.fileName() == "fashion_cnn.pt")
+            for (const char *sibling : {"fashion_mobile.pt", "fashion_resnet.pt"})
+                if (QFileInfo::exists(info.dir().filePath(sibling)))
+                    models << info.dir().filePath(sibling);
+        compare_->addModels(models);
+    }
+    if (!workspace_->datasetPath().isEmpty() && !compare_->running())
+        compare_->setDataset(workspace_->datasetPath());
+    return compare_;
 }
 
 void MainWindow::open(const QString &model, const QString &dataset)

@@ -12,6 +12,7 @@ class QLabel;
 namespace convscope {
 
 class ActivationsPanel;
+class ComparePanel;
 class DatasetBrowser;
 class ExplainPanel;
 class FiltersPanel;
@@ -41,6 +42,8 @@ public:
     /// Shows a centre tab by name: "filters", "activations", "units", "explain", "search", "map".
     void showTab(const QString &name);
     MessageBar *messages() const { return messages_; }
+    /// The Compare window (created on first use by File ▸ Compare Models…), holding the open model and dataset.
+    ComparePanel *compareWindow();
 
     /// Opens a model and optionally a dataset (the sidecar's dataset when none is open or asked for).
     void open(const QString &model, const QString &dataset = {});
@@ -69,6 +72,7 @@ private:
                   bool writtenOnReturn = true);
     void saveSession();
 
+    ComparePanel *compare_ = nullptr;
     QSettings *settings_;
     Workspace *workspace_;
     MessageBar *messages_;

@@ -1,6 +1,7 @@
 #include "import/OnnxConstantFolder.h"
 
 #include "common/Error.h"
+#include "import/OnnxCheckedSchemaRegistry.h"
 #include "import/OnnxFunctionContext.h"
 #include "import/OnnxOperators.h"
 #include "import/OnnxTensor.h"
@@ -127,7 +128,7 @@ OnnxValueInfos OnnxConstantFolder::inferShapes(onnx::ModelProto model, const std
     graph->clear_value_info();
     OnnxValueInfos infos;
     try {
-        onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
+        onnx::shape_inference::InferShapes(model, &OnnxCheckedSchemaRegistry::instance(),
                                            onnx::ShapeInferenceOptions(false, 0, true));
     } catch (const std::exception &) {
         // Shapes stay unknown; an operator that needs one says so.

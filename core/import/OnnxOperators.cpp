@@ -138,8 +138,14 @@ ConvGeometry convGeometry(OnnxEmitContext &ctx)
     const size_t k = wshape.size() - 2;
     if (wshape.size() < 3 || k > 3)
         ctx.unsupported("has a " + std::to_string(wshape.size()) + "-D weight (1-D to 3-D kernels are supported)");
-    return {k, ctx.getInts("kernel_shape", Ints(wshape.begin() + 2, wshape.end())), ctx.getInts("strides", Ints(k, 1)),
-            ctx.getInts("dilations", Ints(k, 1))};
+    ConvGeometry g{k, ctx.getInts("kernel_shape", Ints(wshape.begin() + 2, wshape.end())),
+                   ctx.getInts("strides", Ints(k, 1)), ctx.getInts("dilations", Ints(k, 1))};
+    for (const auto &[name, values] : {std::pair{"kernel_shape", &g.kernel}, std::pair{"strides", &g.strides},
+                                       std::pair{"dilations", &g.dilations}})
+        if (values->size() != k)
+            ctx.unsupported("has " + std::to_string(values->size()) + " " + name + " values for a " +
+                            std::to_string(k) + "-D weight");
+    return g;
 }
 
 void conv(OnnxEmitContext &ctx)
@@ -159,6 +165,10 @@ void convTranspose(OnnxEmitContext &ctx)
     Ints outputPadding = ctx.getInts("output_padding", Ints(k, 0));
     Ints pads = ctx.getInts("pads", Ints(2 * k, 0));
     const Ints outputShape = ctx.getInts("output_shape");
+    if (outputPadding.size() != k || pads.size() != 2 * k || (!outputShape.empty() && outputShape.size() < k))
+        ctx.unsupported("has " + std::to_string(pads.size()) + " pads, " + std::to_string(outputPadding.size()) +
+                        " output_padding and " + std::to_string(outputShape.size()) + " output_shape values for a " +
+                        std::to_string(k) + "-D weight");
     const std::string autoPad = ctx.getString("auto_pad", "NOTSET");
     if (!outputShape.empty() || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
         const Ints in = ctx.shape(0);

@@ -1,6 +1,8 @@
 #include "widgets/AppStyle.h"
 
 #include <QApplication>
+#include <QChart>
+#include <QChartView>
 #include <QPalette>
 #include <QStyleFactory>
 
@@ -27,6 +29,15 @@ void AppStyle::apply(QApplication &app)
     p.setColor(QPalette::Disabled, QPalette::Text, QColor(120, 120, 120));
     p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(120, 120, 120));
     app.setPalette(p);
+}
+
+void AppStyle::showChart(QChartView *view, QChart *chart)
+{
+    chart->setTheme(QChart::ChartThemeDark);
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    QChart *old = view->chart();
+    view->setChart(chart);
+    delete old;
 }
 
 } // namespace convscope

@@ -1,5 +1,7 @@
 #include "widgets/ProbeResultsView.h"
 
+#include "widgets/AppStyle.h"
+
 #include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
@@ -133,11 +135,7 @@ void ProbeResultsView::setRows(const std::vector<LayerProbe::Row> &rows, const Q
                 Q_EMIT layerClicked(layers_[i]);
         });
     }
-    chart->setTheme(QChart::ChartThemeDark);
-    chart->legend()->setAlignment(Qt::AlignBottom);
-    QChart *old = chart_->chart();
-    chart_->setChart(chart);
-    delete old;
+    AppStyle::showChart(chart_, chart);
 }
 
 } // namespace convscope

@@ -398,3 +398,102 @@ TEST_CASE("ONNX graphs that take channels-last images (tf2onnx) are fed channels
     CHECK(message.find("channels-last") != std::string::npos);
     CHECK(message.find("input_1:0") != std::string::npos);
 }
+
+namespace {
+
+onnx::ValueInfoProto tensorInfo(const std::string &name, const std::vector<std::int64_t> &shape)
+{
+    onnx::ValueInfoProto v;
+    v.set_name(name);
+    auto *t = v.mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnx::TensorProto::FLOAT);
+    auto *s = t->mutable_shape();
+    for (auto d : shape)
+        s->add_dim()->set_dim_value(d);
+    return v;
+}
+
+/// A one-node model: `op`(x of shape `input`, W of shape `weight` as an initializer) with the given int attributes.
+std::string convolutionModel(const std::string &op, const std::vector<std::int64_t> &input,
+                             const std::vector<std::int64_t> &weight,
+                             const std::map<std::string, std::vector<std::int64_t>> &attributes)
+{
+    onnx::ModelProto m;
+    m.set_ir_version(7);
+    m.add_opset_import()->set_version(13);
+    auto *g = m.mutable_graph();
+    g->set_name("one_convolution");
+    auto *n = g->add_node();
+    n->set_op_type(op);
+    n->add_input("x");
+    n->add_input("W");
+    n->add_output("y");
+    for (const auto &[name, values] : attributes) {
+        auto *a = n->add_attribute();
+        a->set_name(name);
+        a->set_type(onnx::AttributeProto::INTS);
+        for (auto v : values)
+            a->add_ints(v);
+    }
+    *g->add_input() = tensorInfo("x", input);
+    auto *w = g->add_initializer();
+    w->set_name("W");
+    w->set_data_type(onnx::TensorProto::FLOAT);
+    std::int64_t count = 1;
+    for (auto d : weight) {
+        w->add_dims(d);
+        count *= d;
+    }
+    for (std::int64_t i = 0; i < count; ++i)
+        w->add_float_data(0.01f * static_cast<float>(i % 7));
+    auto *y = g->add_output();
+    y->set_name("y");
+    y->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    std::string bytes;
+    m.SerializeToString(&bytes);
+    return bytes;
+}
+
+} // namespace
+
+TEST_CASE("convolutions whose ranks disagree are refused with a message, never a crash (fuzz regression)",
+          "[import][onnx][errors]")
+{
+    QTemporaryDir tmp;
+    // The fuzzer's input: a Conv on a rank-2 input with a 4-d weight and four pads crashed libonnx's shape inference.
+    QFile regression(QString::fromStdString(testpaths::source() + "/tests/fuzz/regressions/onnx_model/conv-input-rank-2"));
+    REQUIRE(regression.open(QIODevice::ReadOnly));
+    const QByteArray crash = regression.readAll();
+    CHECK_THROWS_AS(Model::load(writeBytes(tmp, "crash.onnx", crash.toStdString())), Error);
+
+    // Every combination of input rank, weight rank and attribute lengths either loads or is refused with an Error.
+    int refused = 0, loaded = 0;
+    for (const std::string op : {"Conv", "ConvTranspose"})
+        for (int inputRank = 2; inputRank <= 5; ++inputRank)
+            for (int weightRank = 1; weightRank <= 5; ++weightRank)
+                for (int pads : {-1, 2, 4}) {
+                    // Three input channels (what an image model takes); Conv weights are out × in × kernel,
+                    // ConvTranspose weights in × out × kernel.
+                    std::vector<std::int64_t> input{1, 3, 6, 6, 6};
+                    std::vector<std::int64_t> weight = op == "Conv" ? std::vector<std::int64_t>{2, 3, 3, 3, 3}
+                                                                    : std::vector<std::int64_t>{3, 2, 3, 3, 3};
+                    input.resize(static_cast<size_t>(inputRank));
+                    weight.resize(static_cast<size_t>(weightRank));
+                    std::map<std::string, std::vector<std::int64_t>> attributes;
+                    if (pads > 0)
+                        attributes["pads"] = std::vector<std::int64_t>(static_cast<size_t>(pads), 1);
+                    INFO(op << " input rank " << inputRank << ", weight rank " << weightRank << ", pads " << pads);
+                    try {
+                        Model::load(writeBytes(tmp, "conv.onnx", convolutionModel(op, input, weight, attributes)));
+                        ++loaded;
+                    } catch (const Error &) {
+                        ++refused;
+                    }
+                }
+    CHECK(refused > 0);
+    CHECK(loaded > 0);
+    // A consistent 2-d convolution on an image loads and runs.
+    auto model = Model::load(writeBytes(tmp, "good.onnx", convolutionModel("Conv", {1, 3, 6, 6}, {2, 3, 3, 3},
+                                                                          {{"pads", {1, 1, 1, 1}}})));
+    CHECK(model->forward(torch::ones({1, 3, 6, 6})).sizes() == torch::IntArrayRef({1, 2, 6, 6}));
+}
