@@ -101,7 +101,7 @@ int cmdCompare(const QStringList &args)
             auto num = [](double v) { return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); };
             list.append(QJsonObject{
                 {"model", q(r.path)}, {"name", q(r.name)}, {"format", q(r.format)}, {"error", q(r.error)},
-                {"accuracy_note", q(r.accuracyNote)}, {"params", static_cast<qint64>(r.params)},
+                {"accuracy_note", q(r.accuracyNote)}, {"throughput_note", q(r.throughputNote)}, {"params", static_cast<qint64>(r.params)},
                 {"macs", static_cast<qint64>(r.macs)}, {"classes", r.classes},
                 {"input", QJsonObject{{"width", r.inputWidth}, {"height", r.inputHeight}, {"channels", r.inputChannels}}},
                 {"images", static_cast<qint64>(r.evaluated)}, {"labelled", static_cast<qint64>(r.labelled)},
@@ -145,6 +145,9 @@ int cmdCompare(const QStringList &args)
                 notes = true;
                 std::printf("%s: no accuracy: %s\n", r.name.c_str(), r.accuracyNote.c_str());
             }
+        for (const auto &r : rows)
+            if (r.ok() && !r.throughputNote.empty())
+                std::printf("%s: no images/s: %s\n", r.name.c_str(), r.throughputNote.c_str());
     }
 
     if (p.isSet("csv")) {

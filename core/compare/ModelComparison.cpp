@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "common/Progress.h"
+#include "common/TextFormat.h"
 #include "compare/TensorMemoryMeter.h"
 #include "data/ImageSource.h"
 #include "data/Preprocessor.h"
@@ -168,10 +169,13 @@ void ModelComparison::load(size_t i)
         model->forward(singleInput_[i]);
         row.peakBytes1 = row.weightBytes + meter.peakBytes();
     }
-    {
+    try {
         TensorMemoryMeter::Scope meter;
         model->forward(batchInput_[i]);
         row.peakBytesBatch = row.weightBytes + meter.peakBytes();
+    } catch (const std::exception &e) { // e.g. a traced model with its batch size baked in: batch 1 only
+        row.throughputNote = "does not run at batch " + std::to_string(n) + ": " + firstLine(e.what());
+        batchInput_[i] = torch::Tensor();
     }
     models_[i] = model;
 
@@ -219,7 +223,7 @@ void ModelComparison::timeStep(size_t i)
         model.forward(singleInput_[i]);
         singleTimes_[i].push_back(seconds(std::chrono::steady_clock::now() - t0));
     }
-    for (int r = 0; r < options_.throughputRuns; ++r) {
+    for (int r = 0; batchInput_[i].defined() && r < options_.throughputRuns; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
         model.forward(batchInput_[i]);
         batchTimes_[i].push_back(seconds(std::chrono::steady_clock::now() - t0));
@@ -274,8 +278,10 @@ bool ModelComparison::run(Progress *progress)
                     progress->report(evaluator_->done(), evaluator_->total(), "evaluating " + rows_[current_].name);
             } catch (const CancelledError &) {
                 throw;
-            } catch (const std::exception &e) {
-                fail(current_, std::string(e.what()));
+            } catch (const std::exception &e) { // no accuracy; the model's other columns are still measured
+                rows_[current_].accuracyNote = "evaluation failed: " + firstLine(e.what());
+                evaluator_.reset();
+                finished = true;
             }
         }
         if (finished && ++current_ == n) {

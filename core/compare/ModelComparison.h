@@ -58,6 +58,7 @@ public:
         std::string format;           ///< TorchScript or ONNX
         std::string error;            ///< why the model could not be loaded or run (the row holds no numbers then)
         std::string accuracyNote;     ///< why there is no accuracy although the model runs
+        std::string throughputNote;   ///< why there is no throughput-batch column (the model runs only at batch 1)
         std::int64_t params = 0;      ///< parameters (as `convscope info`)
         std::int64_t macs = 0;        ///< multiply-adds per image at the model's input size (as `convscope info`)
         int classes = 0;

@@ -330,7 +330,11 @@ void ComparePanel::showRows()
         table_->setItem(i, Top5, item(percent(r->topK), 1));
         table_->setItem(i, Ms, item(std::isfinite(r->msPerImage) ? QString::number(r->msPerImage, 'f', 2) : QString(), 1));
         table_->setItem(i, PerSecond,
-                        item(std::isfinite(r->imagesPerSecond) ? QString::number(r->imagesPerSecond, 'f', 0) : QString(), 1));
+                        item(std::isfinite(r->imagesPerSecond) ? QString::number(r->imagesPerSecond, 'f', 0)
+                                                               : (r->throughputNote.empty() ? QString() : tr("n/a")),
+                             1));
+        if (!r->throughputNote.empty())
+            table_->item(i, PerSecond)->setToolTip(QString::fromStdString(r->throughputNote));
         table_->setItem(i, Memory, item(QString::number(r->peakBytes1 / 1048576.0, 'f', 1), 1));
         QString field = "-";
         if (!r->lastConv.empty())

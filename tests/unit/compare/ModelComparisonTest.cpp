@@ -9,6 +9,7 @@
 #include "model/Model.h"
 #include "TestPaths.h"
 
+#include <cmath>
 #include <set>
 
 using namespace convscope;
@@ -104,4 +105,27 @@ TEST_CASE("a comparison goes through loading, evaluation and timing, and stops w
 
     CHECK_THROWS_AS(ModelComparison({}, dataset, o), UsageError);
     CHECK_THROWS_AS(ModelComparison({testpaths::demoModel()}, testpaths::source() + "/no/such/dataset", o), Error);
+}
+
+TEST_CASE("a model that runs only at batch 1 keeps its row: no accuracy and no images/s, the rest measured",
+          "[compare]")
+{
+    // Traced with the batch size baked into a reshape: batch 100 (evaluation) and 32 (throughput) are refused.
+    ModelComparison::Options o;
+    o.limit = 50;
+    o.rounds = 1;
+    const auto rows = ModelComparison::compare({testpaths::fixtures() + "/models/batch_one.pt"},
+                                               testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz", o);
+    REQUIRE(rows.size() == 1);
+    const auto &r = rows[0];
+    INFO(r.error);
+    CHECK(r.ok());
+    CHECK(r.accuracyNote.find("evaluation failed") != std::string::npos);
+    CHECK(r.throughputNote.find("batch 32") != std::string::npos);
+    CHECK(std::isnan(r.top1));
+    CHECK(std::isnan(r.imagesPerSecond));
+    CHECK(r.msPerImage > 0);
+    CHECK(r.macs > 0);
+    CHECK(r.peakBytes1 > r.weightBytes);
+    CHECK(r.peakBytesBatch == 0);
 }
