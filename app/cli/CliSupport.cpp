@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -114,6 +115,15 @@ double realOption(const QCommandLineParser &p, const QString &name, double fallb
 {
     return rangedOption(p, name, fallback, min, max, "a number",
                         [](const QString &text, bool *ok) { return text.toDouble(ok); });
+}
+
+QString csvQuoted(const std::string &text) { return "\"" + q(text).replace("\"", "\"\"") + "\""; }
+
+void writeText(const QString &path, const QString &text)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(text.toUtf8()) < 0)
+        throw IoError("cannot write '" + path.toStdString() + "': " + f.errorString().toStdString());
 }
 
 } // namespace convscope::cli

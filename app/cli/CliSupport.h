@@ -33,5 +33,9 @@ TileGridRenderer::Options gridOptions(const QCommandLineParser &p);
 TileScaling scalingOption(const QCommandLineParser &p);
 /// "0,5,10-19" -> units.
 std::vector<std::int64_t> unitList(const QString &text);
+/// `text` as a double-quoted CSV field (inner quotes doubled).
+QString csvQuoted(const std::string &text);
+/// Writes `text` (UTF-8) to `path`, replacing it. Throws IoError naming the file.
+void writeText(const QString &path, const QString &text);
 
 } // namespace convscope::cli

@@ -8,7 +8,6 @@
 #include "model/LayerInfo.h"
 #include "render/ComparisonChartRenderer.h"
 
-#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -39,7 +38,6 @@ std::string fieldText(const ModelComparison::Row &r)
     return std::to_string(r.lastConvField.y.size) + "x" + std::to_string(r.lastConvField.x.size);
 }
 
-QString csvText(const std::string &s) { return "\"" + q(s).replace("\"", "\"\"") + "\""; }
 QString csvNumber(double v, int decimals) { return std::isfinite(v) ? QString::number(v, 'f', decimals) : QString(); }
 
 int cmdCompare(const QStringList &args)
@@ -158,20 +156,18 @@ int cmdCompare(const QStringList &args)
                           .arg(o.topK)
                           .arg(o.throughputBatch);
         for (const auto &r : rows)
-            csv += QStringList{csvText(r.path), csvText(r.name), csvText(r.format), QString::number(r.params),
+            csv += QStringList{csvQuoted(r.path), csvQuoted(r.name), csvQuoted(r.format), QString::number(r.params),
                                QString::number(r.macs), csvNumber(r.top1, 6), csvNumber(r.topK, 6),
                                csvNumber(r.msPerImage, 4), csvNumber(r.imagesPerSecond, 2),
                                QString::number(r.weightBytes), QString::number(r.peakBytes1),
-                               QString::number(r.peakBytesBatch), csvText(r.lastConv), csvText(fieldText(r)),
+                               QString::number(r.peakBytesBatch), csvQuoted(r.lastConv), csvQuoted(fieldText(r)),
                                csvNumber(r.shares.depthwise, 6), csvNumber(r.shares.pointwise, 6),
                                csvNumber(r.shares.full, 6), csvNumber(r.shares.fullyConnected, 6),
                                csvNumber(r.shares.other, 6), QString::number(r.evaluated),
-                               QString::number(r.labelled), csvText(r.accuracyNote), csvText(r.error)}
+                               QString::number(r.labelled), csvQuoted(r.accuracyNote), csvQuoted(r.error)}
                        .join(',') +
                    "\n";
-        QFile f(p.value("csv"));
-        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(csv.toUtf8()) < 0)
-            throw IoError("cannot write '" + p.value("csv").toStdString() + "': " + f.errorString().toStdString());
+        writeText(p.value("csv"), csv);
     }
     if (p.isSet("o")) {
         ComparisonChartRenderer().write(rows, p.value("o"));

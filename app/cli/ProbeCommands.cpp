@@ -5,7 +5,6 @@
 #include "common/Error.h"
 #include "probe/LayerProbe.h"
 
-#include <QFile>
 
 #include <algorithm>
 #include <cstdio>
@@ -112,15 +111,13 @@ int cmdProbe(const QStringList &args)
                        .arg(r.repeats)
                        .arg(r.iterations)
                        .arg(r.converged ? 1 : 0)
-                       .arg("\"" + q(r.error).replace("\"", "\"\"") + "\"");
+                       .arg(csvQuoted(r.error));
         }
         std::printf("%s\n", errors.empty() ? "" : ("  (" + errors + ")").c_str());
         failures += errors.empty() ? 0 : 1;
     }
     if (p.isSet("csv")) {
-        QFile f(p.value("csv"));
-        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(csv.toUtf8()) < 0)
-            throw IoError("cannot write '" + p.value("csv").toStdString() + "': " + f.errorString().toStdString());
+        writeText(p.value("csv"), csv);
     }
     if (failures > 0)
         std::fprintf(stderr, "%d layer%s could not be probed (see the table)\n", failures, failures > 1 ? "s" : "");
