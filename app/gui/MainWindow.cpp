@@ -2,6 +2,7 @@
 
 #include "panels/ActivationsPanel.h"
 #include "panels/ComparePanel.h"
+#include "panels/EvolutionPanel.h"
 #include "widgets/DatasetBrowser.h"
 #include "panels/ExplainPanel.h"
 #include "panels/SearchPanel.h"
@@ -155,6 +156,16 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
         }
         if (!workspace_->input() && workspace_->dataset() && workspace_->dataset()->size() > 0)
             workspace_->setInputFromDataset(0);
+        // A model saved with its training checkpoints beside it (checkpoints/<stem>_*.pt, as the demo): the Units
+        // tab's slider offers them.
+        if (units_->checkpoint() < 0)
+            units_->setCheckpoints(CheckpointSeries::besideModel(workspace_->modelPath().toStdString()));
+    });
+    connect(units_, &UnitsPanel::evolutionRequested, this, [this] {
+        EvolutionPanel *e = evolutionWindow();
+        e->show();
+        e->raise();
+        e->activateWindow();
     });
     connect(workspace_, &Workspace::datasetChanged, this, [this] {
         addRecent("recentDatasets", workspace_->datasetPath());
@@ -215,12 +226,25 @@ void MainWindow::buildMenus()
         for (const QString &d : settings_->value("recentDatasets").toStringList())
             recent->addAction(tr("Dataset: %1").arg(d), this, [this, d] { workspace_->openDataset(d); });
     });
+    file->addAction(tr("Open &Checkpoints…"), this, [this] {
+        const QStringList files = QFileDialog::getOpenFileNames(
+            this, tr("Checkpoints of one training run"), {},
+            tr("Models (*.pt *.pth *.ptl *.zip *.onnx);;All files (*)"));
+        if (!files.isEmpty())
+            openCheckpoints(files);
+    });
     file->addSeparator();
     file->addAction(tr("&Compare Models…"), this, [this] {
         ComparePanel *c = compareWindow();
         c->show();
         c->raise();
         c->activateWindow();
+    });
+    file->addAction(tr("Feature &Evolution…"), this, [this] {
+        EvolutionPanel *e = evolutionWindow();
+        e->show();
+        e->raise();
+        e->activateWindow();
     });
     file->addSeparator();
     file->addAction(tr("Export &Filters…"), this, [this] { exportView(false); });
@@ -287,6 +311,41 @@ ComparePanel *MainWindow::compareWindow()
     if (!workspace_->datasetPath().isEmpty() && !compare_->running())
         compare_->setDataset(workspace_->datasetPath());
     return compare_;
+}
+
+EvolutionPanel *MainWindow::evolutionWindow()
+{
+    if (!evolution_) {
+        evolution_ = new EvolutionPanel(this);
+        evolution_->setWindowFlag(Qt::Window);
+        // The scans it made are the Units tab's too: the open checkpoint's is shown there.
+        connect(evolution_, &EvolutionPanel::finished, units_, &UnitsPanel::lookForScan);
+    }
+    if (!evolution_->running()) {
+        evolution_->setCheckpoints(units_->checkpoints());
+        evolution_->setDataset(workspace_->datasetPath());
+    }
+    return evolution_;
+}
+
+void MainWindow::openCheckpoints(const QStringList &files)
+{
+    std::vector<std::string> paths;
+    for (const QString &f : files)
+        paths.push_back(f.toStdString());
+    try {
+        // One file: the checkpoints of its folder; several: those, sorted by name (numbers as numbers).
+        const CheckpointSeries picked =
+            files.size() == 1 ? CheckpointSeries::fromFolder(QFileInfo(files.front()).absolutePath().toStdString())
+                              : CheckpointSeries::fromFiles(CheckpointSeries::byName(paths));
+        units_->setCheckpoints(picked);
+        if (evolution_ && !evolution_->running())
+            evolution_->setCheckpoints(picked);
+        workspace_->openModel(QString::fromStdString(picked.checkpoints().back().path));
+        showTab("units");
+    } catch (const Error &e) {
+        messages_->showError(QString::fromUtf8(e.what()));
+    }
 }
 
 void MainWindow::open(const QString &model, const QString &dataset)

@@ -14,6 +14,7 @@ namespace convscope {
 class ActivationsPanel;
 class ComparePanel;
 class DatasetBrowser;
+class EvolutionPanel;
 class ExplainPanel;
 class FiltersPanel;
 class LayerTreePanel;
@@ -44,6 +45,12 @@ public:
     MessageBar *messages() const { return messages_; }
     /// The Compare window (created on first use by File ▸ Compare Models…), holding the open model and dataset.
     ComparePanel *compareWindow();
+    /// The Feature Evolution window (File ▸ Feature Evolution…, or the Units tab's Evolution… button), holding the
+    /// checkpoints of the open model and the open dataset.
+    EvolutionPanel *evolutionWindow();
+    /// Uses these checkpoint files (sorted by name, numbers as numbers) as the open model's training run and opens
+    /// the last one. Errors go to the message bar.
+    void openCheckpoints(const QStringList &files);
 
     /// Opens a model and optionally a dataset (the sidecar's dataset when none is open or asked for).
     void open(const QString &model, const QString &dataset = {});
@@ -73,6 +80,7 @@ private:
     void saveSession();
 
     ComparePanel *compare_ = nullptr;
+    EvolutionPanel *evolution_ = nullptr;
     QSettings *settings_;
     Workspace *workspace_;
     MessageBar *messages_;

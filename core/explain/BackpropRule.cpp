@@ -11,7 +11,7 @@ constexpr EnumName<BackpropRule> kRules[] = {
     {BackpropRule::Gradient, "gradient"},         {BackpropRule::Deconvnet, "deconvnet"},
     {BackpropRule::Guided, "guided"},             {BackpropRule::Gradient, "grad"},
     {BackpropRule::Deconvnet, "deconv"},          {BackpropRule::Guided, "guided-backprop"},
-    {BackpropRule::Guided, "guided_backprop"},
+    {BackpropRule::Guided, "guided_backprop"},    {BackpropRule::Leaky, "leaky"},
 };
 
 } // namespace
@@ -27,6 +27,7 @@ const char *backpropRuleLabel(BackpropRule rule)
     case BackpropRule::Gradient: return "Gradient";
     case BackpropRule::Deconvnet: return "Deconvnet";
     case BackpropRule::Guided: return "Guided backprop";
+    case BackpropRule::Leaky: return "Leaky gradient";
     }
     return "Gradient";
 }

@@ -4,6 +4,8 @@
 //   Gradient   ordinary backpropagation (Simonyan et al. 2014): g_in = g_out · f'(x)
 //   Deconvnet  Zeiler & Fergus 2014: the backward signal is rectified, the forward sign is ignored: g_in = max(g_out, 0)
 //   Guided     guided backpropagation (Springenberg et al. 2015), both conditions: g_in = max(g_out, 0) · f'(x)
+//   Leaky      the gradient with every rectifier leaking a tenth where it is off: g_in = g_out · max(f'(x), 0.1) —
+//              a direction that raises a unit no input excites yet (UnitSynthesizer's escape from dead units)
 //
 // Rectifiers covered (see RectifierRules): ReLU (relu, relu_, threshold at 0), ReLU6/Hardtanh (f' = 1 strictly
 // between the bounds) and LeakyReLU (f' = 1 above 0, the slope below). Smooth activations (SiLU, GELU, ELU,
@@ -14,9 +16,9 @@
 
 namespace convscope {
 
-enum class BackpropRule { Gradient = 0, Deconvnet = 1, Guided = 2 };
+enum class BackpropRule { Gradient = 0, Deconvnet = 1, Guided = 2, Leaky = 3 };
 
-/// "gradient", "deconvnet", "guided".
+/// "gradient", "deconvnet", "guided", "leaky".
 const char *backpropRuleName(BackpropRule rule);
 
 /// Parses a rule name (also "guided-backprop", "deconv", "grad"); throws UsageError listing the choices.

@@ -19,6 +19,8 @@ enum class Kind : int64_t { Relu = 0, Hardtanh = 1, Leaky = 2 };
 
 /// The rectifier's derivative as a mask computed from its output (valid for in-place calls too: the output
 /// carries the same sign information as the input).
+constexpr double kLeak = 0.1; ///< BackpropRule::Leaky: the share of the gradient an off rectifier passes
+
 Tensor derivativeFromOutput(const Tensor &out, Kind kind, double a, double b)
 {
     switch (kind) {
@@ -67,6 +69,7 @@ struct Rectifier : public torch::autograd::Function<Rectifier> {
         case BackpropRule::Gradient: in = g * derivativeFromOutput(out, kind, a, b); break;
         case BackpropRule::Deconvnet: in = g.clamp_min(0); break;
         case BackpropRule::Guided: in = g.clamp_min(0) * derivativeFromOutput(out, kind, a, b); break;
+        case BackpropRule::Leaky: in = g * derivativeFromOutput(out, kind, a, b).clamp_min(kLeak); break;
         }
         return {in, Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
     }

@@ -8,7 +8,7 @@
 //   convscope::leaky_relu_rule(Tensor self, Scalar negative_slope, int rule) -> Tensor          (+ leaky_relu_rule_)
 //
 // `rule` is an int of BackpropRule. Backward (g = incoming gradient, f' from the saved output):
-//   Gradient: g·f'   Deconvnet: max(g, 0)   Guided: max(g, 0)·f'
+//   Gradient: g·f'   Deconvnet: max(g, 0)   Guided: max(g, 0)·f'   Leaky: g·max(f', 0.1)
 // The operators are registered at run time by ensureRegistered() (not by a static initialiser, which a static
 // library would drop when nothing else in its object file is referenced).
 namespace convscope {

@@ -12,12 +12,17 @@ recipe (same data, augmentation, optimiser, schedule and seed), so `convscope co
   residual  three stages of two residual basic blocks each (ResNet style, 1x1 projection shortcuts), global
             average pooling, one classifier -> fashion_resnet.pt
 
+The classic run also saves its checkpoints — the random initialisation and the models after epochs 1, 2, 4 and 9 —
+as checkpoints/fashion_cnn_epochNN.pt (+ sidecars), the series `convscope evolution` and the Units tab's checkpoint
+slider show (how features settle while the network trains, Zeiler & Fergus Fig. 4). The last one is fashion_cnn.pt.
+
 Run with Debian's interpreter and torch:  /usr/bin/python3 resources/demo/train_demo.py [classic|mobile|residual]
 Reproducible: seeded, deterministic single-process data order. About 10-15 minutes per model on 2 cores.
 """
 import gzip
 import json
 import os
+import shutil
 import struct
 import sys
 import time
@@ -34,6 +39,7 @@ CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 MEAN, STD = 0.2860, 0.3530
 EPOCHS = {"classic": 9, "mobile": 5, "residual": 5}  # DEMO_EPOCHS overrides
+CHECKPOINTS = {"classic": (0, 1, 2, 4, 9)}  # epochs whose models are saved under checkpoints/ (0 = initialisation)
 SEED = 20261127
 
 
@@ -211,6 +217,38 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.2)
     gen = torch.Generator().manual_seed(SEED)
+    checkpoints = CHECKPOINTS.get(arch, ())
+
+    def sidecar(description):
+        return {
+            "name": title,
+            "description": description,
+            "input": {"width": 28, "height": 28, "channels": 1, "mean": [MEAN], "std": [STD],
+                      "resize": "stretch", "range": 1.0},
+            "labels": CLASSES,
+            "layer_names": layer_names() if layer_names else CLASSIC_LAYER_NAMES,
+            "dataset": "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+        }
+
+    def save_checkpoint(epoch, final_file=None):
+        if epoch not in checkpoints or (epoch == epochs and final_file is None):
+            return  # the last epoch's checkpoint is the final model file itself, copied once it is written
+        acc = evaluate(model, xte, yte)  # leaves the model in eval mode, as it is saved
+        folder = os.path.join(HERE, "checkpoints")
+        os.makedirs(folder, exist_ok=True)
+        stem_path = os.path.join(folder, f"{stem}_epoch{epoch:02d}")
+        if final_file:
+            shutil.copyfile(final_file, stem_path + ".pt")  # the same bytes: one blob in git, one scan identity
+        else:
+            torch.jit.script(model).save(stem_path + ".pt")
+        when = "random initialisation" if epoch == 0 else f"after epoch {epoch} of {epochs}"
+        with open(stem_path + ".json", "w") as f:
+            json.dump(sidecar(f"{summary}, {when} (train_demo.py, seed {SEED}); test accuracy {acc:.4f}"), f,
+                      indent=2)
+            f.write("\n")
+        print(f"checkpoint {stem_path}.pt: test accuracy {acc:.4f}", flush=True)
+
+    save_checkpoint(0)
     for epoch in range(epochs):
         model.train()
         t0 = time.time()
@@ -231,6 +269,7 @@ def main():
         acc = evaluate(model, xte, yte)
         print(f"epoch {epoch + 1}/{epochs}: loss {total / len(xtr):.4f}, test accuracy {acc:.4f}, "
               f"{time.time() - t0:.0f} s", flush=True)
+        save_checkpoint(epoch + 1)
 
     model.eval()
     acc = evaluate(model, xte, yte)
@@ -238,19 +277,11 @@ def main():
     out_pt = os.path.join(HERE, stem + ".pt")
     scripted.save(out_pt)
     arch_arg = "" if arch == "classic" else " " + arch
-    sidecar = {
-        "name": title,
-        "description": f"{summary}, trained by train_demo.py{arch_arg} ({epochs} epochs, seed {SEED}); "
-                       f"test accuracy {acc:.4f}",
-        "input": {"width": 28, "height": 28, "channels": 1, "mean": [MEAN], "std": [STD],
-                  "resize": "stretch", "range": 1.0},
-        "labels": CLASSES,
-        "layer_names": layer_names() if layer_names else CLASSIC_LAYER_NAMES,
-        "dataset": "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
-    }
     with open(os.path.join(HERE, stem + ".json"), "w") as f:
-        json.dump(sidecar, f, indent=2)
+        json.dump(sidecar(f"{summary}, trained by train_demo.py{arch_arg} ({epochs} epochs, seed {SEED}); "
+                          f"test accuracy {acc:.4f}"), f, indent=2)
         f.write("\n")
+    save_checkpoint(epochs, out_pt)
     print(f"final test accuracy {acc:.4f}; wrote {out_pt} ({os.path.getsize(out_pt)} bytes)")
     return 0 if acc >= required else 1
 

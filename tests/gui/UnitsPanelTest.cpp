@@ -1,4 +1,5 @@
-// The Units tab: a scan from the GUI with stop and resume, sorted mosaics, unit detail, opening an image;
+// The Units tab: a scan from the GUI with stop and resume, sorted mosaics, unit detail, synthesised images for a unit
+// and a layer, opening an image;
 // a ResNet-18 layer's patches beside deconvnet projections computed in the background.
 #include "CatchTorch.h"
 
@@ -8,6 +9,8 @@
 #include "panels/FiltersPanel.h"
 #include "gui/MainWindow.h"
 #include "widgets/MessageBar.h"
+#include "common/NpyFile.h"
+#include "widgets/SynthesisStrip.h"
 #include "TestPaths.h"
 #include "jobs/ScanController.h"
 #include "widgets/TileGridView.h"
@@ -24,12 +27,16 @@
 #include <QLabel>
 #include <QListView>
 #include <QProcess>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QToolButton>
 
 #include <set>
 
@@ -101,6 +108,50 @@ TEST_CASE("units panel: scan from the GUI with stop and resume, sorted mosaics, 
     REQUIRE(units->images()->tiles().count() == 9);
     CHECK(units->images()->tiles().values.size(2) == 28);
     saveArtifact(window, "units.png");
+
+    // Synthesised images beside the patches: for the unit, then for every unit of the layer, in the background;
+    // captions compare each with the unit's best dataset image.
+    SynthesisStrip *synth = units->synthesis();
+    REQUIRE(synth->unitButton()->isEnabled());
+    synth->stepsBox()->setValue(128);
+    bool synthesised = false;
+    QObject::connect(synth, &SynthesisStrip::finished, [&] { synthesised = true; });
+    auto waitForSynthesis = [&] {
+        QElapsedTimer clock;
+        clock.start();
+        while (!synthesised && clock.elapsed() < 300000)
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        REQUIRE(synthesised);
+        synthesised = false;
+    };
+    synth->unitButton()->click();
+    CHECK_FALSE(synth->unitButton()->isEnabled()); // running
+    waitForSynthesis();
+    REQUIRE(synth->view()->tiles().count() == 1);
+    CHECK(synth->view()->tiles().values.size(2) == 28);
+    CHECK(synth->view()->tiles().captions.at(0).rfind(std::to_string(order[2]) + " · ", 0) == 0);
+    CHECK(synth->summary()->text().contains("1 of 1</b> excite their unit more"));
+    synth->layerButton()->click();
+    waitForSynthesis();
+    REQUIRE(synth->view()->tiles().count() == 64);
+    const auto above = QRegularExpression("(\\d+) of 64</b> excite").match(synth->summary()->text());
+    REQUIRE(above.hasMatch());
+    CHECK(above.captured(1).toInt() >= 56);
+    CHECK(synth->unitButton()->isEnabled());
+    saveArtifact(window, "units-synthesised.png");
+    // Export: the images as .npy (the model's one channel, values in [0, 1]) and the captioned sheet as PNG.
+    REQUIRE(synth->exportButton()->isEnabled());
+    QTemporaryDir exportDir;
+    synth->exportTo(exportDir.filePath("layer.npy"));
+    const torch::Tensor exported = NpyFile::read(exportDir.filePath("layer.npy").toStdString());
+    CHECK(exported.sizes() == torch::IntArrayRef({64, 1, 28, 28}));
+    CHECK(exported.min().item<float>() >= 0.f);
+    CHECK(exported.max().item<float>() <= 1.f);
+    CHECK(exported.std().item<float>() > 0.05f);
+    synth->exportTo(exportDir.filePath("layer.png"));
+    const QImage sheet(exportDir.filePath("layer.png"));
+    CHECK(sheet.width() > 28 * 8);
+    CHECK(sheet.height() > 28 * 8);
 
     // Click a patch: that image becomes the input of the activations panel.
     Q_EMIT units->patches()->tileClicked(0);

@@ -2,6 +2,7 @@
 
 #include "explain/PatchReconstructions.h"
 #include "explain/Reconstructor.h"
+#include "widgets/SynthesisStrip.h"
 #include "widgets/TileGridView.h"
 #include "jobs/Workspace.h"
 
@@ -13,6 +14,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
+#include <QSlider>
 #include <QPushButton>
 #include <QSplitter>
 #include <QToolButton>
@@ -42,9 +44,12 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
       scanButton_(new QPushButton(tr("Scan dataset"))), progress_(new QProgressBar), cancel_(new QToolButton),
       status_(new QLabel), count_(new QLabel), unitTitle_(new QLabel), layer_(new QComboBox), sort_(new QComboBox),
       hideDead_(new QCheckBox(tr("Hide dead units"))), grid_(new TileGridView), patches_(new TileGridView),
-      images_(new TileGridView), projection_(new QComboBox), projectProgress_(new QProgressBar),
-      projectStop_(new QToolButton), lookJobs_(new JobLane(this)), layerJobs_(new JobLane(this)),
-      unitJobs_(new JobLane(this)), projectJobs_(new JobLane(this)), orderJobs_(new JobLane(this))
+      images_(new TileGridView), synthesis_(new SynthesisStrip), projection_(new QComboBox),
+      projectProgress_(new QProgressBar), checkpointRow_(new QWidget),
+      checkpointSlider_(new QSlider(Qt::Horizontal)), checkpointLabel_(new QLabel),
+      evolutionButton_(new QPushButton(tr("Evolution…"))), projectStop_(new QToolButton), lookJobs_(new JobLane(this)),
+      layerJobs_(new JobLane(this)), unitJobs_(new JobLane(this)), projectJobs_(new JobLane(this)),
+      orderJobs_(new JobLane(this))
 {
     for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_, orderJobs_})
         connect(lane, &JobLane::settled, this, &UnitsPanel::loaded);
@@ -110,6 +115,8 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
     connect(patches_, &TileGridView::tileClicked, this, [open](int i) { open(false, i); });
     connect(images_, &TileGridView::tileClicked, this, [open](int i) { open(true, i); });
     connect(workspace_, &Workspace::modelChanged, this, &UnitsPanel::lookForScan);
+    connect(checkpointSlider_, &QSlider::valueChanged, this, &UnitsPanel::switchCheckpoint);
+    connect(evolutionButton_, &QPushButton::clicked, this, &UnitsPanel::evolutionRequested);
     connect(workspace_, &Workspace::datasetChanged, this, &UnitsPanel::lookForScan);
     connect(workspace_, &Workspace::layerChanged, this, [this](int index) {
         if (!workspace_->model() || index < 0)
@@ -143,15 +150,43 @@ void UnitsPanel::layOut()
     controls->addStretch(1);
     controls->addWidget(count_);
 
+    auto *row = new QHBoxLayout(checkpointRow_);
+    row->setContentsMargins(0, 0, 0, 0);
+    row->addWidget(new QLabel(tr("Checkpoint")));
+    row->addWidget(checkpointSlider_, 1);
+    row->addWidget(checkpointLabel_);
+    row->addWidget(evolutionButton_);
+    checkpointSlider_->setPageStep(1);
+    checkpointSlider_->setTickPosition(QSlider::TicksBelow);
+    checkpointSlider_->setToolTip(tr("Show the layer's units at another checkpoint of the training run (each "
+                                     "checkpoint is scanned once; Evolution… scans them all)"));
+    evolutionButton_->setToolTip(tr("Scan every checkpoint and see which layers settle first, and how the "
+                                    "strongest units changed"));
+    checkpointRow_->hide();
+
     auto *detail = new QWidget;
     auto *dl = new QVBoxLayout(detail);
     dl->setContentsMargins(0, 0, 0, 0);
     unitTitle_->setWordWrap(true);
     dl->addWidget(unitTitle_);
-    dl->addWidget(new QLabel(tr("<b>Top patches</b> (click one to open its image)")));
-    dl->addWidget(patches_, 1);
-    dl->addWidget(new QLabel(tr("<b>Max-response images</b> by mean activation, response overlaid")));
-    dl->addWidget(images_, 1);
+    auto *stack = new QSplitter(Qt::Vertical);
+    auto section = [stack](const QString &title, QWidget *view) {
+        auto *box = new QWidget;
+        auto *bl = new QVBoxLayout(box);
+        bl->setContentsMargins(0, 0, 0, 0);
+        if (!title.isEmpty())
+            bl->addWidget(new QLabel(title));
+        bl->addWidget(view, 1);
+        stack->addWidget(box);
+    };
+    section(tr("<b>Top patches</b> (click one to open its image)"), patches_);
+    section(tr("<b>Max-response images</b> by mean activation, response overlaid"), images_);
+    section({}, synthesis_);
+    stack->setChildrenCollapsible(false);
+    stack->setStretchFactor(0, 3); // the patches get the most room, then the images and the synthesised ones
+    stack->setStretchFactor(1, 2);
+    stack->setStretchFactor(2, 2);
+    dl->addWidget(stack, 1);
     auto *split = new QSplitter;
     split->addWidget(grid_);
     split->addWidget(detail);
@@ -162,6 +197,7 @@ void UnitsPanel::layOut()
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
+    layout->addWidget(checkpointRow_);
     layout->addLayout(controls);
     layout->addWidget(split, 1);
 }
@@ -197,7 +233,7 @@ bool UnitsPanel::busy() const
 {
     return lookJobs_->pending() + layerJobs_->pending() + unitJobs_->pending() + projectJobs_->pending() +
                    orderJobs_->pending() > 0 ||
-           scans_->running();
+           scans_->running() || synthesis_->busy();
 }
 
 template <class T>
@@ -212,6 +248,7 @@ void UnitsPanel::waitForIdle()
 {
     for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_, orderJobs_})
         lane->waitForIdle();
+    synthesis_->waitForIdle();
 }
 
 void UnitsPanel::setBusy(bool busy, const QString &text)
@@ -240,6 +277,7 @@ void UnitsPanel::reset()
     grid_->clear(tr("No scan yet"));
     patches_->clear();
     images_->clear();
+    synthesis_->clearUnit();
     unitTitle_->setText(tr("Click a unit to see its patches."));
     count_->clear();
     const bool ready = workspace_->model() && workspace_->dataset();
@@ -250,10 +288,62 @@ void UnitsPanel::reset()
                            : tr("Open a model and a dataset to scan."));
 }
 
+void UnitsPanel::setCheckpoints(const CheckpointSeries &series)
+{
+    checkpoints_ = series;
+    {
+        const QSignalBlocker block(checkpointSlider_);
+        checkpointSlider_->setRange(0, std::max(0, static_cast<int>(series.size()) - 1));
+    }
+    followCheckpoint();
+}
+
+int UnitsPanel::checkpoint() const
+{
+    return workspace_->modelPath().isEmpty() ? -1 : checkpoints_.indexOf(workspace_->modelPath().toStdString());
+}
+
+void UnitsPanel::followCheckpoint()
+{
+    const int i = checkpoint();
+    checkpointRow_->setVisible(i >= 0 && checkpoints_.size() >= 2);
+    if (i < 0)
+        return;
+    const QSignalBlocker block(checkpointSlider_);
+    checkpointSlider_->setValue(i);
+    checkpointLabel_->setText(tr("%1 (%2 of %3)")
+                                  .arg(QString::fromStdString(checkpoints_.checkpoints()[static_cast<size_t>(i)].label))
+                                  .arg(i + 1)
+                                  .arg(checkpoints_.size()));
+}
+
+void UnitsPanel::switchCheckpoint(int index)
+{
+    if (index < 0 || index >= static_cast<int>(checkpoints_.size()) || index == checkpoint())
+        return;
+    // Keep what is shown: the layer (selected again when the checkpoint arrives) and the unit.
+    const int slot = layer_->currentIndex();
+    pendingLayerPath_ = slot >= 0 && slot < static_cast<int>(scannedLayers_.size())
+                            ? scannedLayers_[static_cast<size_t>(slot)]
+                            : std::string();
+    pendingUnit_ = unitData_ ? unitData_->unit : -1;
+    checkpointLabel_->setText(tr("opening %1…")
+                                  .arg(QString::fromStdString(checkpoints_.checkpoints()[static_cast<size_t>(index)].label)));
+    workspace_->openModel(QString::fromStdString(checkpoints_.checkpoints()[static_cast<size_t>(index)].path));
+}
+
 void UnitsPanel::lookForScan()
 {
     scans_->cancel(); // a scan of the previous model or dataset stops (and can resume later)
     reset();
+    followCheckpoint();
+    if (auto m = workspace_->model(); m && !pendingLayerPath_.empty()) {
+        // A checkpoint of the same architecture: the layer shown before is selected before the workspace picks one.
+        for (const auto &l : m->layers())
+            if (l.path == pendingLayerPath_)
+                workspace_->selectLayer(l.index);
+        pendingLayerPath_.clear();
+    }
     auto model = workspace_->model();
     auto dataset = workspace_->dataset();
     const QString datasetPath = workspace_->datasetPath();
@@ -306,8 +396,11 @@ void UnitsPanel::showScan(const QString &project, const ProjectStore::ScanInfo &
     auto model = workspace_->model();
     if (!model || !workspace_->dataset())
         return;
-    if (QFileInfo(QString::fromStdString(info.modelPath)) != QFileInfo(workspace_->modelPath()))
-        return; // finished after another model was opened
+    // A scan finished after another model was opened is not this model's — unless that file holds the same model
+    // (a final checkpoint saved again as the model itself: scans are identified by the file's contents).
+    if (QFileInfo(QString::fromStdString(info.modelPath)) != QFileInfo(workspace_->modelPath()) &&
+        ProjectStore::sha256(workspace_->modelPath().toStdString()) != info.modelSha256)
+        return;
     project_ = project;
     scanId_ = info.id;
     Q_EMIT scanShown(project, info.id);
@@ -481,6 +574,13 @@ void UnitsPanel::showUnit(std::int64_t unit)
         top.push_back(e.image);
     std::sort(top.begin(), top.end());
     Q_EMIT unitShown(top);
+    if (model && slot >= 0 && slot < static_cast<int>(scannedLayers_.size())) {
+        std::vector<float> best;
+        for (const auto &ranking : layerData_->byMax)
+            best.push_back(ranking.empty() ? 0.f : ranking.front().value);
+        synthesis_->setUnit(model, model->layer(scannedLayers_[static_cast<size_t>(slot)]).index, unit,
+                            std::move(best));
+    }
     runJob<UnitData>(
         unitJobs_,
         [model, dataset, project, id, slot, unit, rule, reconstructor]() {

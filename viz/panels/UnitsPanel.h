@@ -5,9 +5,11 @@
 // response overlaid; click any of those to open that image as the input of the activations panel.
 // "Projections" adds each patch's deconvnet / guided-backprop / gradient projection beside it (Zeiler & Fergus's
 // two-column figure), for the unit and — in the background, with progress and Stop — for the whole layer; projections
-// are cached in the project.
+// are cached in the project. Below them, images synthesised to excite the unit (SynthesisStrip), for the unit or the
+// whole layer, compared with the unit's best dataset image.
 // Scans run from here (ScanController: progress, cancel, resume); finished scans of the current model and dataset
 // are found and shown when they are opened. All loading and rendering runs on worker threads.
+#include "evolution/CheckpointSeries.h"
 #include "explain/BackpropRule.h"
 #include "jobs/JobLane.h"
 #include "jobs/ScanController.h"
@@ -24,11 +26,13 @@ class QComboBox;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QSlider;
 class QToolButton;
 
 namespace convscope {
 
 class Reconstructor;
+class SynthesisStrip;
 class TileGridView;
 class Workspace;
 
@@ -46,6 +50,15 @@ public:
     void showUnit(std::int64_t unit);
     /// Shows a unit of a scanned layer by the layer's path (linked views: search, map). False if not scanned.
     bool showLayerUnit(const std::string &layerPath, std::int64_t unit);
+    /// Checkpoints of the open model's training run: a slider above the grid switches the workspace's model between
+    /// them, keeping the layer and unit shown (each checkpoint's stored scan is found as for any model).
+    void setCheckpoints(const CheckpointSeries &series);
+    const CheckpointSeries &checkpoints() const { return checkpoints_; }
+    QSlider *checkpointSlider() const { return checkpointSlider_; }
+    /// Looks for a stored scan of the open model and dataset again (after scans made elsewhere) and shows it.
+    void lookForScan();
+    /// The checkpoint shown (index into the series), -1 when the model is not one of them.
+    int checkpoint() const;
     /// Blocks until loading work is done (tests).
     void waitForIdle();
     /// True while a scan or a load runs.
@@ -54,6 +67,8 @@ public:
     TileGridView *grid() const { return grid_; }
     TileGridView *patches() const { return patches_; }
     TileGridView *images() const { return images_; }
+    /// Images synthesised to excite the shown unit (or every unit of the layer).
+    SynthesisStrip *synthesis() const { return synthesis_; }
     QComboBox *layerBox() const { return layer_; }
     QComboBox *sortBox() const { return sort_; }
     /// 0 = patches only, 1 = + deconvnet, 2 = + guided backprop, 3 = + gradient.
@@ -73,6 +88,8 @@ Q_SIGNALS:
     void unitShown(const std::vector<std::int64_t> &images);
     /// Scan `scanId` of `project` (of the current model and dataset) is shown.
     void scanShown(const QString &project, qint64 scanId);
+    /// The user asked for the Feature Evolution window (stability chart, figure) of the checkpoints.
+    void evolutionRequested();
 
 private:
     struct LayerData {
@@ -87,7 +104,9 @@ private:
         TileSet patches, images;
     };
     void reset();
-    void lookForScan();
+    /// The slider follows the open model: its position in the series, hidden when it is none of them.
+    void followCheckpoint();
+    void switchCheckpoint(int index);
     void scanReady(const QString &project, qint64 scanId);
     void showScan(const QString &project, const ProjectStore::ScanInfo &info);
     void applyOrder();
@@ -116,8 +135,15 @@ private:
     QComboBox *layer_, *sort_;
     QCheckBox *hideDead_;
     TileGridView *grid_, *patches_, *images_;
+    SynthesisStrip *synthesis_;
     QComboBox *projection_;
     QProgressBar *projectProgress_;
+    QWidget *checkpointRow_;
+    QSlider *checkpointSlider_;
+    QLabel *checkpointLabel_;
+    QPushButton *evolutionButton_;
+    CheckpointSeries checkpoints_;
+    std::string pendingLayerPath_; ///< layer to show once the checkpoint being opened arrives
     QToolButton *projectStop_;
     std::shared_ptr<const Reconstructor> reconstructor_;
 

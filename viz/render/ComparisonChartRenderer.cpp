@@ -3,11 +3,10 @@
 #include "common/Error.h"
 #include "model/LayerInfo.h"
 #include "render/MapPosterRenderer.h"
+#include "render/PaintedFile.h"
 
-#include <QFileInfo>
 #include <QFontMetrics>
 #include <QPainter>
-#include <QSvgGenerator>
 
 #include <algorithm>
 #include <cmath>
@@ -50,28 +49,8 @@ QImage ComparisonChartRenderer::render(const std::vector<ModelComparison::Row> &
 
 void ComparisonChartRenderer::write(const std::vector<ModelComparison::Row> &rows, const QString &path) const
 {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    if (suffix == "svg") {
-        QSvgGenerator svg;
-        svg.setFileName(path);
-        svg.setSize(QSize(options_.width, options_.height));
-        svg.setViewBox(QRect(0, 0, options_.width, options_.height));
-        svg.setTitle(options_.title);
-        svg.setDescription("Convscope model comparison");
-        QPainter painter;
-        if (!painter.begin(&svg))
-            throw IoError("cannot write '" + path.toStdString() + "'");
-        painter.fillRect(QRect(0, 0, options_.width, options_.height), Qt::white);
-        paint(painter, rows);
-        painter.end();
-    } else if (suffix == "png") {
-        if (!render(rows).save(path))
-            throw IoError("cannot write '" + path.toStdString() + "'");
-    } else {
-        throw UsageError("the chart is written as .png or .svg, not '" + path.toStdString() + "'");
-    }
-    if (!QFileInfo(path).isFile() || QFileInfo(path).size() == 0)
-        throw IoError("cannot write '" + path.toStdString() + "'");
+    PaintedFile::write(path, QSize(options_.width, options_.height), options_.title,
+                       [&](QPainter &painter) { paint(painter, rows); });
 }
 
 void ComparisonChartRenderer::paint(QPainter &painter, const std::vector<ModelComparison::Row> &rows) const

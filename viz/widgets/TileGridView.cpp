@@ -54,7 +54,12 @@ double TileGridView::wholeOrSmaller(double scale)
 double TileGridView::fitScale() const
 {
     const int tileW = static_cast<int>(tiles_.values.size(3)), tileH = static_cast<int>(tiles_.values.size(2));
-    return wholeOrSmaller(static_cast<double>(fitWidth_) / std::max(tileW, tileH) * zoom_);
+    double scale = static_cast<double>(fitWidth_) / std::max(tileW, tileH) * zoom_;
+    if (keepColumns_ && requestedColumns_ > 0) { // the set's columns fit the width (rows scroll)
+        const int room = viewport()->width() - 8 - verticalScrollBar()->sizeHint().width();
+        scale = std::min(scale, (room - 2.0 * (requestedColumns_ + 1)) / (requestedColumns_ * tileW));
+    }
+    return wholeOrSmaller(scale);
 }
 
 void TileGridView::setTiles(TileSet tiles)
@@ -67,6 +72,13 @@ void TileGridView::setTiles(TileSet tiles)
 void TileGridView::setFitWidth(int tilePixels)
 {
     fitWidth_ = std::max(0, tilePixels);
+    if (tiles_.count())
+        render();
+}
+
+void TileGridView::setKeepColumns(bool keep)
+{
+    keepColumns_ = keep;
     if (tiles_.count())
         render();
 }
@@ -87,7 +99,9 @@ void TileGridView::render()
         clear();
         return;
     }
-    if (fitWidth_ > 0) { // as many columns as the width takes at the chosen tile size
+    if (fitWidth_ > 0 && keepColumns_ && requestedColumns_ > 0) {
+        tiles_.columns = requestedColumns_;
+    } else if (fitWidth_ > 0) { // as many columns as the width takes at the chosen tile size
         const int tileW = static_cast<int>(tiles_.values.size(3));
         const int room = viewport()->width() - 8 - verticalScrollBar()->sizeHint().width();
         tiles_.columns = std::max(1, static_cast<int>((room - 2) / (tileW * fitScale() + 2)));

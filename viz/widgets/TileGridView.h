@@ -29,6 +29,9 @@ public:
     /// Fill the width with tiles of about `tilePixels` (integer zoom), scrolling vertically — for long grids such
     /// as a layer's units. 0 (the default) fits the whole grid in the view instead.
     void setFitWidth(int tilePixels);
+    /// In fit-width mode, keep the tile set's own column count (a figure whose columns mean something, such as
+    /// checkpoints): tiles of at most `tilePixels`, smaller where the columns would not fit the width.
+    void setKeepColumns(bool keep);
 
 Q_SIGNALS:
     void tileClicked(int index);
@@ -46,6 +49,7 @@ private:
     QImage image_;
     double zoom_ = 1.0;
     int fitWidth_ = 0;
+    bool keepColumns_ = false;
     int requestedColumns_ = 0; ///< the set's own columns (0 = square), before fit-width layout
     JobLane *renders_; ///< the grid drawn off the GUI thread; a newer one supersedes it
 };
