@@ -135,6 +135,8 @@ int cmdEvolution(const QStringList &args)
     TileGridRenderer::Options ro = gridOptions(p);
     if (!p.isSet("width")) // legible by default: about 180 pixels per checkpoint
         ro.width = std::clamp(180 * static_cast<int>(evolution.series().size()), 720, 2400);
+    if (!p.isSet("patch"))
+        ro.gap = 8; // each cell is a mosaic with gaps of its own: the cells need a wider one
     TileSet figure = evolution.figure(layer, units, !p.isSet("patch"), 0);
     TileGridRenderer(ro).write(figure, p.value("o"));
     std::printf("wrote %s (%zu units × %zu checkpoints of %s)\n", p.value("o").toLocal8Bit().constData(), units.size(),

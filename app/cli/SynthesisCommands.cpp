@@ -4,13 +4,12 @@
 #include "cli/CliSupport.h"
 #include "common/Error.h"
 #include "common/NpyFile.h"
-#include "data/ImageSource.h"
 #include "explain/UnitSynthesizer.h"
 #include "scan/ProjectStore.h"
-#include "scan/TopPatchSheets.h"
 
 #include <QFileInfo>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -31,12 +30,12 @@ std::optional<std::vector<float>> bestDatasetResponses(const std::string &projec
     for (auto it = scans.rbegin(); it != scans.rend(); ++it) {
         if (!it->complete || it->modelSha256 != sha)
             continue;
-        if (std::find(it->layers.begin(), it->layers.end(), layer.path) == it->layers.end())
+        const auto slot = std::find(it->layers.begin(), it->layers.end(), layer.path);
+        if (slot == it->layers.end())
             continue;
-        auto loaded = Model::load(it->modelPath);
-        auto source = ImageSource::open(it->dataset);
-        TopPatchSheets sheets(loaded, *source, store, it->id);
-        const auto &ranking = sheets.ranking(sheets.layerSlot(layer.path), TopKTracker::Statistic::SpatialMax);
+        // The rankings alone (the stored paths of the scan's model and dataset may have moved since).
+        const auto ranking = store.topOfLayer(it->id, static_cast<int>(slot - it->layers.begin()),
+                                              TopKTracker::Statistic::SpatialMax);
         std::vector<float> best;
         for (const auto &entries : ranking)
             best.push_back(entries.empty() ? 0.f : entries.front().value);

@@ -169,6 +169,8 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     });
     connect(workspace_, &Workspace::datasetChanged, this, [this] {
         addRecent("recentDatasets", workspace_->datasetPath());
+        if (evolution_ && !evolution_->running()) // the next evolution scans the dataset now open
+            evolution_->setDataset(workspace_->datasetPath());
         if (!workspace_->input() && workspace_->model() && workspace_->dataset()->size() > 0)
             workspace_->setInputFromDataset(0);
     });
@@ -229,7 +231,7 @@ void MainWindow::buildMenus()
     file->addAction(tr("Open &Checkpoints…"), this, [this] {
         const QStringList files = QFileDialog::getOpenFileNames(
             this, tr("Checkpoints of one training run"), {},
-            tr("Models (*.pt *.pth *.ptl *.zip *.onnx);;All files (*)"));
+            tr("Models (*.pt *.ts *.torchscript *.onnx);;All files (*)"));
         if (!files.isEmpty())
             openCheckpoints(files);
     });
@@ -319,7 +321,7 @@ EvolutionPanel *MainWindow::evolutionWindow()
         evolution_ = new EvolutionPanel(this);
         evolution_->setWindowFlag(Qt::Window);
         // The scans it made are the Units tab's too: the open checkpoint's is shown there.
-        connect(evolution_, &EvolutionPanel::finished, units_, &UnitsPanel::lookForScan);
+        connect(evolution_, &EvolutionPanel::finished, units_, &UnitsPanel::lookForScanIfIdle);
     }
     if (!evolution_->running()) {
         evolution_->setCheckpoints(units_->checkpoints());
@@ -334,10 +336,10 @@ void MainWindow::openCheckpoints(const QStringList &files)
     for (const QString &f : files)
         paths.push_back(f.toStdString());
     try {
-        // One file: the checkpoints of its folder; several: those, sorted by name (numbers as numbers).
-        const CheckpointSeries picked =
-            files.size() == 1 ? CheckpointSeries::fromFolder(QFileInfo(files.front()).absolutePath().toStdString())
-                              : CheckpointSeries::fromFiles(CheckpointSeries::byName(paths));
+        // One file: it and the files beside it named like it but for the numbers; several: those, sorted by name
+        // (numbers as numbers).
+        const CheckpointSeries picked = files.size() == 1 ? CheckpointSeries::siblingsOf(paths.front())
+                                                          : CheckpointSeries::fromFiles(CheckpointSeries::byName(paths));
         units_->setCheckpoints(picked);
         if (evolution_ && !evolution_->running())
             evolution_->setCheckpoints(picked);

@@ -80,7 +80,9 @@ QByteArray contentHash(const QString &path)
 std::string CheckpointSeries::labelFor(const std::string &path)
 {
     const QString base = QFileInfo(QString::fromStdString(path)).completeBaseName();
-    static const QRegularExpression named("(epoch|ep|e|step|iter|it)[_\\-]?(\\d+)(?!.*\\d)",
+    // The keyword starts the name or follows a non-letter: "run_e10" is epoch 10, "net_state_5" and "size_1024" are
+    // no epochs.
+    static const QRegularExpression named("(?:^|[^a-z])(epoch|ep|e|step|iter|it)[_\\-]?(\\d+)(?!.*\\d)",
                                           QRegularExpression::CaseInsensitiveOption);
     const auto m = named.match(base);
     if (m.hasMatch()) {
@@ -125,6 +127,27 @@ CheckpointSeries CheckpointSeries::fromFolder(const std::string &dir)
     if (paths.size() < 2)
         throw UsageError("folder '" + dir + "' holds " + std::to_string(paths.size()) +
                          " model files; feature evolution needs at least 2 checkpoints");
+    return fromFiles(paths);
+}
+
+CheckpointSeries CheckpointSeries::siblingsOf(const std::string &file)
+{
+    const QFileInfo picked(QString::fromStdString(file));
+    if (!picked.isFile())
+        throw IoError("no file '" + file + "'");
+    static const QRegularExpression digits("\\d+");
+    const QString pattern = picked.fileName().replace(digits, "#");
+    QStringList files;
+    for (const QString &f : picked.dir().entryList(QDir::Files))
+        if (QString(f).replace(digits, "#") == pattern)
+            files.push_back(f);
+    files = naturallySorted(files);
+    if (files.size() < 2)
+        throw UsageError("no other checkpoints named like '" + picked.fileName().toStdString() + "' beside it (files " +
+                         "that differ only in their numbers); choose the checkpoints' files or folder");
+    std::vector<std::string> paths;
+    for (const QString &f : files)
+        paths.push_back(picked.dir().filePath(f).toStdString());
     return fromFiles(paths);
 }
 

@@ -23,6 +23,9 @@ public:
     /// The .pt, .ts, .torchscript and .onnx files of `dir` in natural name order. Throws IoError (no such folder),
     /// UsageError (fewer than 2 model files).
     static CheckpointSeries fromFolder(const std::string &dir);
+    /// The files beside `file` whose names differ from it only in their numbers (run_epoch2.pt, run_epoch10.pt…), in
+    /// natural order. Throws IoError (no such file), UsageError (no other such file).
+    static CheckpointSeries siblingsOf(const std::string &file);
     /// `paths` sorted by file name, numbers compared as numbers (epoch2 before epoch10).
     static std::vector<std::string> byName(std::vector<std::string> paths);
     /// One folder argument: fromFolder; else fromFiles.

@@ -19,26 +19,31 @@ namespace convscope {
 
 namespace {
 
-/// Share of `a`'s images that `b` holds too (distinct images; relative to the larger set).
-double overlap(const std::vector<TopKTracker::Entry> &a, const std::vector<TopKTracker::Entry> &b)
+/// The images a unit's top k ranks for a reason: a unit that responds to fewer than k images fills its list with
+/// a tie at its floor (0 after a ReLU, 6 for a saturated ReLU6), broken by image number — the same low-numbered
+/// images at every checkpoint, which must not pass for stability. When the k-th value is 0 or shared, the entries
+/// at that value are left out.
+std::set<std::int64_t> ranked(const std::vector<TopKTracker::Entry> &ranking)
 {
-    std::set<std::int64_t> sa, sb;
-    for (const auto &e : a)
-        sa.insert(e.image);
-    for (const auto &e : b)
-        sb.insert(e.image);
-    const size_t larger = std::max(sa.size(), sb.size());
-    if (larger == 0)
-        return 0;
-    size_t common = 0;
-    for (auto i : sa)
-        common += sb.count(i);
-    return static_cast<double>(common) / static_cast<double>(larger);
+    std::set<std::int64_t> images;
+    if (ranking.empty())
+        return images;
+    const float last = ranking.back().value;
+    const auto ties = std::count_if(ranking.begin(), ranking.end(), [&](const auto &e) { return e.value == last; });
+    const bool floor = last == 0 || ties > 1;
+    for (const auto &e : ranking)
+        if (!floor || e.value > last)
+            images.insert(e.image);
+    return images;
 }
 
-bool fires(const std::vector<TopKTracker::Entry> &ranking)
+/// Share of the images in both sets, relative to the larger one.
+double overlap(const std::set<std::int64_t> &a, const std::set<std::int64_t> &b)
 {
-    return !ranking.empty() && ranking.front().value > 0;
+    size_t common = 0;
+    for (auto i : a)
+        common += b.count(i);
+    return static_cast<double>(common) / static_cast<double>(std::max(a.size(), b.size()));
 }
 
 } // namespace
@@ -66,11 +71,12 @@ void FeatureEvolution::startScan(size_t i)
     mo.sidecar = options_.sidecar;
     // A checkpoint without a sidecar of its own is fed like the first one.
     if (mo.sidecar.empty() && i > 0 && ModelSidecar::findFor(c.path).empty())
-        mo.sidecar = models_.front()->sidecar().path;
+        mo.sidecar = layout_->sidecar().path;
     auto model = Model::load(c.path, mo);
-    if (i > 0)
-        CheckpointSeries::checkSameLayers(*models_.front(), *model, c.label);
-    models_.push_back(model);
+    if (i == 0)
+        layout_ = model; // only the first stays loaded: the others' scans are in the project
+    else
+        CheckpointSeries::checkSameLayers(*layout_, *model, c.label);
     StoredScan::Options so;
     so.scan = options_.scan;
     so.project = project_;
@@ -120,27 +126,24 @@ double FeatureEvolution::fraction() const
 void FeatureEvolution::computeStability()
 {
     const size_t t = series_.size();
-    ProjectStore store(project_);
-    std::vector<std::unique_ptr<TopPatchSheets>> sheets;
-    for (size_t i = 0; i < t; ++i)
-        sheets.push_back(std::make_unique<TopPatchSheets>(models_[i], *source_, store, scanIds_[i]));
+    const ProjectStore store(project_);
     stability_.clear();
-    for (size_t slot = 0; slot < layers_.size(); ++slot) {
+    for (size_t slot = 0; slot < layers_.size(); ++slot) { // one layer's rankings at a time
+        std::vector<std::vector<std::set<std::int64_t>>> images(t); // [checkpoint][unit]: ranked top images
+        for (size_t i = 0; i < t; ++i)
+            for (const auto &ranking : store.topOfLayer(scanIds_[i], static_cast<int>(slot),
+                                                        TopKTracker::Statistic::SpatialMax))
+                images[i].push_back(ranked(ranking));
         LayerStability s;
         s.layer = layers_[slot];
-        std::vector<const std::vector<std::vector<TopKTracker::Entry>> *> rankings;
-        for (auto &sh : sheets)
-            rankings.push_back(&sh->ranking(static_cast<int>(slot), TopKTracker::Statistic::SpatialMax));
-        const size_t units = rankings.front()->size();
+        const size_t units = images.front().size();
         auto mean = [&](size_t a, size_t b, int &compared) {
             double sum = 0;
             compared = 0;
-            for (size_t u = 0; u < units; ++u) {
-                const auto &ra = (*rankings[a])[u];
-                const auto &rb = (*rankings[b])[u];
-                if (!fires(ra) || !fires(rb))
+            for (size_t u = 0; u < units && u < images[b].size(); ++u) {
+                if (images[a][u].empty() || images[b][u].empty()) // all ties at either checkpoint: nothing to compare
                     continue;
-                sum += overlap(ra, rb);
+                sum += overlap(images[a][u], images[b][u]);
                 ++compared;
             }
             return compared > 0 ? sum / compared : NAN;
@@ -163,7 +166,7 @@ std::vector<std::int64_t> FeatureEvolution::strongestUnits(const std::string &la
     if (!done_)
         throw UsageError("the checkpoints are not scanned yet");
     ProjectStore store(project_);
-    TopPatchSheets last(models_.back(), *source_, store, scanIds_.back());
+    TopPatchSheets last(layout_, *source_, store, scanIds_.back());
     const int slot = last.layerSlot(layer);
     auto summaries = last.summaries(slot);
     std::stable_sort(summaries.begin(), summaries.end(),
@@ -192,7 +195,7 @@ TileSet FeatureEvolution::figure(const std::string &layer, const std::vector<std
     for (size_t i = 0; i < t; ++i) {
         if (progress && progress->cancelled())
             throw CancelledError();
-        TopPatchSheets sheets(models_[i], *source_, store, scanIds_[i]);
+        TopPatchSheets sheets(layout_, *source_, store, scanIds_[i]);
         const int slot = sheets.layerSlot(layer);
         path = sheets.layer(slot).path;
         const auto channels = static_cast<std::int64_t>(sheets.ranking(slot, TopKTracker::Statistic::SpatialMax).size());

@@ -6,8 +6,10 @@
 //     checkpoint ("toFinal") — lower layers settle first, so their curves reach 1 earlier;
 //   - the figure: one row per unit, one column per checkpoint, each cell the unit's top-k mosaic (or its strongest
 //     patch) at that checkpoint.
-// Units that never fire above zero at one of the two checkpoints compared have no meaningful top-k (ties at zero)
-// and are left out of that pair's mean (`compared` says how many were used).
+// A unit that responds to fewer than k images fills its top-k with ties at its floor (0 after a ReLU), broken by
+// image number — the same images at every checkpoint, which would pass for stability. So when the k-th value is 0
+// or shared, the entries at that value are left out; the share is relative to the larger of the two sets, and a
+// unit left with no images at either checkpoint is left out of that pair's mean (`compared` says how many were used).
 //
 // Usage: FeatureEvolution e(series, dataset, options); while (!e.run(progress)) {}; e.stability(); e.figure(...);
 // A step is a few batches of one checkpoint's scan; stopping keeps every finished batch (scans resume).
@@ -60,7 +62,9 @@ public:
     /// The stored scan of each checkpoint (after run() returned true).
     const std::vector<std::int64_t> &scanIds() const { return scanIds_; }
     const std::string &project() const { return project_; }
-    std::shared_ptr<const Model> model(size_t checkpoint) const { return models_.at(checkpoint); }
+    /// The first checkpoint's model: the layer table, receptive fields and input every checkpoint shares (the
+    /// others are loaded only while they are scanned). Null before run().
+    std::shared_ptr<const Model> layout() const { return layout_; }
     const ImageSource &source() const { return *source_; }
 
     /// The figure for `layer` (path or friendly name): rows = `units`, columns = checkpoints; each cell the unit's
@@ -79,7 +83,7 @@ private:
     std::string datasetPath_;
     Options options_;
     std::shared_ptr<const ImageSource> source_;
-    std::vector<std::shared_ptr<const Model>> models_;
+    std::shared_ptr<const Model> layout_;
     std::vector<std::int64_t> scanIds_;
     std::unique_ptr<StoredScan> scan_;
     size_t current_ = 0;

@@ -11,13 +11,15 @@ constexpr EnumName<BackpropRule> kRules[] = {
     {BackpropRule::Gradient, "gradient"},         {BackpropRule::Deconvnet, "deconvnet"},
     {BackpropRule::Guided, "guided"},             {BackpropRule::Gradient, "grad"},
     {BackpropRule::Deconvnet, "deconv"},          {BackpropRule::Guided, "guided-backprop"},
-    {BackpropRule::Guided, "guided_backprop"},    {BackpropRule::Leaky, "leaky"},
+    {BackpropRule::Guided, "guided_backprop"},
 };
 
 } // namespace
 
 const char *backpropRuleName(BackpropRule rule)
 {
+    if (rule == BackpropRule::Leaky) // internal (the synthesiser's escape): named, but not a method users choose
+        return "leaky";
     return nameOf(kRules, rule);
 }
 

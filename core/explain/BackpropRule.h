@@ -21,7 +21,8 @@ enum class BackpropRule { Gradient = 0, Deconvnet = 1, Guided = 2, Leaky = 3 };
 /// "gradient", "deconvnet", "guided", "leaky".
 const char *backpropRuleName(BackpropRule rule);
 
-/// Parses a rule name (also "guided-backprop", "deconv", "grad"); throws UsageError listing the choices.
+/// Parses a rule users choose (gradient, deconvnet, guided; also "guided-backprop", "deconv", "grad" — not the internal
+/// leaky rule); throws UsageError listing the choices.
 BackpropRule parseBackpropRule(const std::string &name);
 
 /// Human label ("Guided backprop").

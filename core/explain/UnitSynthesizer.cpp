@@ -294,11 +294,12 @@ torch::Tensor UnitSynthesizer::gradientOf(Batch &batch, const Transform &t, doub
     loss = l.item<double>();
     // Only the spectrum's gradient: backward() would also accumulate into the shared model's parameters.
     torch::Tensor grad = torch::autograd::grad({l}, {spectrum}).at(0);
-    // A unit behind a rectifier that no position of the image excites has a zero objective and a zero gradient:
-    // plain ascent never starts. Its images climb the same objective with every rectifier leaking a tenth of the
-    // gradient where it is off (BackpropRule::Leaky; any architecture, residual blocks included) until the unit
-    // responds; then the true gradient takes over.
-    const torch::Tensor dead = objectives == 0;
+    // A unit behind rectifiers that are all off (or saturated, as ReLU6 at 6) for this image has a zero gradient —
+    // its objective 0 behind a ReLU, or stuck at a negative value in a linear layer fed by them: plain ascent never
+    // starts. Its images climb the same objective with every rectifier leaking a tenth of the gradient
+    // (BackpropRule::Leaky; any architecture, residual blocks included) until the gradient flows; then the true
+    // gradient takes over.
+    const torch::Tensor dead = (objectives == 0) | (grad.flatten(1).abs().amax(1) == 0);
     if (dead.any().item<bool>()) {
         torch::Tensor unused;
         const torch::Tensor escape = torch::autograd::grad({lossOf(batch, t, escapeGraph(), unused)}, {spectrum}).at(0);
@@ -329,6 +330,10 @@ bool UnitSynthesizer::run(int steps, Progress *progress)
         double total = 0;
         int64_t rows = 0;
         for (auto &b : batches_) {
+            // Wide layers take many batches a step: Stop answers between them (a stopped step leaves the batches
+            // done so far one step ahead; their images are kept like the others').
+            if (progress && &b != &batches_.front() && progress->cancelled())
+                throw CancelledError();
             double l = 0;
             b->image.spectrum().mutable_grad() = gradientOf(*b, t, l);
             b->optimizer.step();

@@ -23,9 +23,10 @@
 // (s: scale, a: angle, dx, dy: shift in pixels). Then pixels × range, minus mean, divided by std (the model's input
 // spec) — the model sees what it would see for a dataset image.
 //
-// A unit behind a rectifier that the starting image does not excite (objective 0) has a zero gradient; its images
-// climb the same objective with every rectifier leaking a tenth of the gradient where it is off (BackpropRule::Leaky,
-// through the model's own graph, so residual blocks too) until the unit responds; then the true gradient takes over.
+// A unit whose objective is 0 behind a ReLU, or whose gradient is 0 (rectifiers before it all off or saturated), has
+// nothing to climb; its images climb the same objective with every rectifier leaking a tenth of the gradient where it
+// is off (BackpropRule::Leaky, through the model's own graph, so residual blocks too) until the gradient flows; then
+// the true gradient takes over.
 //
 // Usage: UnitSynthesizer s(model, targets, options); while (!s.run(16, progress)) {} ; s.result();
 // Stopping early keeps the images of the last finished step. Thread-safe for distinct objects.

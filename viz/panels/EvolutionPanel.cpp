@@ -237,13 +237,17 @@ void EvolutionPanel::showFigure()
     auto e = evolution_;
     const std::string layer = layer_->currentText().toStdString();
     figure_->clear(tr("Cropping patches…"));
-    figureJobs_->run<TileSet>(
-        [e, layer] { return e->figure(layer, e->strongestUnits(layer, kFigureUnits), true, 64); },
-        [this](TileSet &set) {
-            figure_->setTiles(set);
-            Q_EMIT figureShown();
+    JobHandlers<TileSet> on; // a newer figure (another layer) stops this one between checkpoints
+    on.done = [this](TileSet &set) {
+        figure_->setTiles(set);
+        Q_EMIT figureShown();
+    };
+    on.failed = [this](const JobError &error) { figure_->clear(error.message); };
+    figureJobs_->start<TileSet>(
+        [e, layer](JobContext &job) {
+            return e->figure(layer, e->strongestUnits(layer, kFigureUnits), true, 64, &job);
         },
-        [this](const QString &message) { figure_->clear(message); });
+        on);
 }
 
 void EvolutionPanel::exportChart()
@@ -259,7 +263,9 @@ void EvolutionPanel::exportChart()
         return;
     try {
         if (filter.startsWith(tr("Figure"))) {
-            TileGridRenderer(TileGridRenderer::Options{}).write(figure_->tiles(), path);
+            TileGridRenderer::Options o;
+            o.gap = 8; // each cell is a mosaic with gaps of its own
+            TileGridRenderer(o).write(figure_->tiles(), path);
         } else {
             StabilityChartRenderer::Options o;
             o.toFinal = chartKind_->currentIndex() == 1;

@@ -49,9 +49,9 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
       checkpointSlider_(new QSlider(Qt::Horizontal)), checkpointLabel_(new QLabel),
       evolutionButton_(new QPushButton(tr("Evolution…"))), projectStop_(new QToolButton), lookJobs_(new JobLane(this)),
       layerJobs_(new JobLane(this)), unitJobs_(new JobLane(this)), projectJobs_(new JobLane(this)),
-      orderJobs_(new JobLane(this))
+      orderJobs_(new JobLane(this)), checkpointJobs_(new JobLane(this))
 {
-    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_, orderJobs_})
+    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_, orderJobs_, checkpointJobs_})
         connect(lane, &JobLane::settled, this, &UnitsPanel::loaded);
     for (JobLane *lane : {layerJobs_, projectJobs_, orderJobs_}) // work that captures values only
         lane->setWaitOnDestroy(false);
@@ -157,6 +157,7 @@ void UnitsPanel::layOut()
     row->addWidget(checkpointLabel_);
     row->addWidget(evolutionButton_);
     checkpointSlider_->setPageStep(1);
+    checkpointSlider_->setTracking(false); // a drag opens the checkpoint where it is released, not every one passed
     checkpointSlider_->setTickPosition(QSlider::TicksBelow);
     checkpointSlider_->setToolTip(tr("Show the layer's units at another checkpoint of the training run (each "
                                      "checkpoint is scanned once; Evolution… scans them all)"));
@@ -232,7 +233,7 @@ UnitsPanel::~UnitsPanel() = default; // the lanes and the scan controller stop t
 bool UnitsPanel::busy() const
 {
     return lookJobs_->pending() + layerJobs_->pending() + unitJobs_->pending() + projectJobs_->pending() +
-                   orderJobs_->pending() > 0 ||
+                   orderJobs_->pending() + checkpointJobs_->pending() > 0 ||
            scans_->running() || synthesis_->busy();
 }
 
@@ -246,7 +247,7 @@ void UnitsPanel::runJob(JobLane *lane, std::function<T()> work, std::function<vo
 
 void UnitsPanel::waitForIdle()
 {
-    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_, orderJobs_})
+    for (JobLane *lane : {lookJobs_, layerJobs_, unitJobs_, projectJobs_, orderJobs_, checkpointJobs_})
         lane->waitForIdle();
     synthesis_->waitForIdle();
 }
@@ -295,12 +296,32 @@ void UnitsPanel::setCheckpoints(const CheckpointSeries &series)
         const QSignalBlocker block(checkpointSlider_);
         checkpointSlider_->setRange(0, std::max(0, static_cast<int>(series.size()) - 1));
     }
-    followCheckpoint();
+    indexCheckpoint();
 }
 
-int UnitsPanel::checkpoint() const
+void UnitsPanel::indexCheckpoint()
 {
-    return workspace_->modelPath().isEmpty() ? -1 : checkpoints_.indexOf(workspace_->modelPath().toStdString());
+    checkpointIndex_ = -1;
+    const QString path = workspace_->modelPath();
+    if (!path.isEmpty() && checkpoints_.size() >= 2) {
+        const QFileInfo model(path);
+        for (size_t i = 0; i < checkpoints_.size() && checkpointIndex_ < 0; ++i)
+            if (QFileInfo(QString::fromStdString(checkpoints_.checkpoints()[i].path)) == model)
+                checkpointIndex_ = static_cast<int>(i);
+        if (checkpointIndex_ < 0) { // another file with a checkpoint's contents (hashing can take a while)
+            const CheckpointSeries series = checkpoints_;
+            runJob<int>(
+                checkpointJobs_, [series, path] { return series.indexOf(path.toStdString()); },
+                [this, path](int &i) {
+                    if (workspace_->modelPath() != path)
+                        return;
+                    checkpointIndex_ = i;
+                    followCheckpoint();
+                },
+                [](const QString &) {}); // unreadable: simply not one of the checkpoints
+        }
+    }
+    followCheckpoint();
 }
 
 void UnitsPanel::followCheckpoint()
@@ -319,7 +340,7 @@ void UnitsPanel::followCheckpoint()
 
 void UnitsPanel::switchCheckpoint(int index)
 {
-    if (index < 0 || index >= static_cast<int>(checkpoints_.size()) || index == checkpoint())
+    if (index < 0 || index >= static_cast<int>(checkpoints_.size()) || index == checkpointIndex_)
         return;
     // Keep what is shown: the layer (selected again when the checkpoint arrives) and the unit.
     const int slot = layer_->currentIndex();
@@ -336,7 +357,7 @@ void UnitsPanel::lookForScan()
 {
     scans_->cancel(); // a scan of the previous model or dataset stops (and can resume later)
     reset();
-    followCheckpoint();
+    indexCheckpoint();
     if (auto m = workspace_->model(); m && !pendingLayerPath_.empty()) {
         // A checkpoint of the same architecture: the layer shown before is selected before the workspace picks one.
         for (const auto &l : m->layers())
@@ -364,6 +385,8 @@ void UnitsPanel::lookForScan()
             return Found{QString::fromStdString(dir), store.findScan(*model, datasetPath.toStdString(), probe)};
         },
         [this](Found &found) {
+            if (!found.info || !found.info->complete)
+                pendingUnit_ = -1; // nothing shown that it could be kept in
             if (!found.info)
                 return;
             if (found.info->complete)
@@ -386,9 +409,36 @@ void UnitsPanel::startScan()
 void UnitsPanel::scanReady(const QString &project, qint64 scanId)
 {
     // The catalogue is read on a worker, like everything else the panel loads.
-    runJob<ProjectStore::ScanInfo>(
-        lookJobs_, [project, scanId]() { return ProjectStore(project.toStdString()).scan(scanId); },
-        [this, project](ProjectStore::ScanInfo &info) { showScan(project, info); });
+    // A scan finished after another model was opened is not this model's — unless that file holds the same model
+    // (a final checkpoint saved again as the model itself: scans are identified by the file's contents).
+    struct Ready {
+        ProjectStore::ScanInfo info;
+        bool sameModel = false;
+    };
+    const QString modelPath = workspace_->modelPath();
+    runJob<Ready>(
+        lookJobs_,
+        [project, scanId, modelPath]() {
+            Ready r{ProjectStore(project.toStdString()).scan(scanId), false};
+            r.sameModel = QFileInfo(QString::fromStdString(r.info.modelPath)) == QFileInfo(modelPath);
+            if (!r.sameModel) {
+                try {
+                    r.sameModel = ProjectStore::sha256(modelPath.toStdString()) == r.info.modelSha256;
+                } catch (const Error &) { // the open model's file is gone: not the scan's
+                }
+            }
+            return r;
+        },
+        [this, project, modelPath](Ready &r) {
+            if (r.sameModel && workspace_->modelPath() == modelPath)
+                showScan(project, r.info);
+        });
+}
+
+void UnitsPanel::lookForScanIfIdle()
+{
+    if (scanId_ < 0 && !scans_->running())
+        lookForScan();
 }
 
 void UnitsPanel::showScan(const QString &project, const ProjectStore::ScanInfo &info)
@@ -396,12 +446,7 @@ void UnitsPanel::showScan(const QString &project, const ProjectStore::ScanInfo &
     auto model = workspace_->model();
     if (!model || !workspace_->dataset())
         return;
-    // A scan finished after another model was opened is not this model's — unless that file holds the same model
-    // (a final checkpoint saved again as the model itself: scans are identified by the file's contents).
-    if (QFileInfo(QString::fromStdString(info.modelPath)) != QFileInfo(workspace_->modelPath()) &&
-        ProjectStore::sha256(workspace_->modelPath().toStdString()) != info.modelSha256)
-        return;
-    project_ = project;
+    project_ = project; // the callers checked that the scan is the open model's
     scanId_ = info.id;
     Q_EMIT scanShown(project, info.id);
     const qint64 scanId = info.id;
@@ -544,7 +589,7 @@ void UnitsPanel::applyOrder()
 
 void UnitsPanel::showUnit(std::int64_t unit)
 {
-    if (!layerData_ || unit < 0) {
+    if (!layerData_ || unit < 0 || unit >= static_cast<std::int64_t>(layerData_->summaries.size())) {
         unitTitle_->setText(tr("Click a unit to see its patches."));
         return;
     }

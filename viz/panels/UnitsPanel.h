@@ -57,8 +57,12 @@ public:
     QSlider *checkpointSlider() const { return checkpointSlider_; }
     /// Looks for a stored scan of the open model and dataset again (after scans made elsewhere) and shows it.
     void lookForScan();
-    /// The checkpoint shown (index into the series), -1 when the model is not one of them.
-    int checkpoint() const;
+    /// lookForScan() only when no scan is shown and none runs (after scans made elsewhere): what the user is looking
+    /// at, a running synthesis included, stays.
+    void lookForScanIfIdle();
+    /// The checkpoint shown (index into the series), -1 when the model is not one of them (or not yet known: files
+    /// matched by content are hashed on a worker).
+    int checkpoint() const { return checkpointIndex_; }
     /// Blocks until loading work is done (tests).
     void waitForIdle();
     /// True while a scan or a load runs.
@@ -106,6 +110,8 @@ private:
     void reset();
     /// The slider follows the open model: its position in the series, hidden when it is none of them.
     void followCheckpoint();
+    /// Finds the open model in the series (by path at once, by content on a worker), then followCheckpoint().
+    void indexCheckpoint();
     void switchCheckpoint(int index);
     void scanReady(const QString &project, qint64 scanId);
     void showScan(const QString &project, const ProjectStore::ScanInfo &info);
@@ -154,8 +160,9 @@ private:
     std::vector<std::int64_t> shown_;
     std::shared_ptr<UnitData> unitData_;
     std::int64_t pendingUnit_ = -1; ///< unit to show once the layer being loaded arrives
+    int checkpointIndex_ = -1;      ///< the open model in checkpoints_, -1: not one of them
     /// One lane per kind of work: a newer request of a kind supersedes the older one.
-    JobLane *lookJobs_, *layerJobs_, *unitJobs_, *projectJobs_, *orderJobs_;
+    JobLane *lookJobs_, *layerJobs_, *unitJobs_, *projectJobs_, *orderJobs_, *checkpointJobs_;
 };
 
 } // namespace convscope

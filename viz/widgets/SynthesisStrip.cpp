@@ -34,9 +34,9 @@ Synthesised tilesOf(const UnitSynthesizer::Result &r, const std::vector<UnitSynt
                     const std::vector<float> &best)
 {
     Synthesised s;
-    s.images = r.images.clone();
+    s.images = r.images.clone(); // result() is the synthesiser's own, which goes on changing
     s.tiles.kind = TileValues::Color;
-    s.tiles.values = r.images.size(1) == 1 ? r.images.repeat({1, 3, 1, 1}) : r.images.clone();
+    s.tiles.values = s.images.size(1) == 1 ? s.images.repeat({1, 3, 1, 1}) : s.images;
     for (size_t i = 0; i < r.objective.size() && i < targets.size(); ++i) {
         const int c = targets[i].channel;
         QString caption = QStringLiteral("%1 · %2").arg(c).arg(static_cast<double>(r.objective[i]), 0, 'g', 3);
@@ -195,10 +195,10 @@ void SynthesisStrip::synthesise(bool wholeLayer)
 
     JobHandlers<Synthesised> on;
     on.progress = [this](std::int64_t done, std::int64_t) { progress_->setValue(static_cast<int>(done)); };
-    on.done = [this, what](Synthesised &s) {
+    on.done = [this, what, steps = o.steps](Synthesised &s) {
         showImages(s);
         setRunning(false);
-        QString text = tr("%1, %2 steps").arg(what).arg(steps_->value());
+        QString text = tr("%1, %2 steps").arg(what).arg(steps);
         if (s.compared > 0)
             text += tr(": <b>%1 of %2</b> excite their unit more than any dataset image").arg(s.above).arg(s.compared);
         summary_->setText(text);
@@ -209,7 +209,8 @@ void SynthesisStrip::synthesise(bool wholeLayer)
     };
     on.cancelled = [this] {
         setRunning(false);
-        summary_->setText(tr("Stopped; the images show the last finished step."));
+        summary_->setText(images_.defined() ? tr("Stopped; the images show the last finished step.")
+                                            : tr("Stopped before the first step finished."));
         Q_EMIT finished();
     };
     on.failed = [this](const JobError &e) {

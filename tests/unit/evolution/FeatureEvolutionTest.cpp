@@ -36,7 +36,8 @@ std::string checkpoint(int epoch)
 }
 std::string testSet() { return testpaths::fashionDir() + "/t10k-images-idx3-ubyte.gz"; }
 
-/// Top-k distinct images of every unit of `layer` over the first `n` test images, by spatial maximum.
+/// Top-k distinct images of every unit of `layer` over the first `n` test images, by spatial maximum; when the k-th
+/// value is 0 or tied with another of the k, the images at that value are left out.
 std::vector<std::vector<std::int64_t>> bruteForceTop(const Model &model, const std::string &layer, int n, int k,
                                                      std::vector<float> &best)
 {
@@ -53,7 +54,16 @@ std::vector<std::vector<std::int64_t>> bruteForceTop(const Model &model, const s
     best.clear();
     for (int64_t u = 0; u < m.size(0); ++u) {
         const torch::Tensor order = std::get<1>(m[u].sort(/*stable=*/true, 0, /*descending=*/true));
-        std::vector<std::int64_t> images(order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + k);
+        std::vector<std::int64_t> images;
+        const float kth = m[u][order[k - 1].item<std::int64_t>()].item<float>();
+        int ties = 0;
+        for (int j = 0; j < k; ++j)
+            ties += m[u][order[j].item<std::int64_t>()].item<float>() == kth;
+        for (int j = 0; j < k; ++j) {
+            const std::int64_t image = order[j].item<std::int64_t>();
+            if ((kth != 0 && ties == 1) || m[u][image].item<float>() > kth)
+                images.push_back(image);
+        }
         top.push_back(images);
         best.push_back(m[u].max().item<float>());
     }
@@ -68,6 +78,9 @@ TEST_CASE("checkpoint series: labels, natural order, the demo's checkpoints and 
     CHECK(CheckpointSeries::labelFor("model_step1200.pt") == "step 1200");
     CHECK(CheckpointSeries::labelFor("resnet-e10.onnx") == "epoch 10");
     CHECK(CheckpointSeries::labelFor("final.pt") == "final");
+    CHECK(CheckpointSeries::labelFor("net_state_5.pt") == "net_state_5");
+    CHECK(CheckpointSeries::labelFor("size_1024.pt") == "size_1024");
+    CHECK(CheckpointSeries::labelFor("e7.pt") == "epoch 7");
 
     QTemporaryDir dir;
     for (const char *name : {"run_epoch10.pt", "run_epoch2.pt", "run_epoch1.pt", "notes.txt"})
@@ -78,6 +91,11 @@ TEST_CASE("checkpoint series: labels, natural order, the demo's checkpoints and 
     CHECK(folder.checkpoints()[1].label == "epoch 2");
     CHECK(folder.checkpoints()[2].label == "epoch 10");
     CHECK(CheckpointSeries::byName({"b/e10.pt", "a/e9.pt"}).front() == "a/e9.pt");
+    REQUIRE(QFile::copy(QString::fromStdString(checkpoint(0)), dir.filePath("other_model.pt")));
+    const auto siblings = CheckpointSeries::siblingsOf(dir.filePath("run_epoch2.pt").toStdString());
+    REQUIRE(siblings.size() == 3); // other_model.pt is not one of them
+    CHECK(siblings.checkpoints()[2].label == "epoch 10");
+    CHECK_THROWS_AS(CheckpointSeries::siblingsOf(dir.filePath("other_model.pt").toStdString()), UsageError);
     CHECK_THROWS_AS(CheckpointSeries::fromFiles({checkpoint(0)}), UsageError);
     CHECK_THROWS_AS(CheckpointSeries::fromFiles({checkpoint(0), "/nonexistent.pt"}), IoError);
     CHECK_THROWS_AS(CheckpointSeries::fromFolder("/nonexistent"), IoError);
@@ -136,21 +154,23 @@ TEST_CASE("feature evolution of the demo: stability equals brute-force top-9 ove
     }
 
     // Brute force on one layer and one transition (epoch 2 → epoch 4): top-9 distinct images by spatial maximum
-    // from the probe's activations, mean overlap over units that fire at both.
+    // from the probe's activations, those with a positive response, mean overlap (over the larger set) over units
+    // that fire at both.
     const std::string layer = s[1].layer;
     std::vector<float> bestA, bestB;
-    const auto a = bruteForceTop(*e.model(2), layer, 2000, 9, bestA);
-    const auto b = bruteForceTop(*e.model(3), layer, 2000, 9, bestB);
+    const auto &paths = e.series().checkpoints();
+    const auto a = bruteForceTop(*Model::load(paths[2].path), layer, 2000, 9, bestA);
+    const auto b = bruteForceTop(*Model::load(paths[3].path), layer, 2000, 9, bestB);
     double sum = 0;
     int compared = 0;
     for (size_t u = 0; u < a.size(); ++u) {
-        if (!(bestA[u] > 0) || !(bestB[u] > 0))
+        if (a[u].empty() || b[u].empty())
             continue;
         const std::set<std::int64_t> sa(a[u].begin(), a[u].end());
         int common = 0;
         for (auto i : b[u])
             common += static_cast<int>(sa.count(i));
-        sum += common / 9.0;
+        sum += common / static_cast<double>(std::max(a[u].size(), b[u].size()));
         ++compared;
     }
     CHECK(s[1].compared[2] == compared);
