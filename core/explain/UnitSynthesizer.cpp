@@ -54,15 +54,26 @@ torch::Tensor meanPairwiseSimilarity(const torch::Tensor &features)
 
 } // namespace
 
+/// Targets optimised together. Batches run one after another: only the batch being optimised holds a spectrum and
+/// its optimiser's state; a finished one keeps its images and their responses.
 struct UnitSynthesizer::Batch {
-    Batch(const FourierImage::Options &o, std::uint64_t seed, double lr)
-        : image(o, seed), optimizer(std::vector<torch::Tensor>{image.spectrum()}, torch::optim::AdamOptions(lr))
-    {
-    }
-    FourierImage image;
-    torch::optim::Adam optimizer;
+    struct State {
+        State(const FourierImage::Options &o, std::uint64_t seed, double lr)
+            : image(o, seed), optimizer(std::vector<torch::Tensor>{image.spectrum()}, torch::optim::AdamOptions(lr))
+        {
+        }
+        FourierImage image;
+        torch::optim::Adam optimizer;
+    };
+    FourierImage::Options parametrisation;
+    std::uint64_t seed = 0;
     size_t firstTarget = 0; ///< targets firstTarget.. of this batch, `images` rows each
     size_t targets = 0;
+    std::unique_ptr<State> state; ///< while it is optimised
+    int stepsDone = 0;
+    torch::Tensor images, responses;                ///< once computed (finished: final)
+    std::vector<float> objective;                   ///< per image, with `responses`
+    std::vector<std::pair<int, int>> positions;     ///< per image, with `responses`
 };
 
 const char *objectiveName(UnitSynthesizer::Objective o)
@@ -156,11 +167,19 @@ UnitSynthesizer::UnitSynthesizer(std::shared_ptr<const Model> model, std::vector
         o.channels = channels_;
         o.height = height_;
         o.width = width_;
-        auto b = std::make_unique<Batch>(o, options_.seed + 7919 * batches_.size(), options_.learningRate);
+        auto b = std::make_unique<Batch>();
+        b->parametrisation = o;
+        b->seed = options_.seed + 7919 * batches_.size();
         b->firstTarget = first;
         b->targets = n;
         batches_.push_back(std::move(b));
     }
+    start(*batches_.front());
+}
+
+void UnitSynthesizer::start(Batch &b)
+{
+    b.state = std::make_unique<Batch::State>(b.parametrisation, b.seed, options_.learningRate);
 }
 
 UnitSynthesizer::~UnitSynthesizer() = default;
@@ -201,7 +220,7 @@ torch::Tensor UnitSynthesizer::layerOutput(const BackpropGraph &graph, const tor
 torch::Tensor UnitSynthesizer::lossOf(Batch &batch, const Transform &t, const BackpropGraph &graph,
                                       torch::Tensor &objectives)
 {
-    torch::Tensor x = batch.image.images();
+    torch::Tensor x = batch.state->image.images();
     const torch::Tensor pixels = x;
     if (t.dx != 0 || t.dy != 0 || t.scale != 1 || t.angleDegrees != 0) {
         const double a = t.angleDegrees * kPi / 180.0, s = t.scale;
@@ -270,6 +289,8 @@ torch::Tensor UnitSynthesizer::lossOf(Batch &batch, const Transform &t, const Ba
 torch::Tensor UnitSynthesizer::loss(const Transform &transform, bool escape)
 {
     torch::Tensor objectives;
+    if (!batches_.at(0)->state)
+        throw UsageError("the first batch is already finished");
     return lossOf(*batches_.at(0), transform, escape ? escapeGraph() : *graph_, objectives);
 }
 
@@ -289,7 +310,7 @@ const BackpropGraph &UnitSynthesizer::escapeGraph()
 torch::Tensor UnitSynthesizer::gradientOf(Batch &batch, const Transform &t, double &loss)
 {
     torch::Tensor objectives;
-    torch::Tensor &spectrum = batch.image.spectrum();
+    torch::Tensor &spectrum = batch.state->image.spectrum();
     const torch::Tensor l = lossOf(batch, t, *graph_, objectives);
     loss = l.item<double>();
     // Only the spectrum's gradient: backward() would also accumulate into the shared model's parameters.
@@ -308,7 +329,13 @@ torch::Tensor UnitSynthesizer::gradientOf(Batch &batch, const Transform &t, doub
     return grad;
 }
 
-torch::Tensor &UnitSynthesizer::spectrum(size_t i) { return batches_.at(i)->image.spectrum(); }
+torch::Tensor &UnitSynthesizer::spectrum(size_t i)
+{
+    Batch &b = *batches_.at(i);
+    if (!b.state)
+        throw UsageError("batch " + std::to_string(i) + " is not being optimised");
+    return b.state->image.spectrum();
+}
 
 UnitSynthesizer::Transform UnitSynthesizer::randomTransform()
 {
@@ -323,66 +350,75 @@ UnitSynthesizer::Transform UnitSynthesizer::randomTransform()
 
 bool UnitSynthesizer::run(int steps, Progress *progress)
 {
-    for (int s = 0; s < steps && result_.stepsDone < options_.steps; ++s) {
+    const auto total = static_cast<std::int64_t>(batches_.size()) * options_.steps;
+    for (int s = 0; s < steps && current_ < batches_.size(); ++s) {
         if (progress && progress->cancelled())
             throw CancelledError();
+        Batch &b = *batches_[current_];
+        if (!b.state)
+            start(b);
         const Transform t = randomTransform();
-        double total = 0;
-        int64_t rows = 0;
-        for (auto &b : batches_) {
-            // Wide layers take many batches a step: Stop answers between them (a stopped step leaves the batches
-            // done so far one step ahead; their images are kept like the others').
-            if (progress && &b != &batches_.front() && progress->cancelled())
-                throw CancelledError();
-            double l = 0;
-            b->image.spectrum().mutable_grad() = gradientOf(*b, t, l);
-            b->optimizer.step();
-            total += l;
-            rows += static_cast<int64_t>(b->targets) * options_.images;
+        double l = 0;
+        b.state->image.spectrum().mutable_grad() = gradientOf(b, t, l);
+        b.state->optimizer.step();
+        result_.loss.push_back(l / static_cast<double>(static_cast<std::int64_t>(b.targets) * options_.images));
+        ++b.stepsDone;
+        result_.stepsDone = b.stepsDone;
+        b.images = torch::Tensor(); // out of date
+        if (b.stepsDone >= options_.steps) { // finished: keep the images and their responses, free the rest
+            measure(b);
+            b.state.reset();
+            ++current_;
         }
-        result_.loss.push_back(total / static_cast<double>(std::max<int64_t>(rows, 1)));
-        ++result_.stepsDone;
-        responsesCurrent_ = false;
         if (progress)
-            progress->report(result_.stepsDone, options_.steps, "synthesising");
+            progress->report(static_cast<std::int64_t>(current_) * options_.steps +
+                                 (current_ < batches_.size() ? batches_[current_]->stepsDone : 0),
+                             total, "synthesising");
     }
-    return result_.stepsDone >= options_.steps;
+    return current_ >= batches_.size();
 }
 
-void UnitSynthesizer::computeResponses()
+void UnitSynthesizer::measure(Batch &b)
 {
     torch::NoGradGuard noGrad;
-    std::vector<torch::Tensor> images, responses;
-    result_.objective.clear();
-    result_.positions.clear();
-    for (auto &b : batches_) {
-        const torch::Tensor x = b->image.images().detach();
-        const torch::Tensor out = layerOutput(*graph_, modelInput(x)).detach();
-        const torch::Tensor r = out.dim() == 4 ? out.flatten(2).amax(2) : out;
-        for (int64_t i = 0; i < out.size(0); ++i) {
-            const Target &t = targets_[b->firstTarget + static_cast<size_t>(i / options_.images)];
-            result_.objective.push_back(r[i][t.channel].item<float>());
-            if (out.dim() == 4) {
-                const bool mean = (t.y < 0 || t.x < 0) && options_.objective == Objective::Channel;
-                result_.positions.push_back(
-                    {mean ? -1 : t.y >= 0 ? t.y : static_cast<int>(out.size(2) / 2),
-                     mean ? -1 : t.x >= 0 ? t.x : static_cast<int>(out.size(3) / 2)});
-            } else {
-                result_.positions.push_back({-1, -1});
-            }
+    b.objective.clear();
+    b.positions.clear();
+    const torch::Tensor x = b.state->image.images().detach();
+    const torch::Tensor out = layerOutput(*graph_, modelInput(x)).detach();
+    const torch::Tensor r = out.dim() == 4 ? out.flatten(2).amax(2) : out;
+    for (int64_t i = 0; i < out.size(0); ++i) {
+        const Target &t = targets_[b.firstTarget + static_cast<size_t>(i / options_.images)];
+        b.objective.push_back(r[i][t.channel].item<float>());
+        if (out.dim() == 4) {
+            const bool mean = (t.y < 0 || t.x < 0) && options_.objective == Objective::Channel;
+            b.positions.push_back({mean ? -1 : t.y >= 0 ? t.y : static_cast<int>(out.size(2) / 2),
+                                   mean ? -1 : t.x >= 0 ? t.x : static_cast<int>(out.size(3) / 2)});
+        } else {
+            b.positions.push_back({-1, -1});
         }
-        images.push_back(x);
-        responses.push_back(r.to(torch::kFloat32));
     }
-    result_.images = torch::cat(images).contiguous();
-    result_.responses = torch::cat(responses).contiguous();
-    responsesCurrent_ = true;
+    b.images = x.contiguous();
+    b.responses = r.to(torch::kFloat32).contiguous();
 }
 
 const UnitSynthesizer::Result &UnitSynthesizer::result()
 {
-    if (!responsesCurrent_)
-        computeResponses();
+    std::vector<torch::Tensor> images, responses;
+    result_.objective.clear();
+    result_.positions.clear();
+    for (auto &b : batches_) {
+        if (!b->state && !b->images.defined())
+            break; // not started yet
+        if (!b->images.defined())
+            measure(*b);
+        images.push_back(b->images);
+        responses.push_back(b->responses);
+        result_.objective.insert(result_.objective.end(), b->objective.begin(), b->objective.end());
+        result_.positions.insert(result_.positions.end(), b->positions.begin(), b->positions.end());
+    }
+    result_.images = torch::cat(images);
+    result_.responses = torch::cat(responses);
+    result_.batchesDone = static_cast<int>(current_);
     return result_;
 }
 

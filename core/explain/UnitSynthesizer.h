@@ -93,24 +93,27 @@ public:
         std::vector<float> objective; ///< per image: its target's value as the scan ranks it (spatial max / fc / logit)
         /// per image: the map position optimised ((-1, -1) for the channel mean, fc layers and logits)
         std::vector<std::pair<int, int>> positions;
-        std::vector<double> loss;    ///< mean loss per finished step
-        int stepsDone = 0;
+        std::vector<double> loss;    ///< mean loss per image of every finished step, batch after batch
+        int stepsDone = 0;           ///< steps of the batch being optimised (of the last, once all are done)
+        int batchesDone = 0;         ///< batches finished (their images final)
     };
 
     /// Throws UsageError for bad targets (layer, channel, position, all targets must share one layer) or options.
     UnitSynthesizer(std::shared_ptr<const Model> model, std::vector<Target> targets, Options options);
     ~UnitSynthesizer();
 
-    /// Runs up to `steps` more optimisation steps over every batch; true when all steps are done. Throws
-    /// CancelledError when `progress` asks (the images of the finished steps stay in result()).
+    /// Runs up to `steps` more optimisation steps; true when every batch is done. Batches of `Options::batch` images
+    /// run one after another (a wide layer holds one batch's optimiser state at a time); progress counts steps of
+    /// all batches. Throws CancelledError when `progress` asks (the images of the finished steps stay in result()).
     bool run(int steps, Progress *progress = nullptr);
-    /// The images as far as optimised, with their responses (computed on demand after each run()).
+    /// The images of the batches started so far — the finished ones' final, the current one's as far as optimised —
+    /// with their responses (all targets once run() returned true). Target-major.
     const Result &result();
 
     /// One step's loss for batch 0 under a given transform, differentiable with respect to spectrum(0) (tests
     /// compare its gradient with PyTorch's). `escape`: through the leaky-rectifier graph dead units climb.
     torch::Tensor loss(const Transform &transform, bool escape = false);
-    /// The spectrum of batch `i` (see FourierImage::spectrum()).
+    /// The spectrum of batch `i` while it is optimised (batch 0 from the start; see FourierImage::spectrum()).
     torch::Tensor &spectrum(size_t i);
     size_t batches() const { return batches_.size(); }
 
@@ -128,7 +131,8 @@ private:
     torch::Tensor modelInput(const torch::Tensor &images) const;
     torch::Tensor layerOutput(const BackpropGraph &graph, const torch::Tensor &input) const;
     Transform randomTransform();
-    void computeResponses();
+    void start(Batch &batch);   ///< its spectrum and optimiser
+    void measure(Batch &batch); ///< its images and their responses now
 
     std::shared_ptr<const Model> model_;
     std::vector<Target> targets_;
@@ -140,8 +144,8 @@ private:
     std::unique_ptr<BackpropGraph> escapeGraph_; ///< leaky rectifiers, built when a unit starts dead
     std::vector<std::unique_ptr<Batch>> batches_;
     std::mt19937_64 random_;
+    size_t current_ = 0; ///< the batch being optimised (batches_.size(): all done)
     Result result_;
-    bool responsesCurrent_ = false;
 };
 
 const char *objectiveName(UnitSynthesizer::Objective o);

@@ -194,7 +194,10 @@ void SynthesisStrip::synthesise(bool wholeLayer)
     setRunning(true);
 
     JobHandlers<Synthesised> on;
-    on.progress = [this](std::int64_t done, std::int64_t) { progress_->setValue(static_cast<int>(done)); };
+    on.progress = [this](std::int64_t done, std::int64_t total) { // steps of all batches (a wide layer has several)
+        progress_->setMaximum(static_cast<int>(total));
+        progress_->setValue(static_cast<int>(done));
+    };
     on.done = [this, what, steps = o.steps](Synthesised &s) {
         showImages(s);
         setRunning(false);
@@ -228,7 +231,7 @@ void SynthesisStrip::synthesise(bool wholeLayer)
                     job.post([this, partial] { showImages(*partial); });
                 }
             } catch (const CancelledError &) {
-                if (synth.result().stepsDone == 0)
+                if (synth.result().loss.empty())
                     throw;
                 auto partial = std::make_shared<Synthesised>(tilesOf(synth.result(), targets, best));
                 job.post([this, partial] { showImages(*partial); });

@@ -202,6 +202,37 @@ TEST_CASE("synthesis is seeded, keeps its images when stopped, and rejects bad t
     CHECK(c.result().images.size(0) == 2);
     CHECK(std::isfinite(c.result().objective.at(0)));
 
+    // A wide target list runs batch after batch: the finished batches' images stay, the next starts when the one
+    // before is done, progress counts the steps of all of them; the result is the same however run() is called.
+    {
+        UnitSynthesizer::Options narrow;
+        narrow.steps = 3;
+        narrow.batch = 2;
+        std::vector<UnitSynthesizer::Target> five;
+        for (int c = 0; c < 5; ++c)
+            five.push_back({layer, c, -1, -1});
+        struct Count : Progress {
+            std::int64_t done = 0, total = 0;
+            void report(std::int64_t d, std::int64_t t, const std::string &) override { done = d, total = t; }
+            bool cancelled() const override { return false; }
+        } count;
+        UnitSynthesizer stepwise(model, five, narrow);
+        REQUIRE(stepwise.batches() == 3);
+        std::vector<std::int64_t> rows;
+        while (!stepwise.run(1, &count))
+            rows.push_back(stepwise.result().images.size(0));
+        CHECK(rows == std::vector<std::int64_t>{2, 2, 2, 4, 4, 4, 5, 5});
+        CHECK(count.done == 9);
+        CHECK(count.total == 9);
+        CHECK(stepwise.result().batchesDone == 3);
+        CHECK(stepwise.result().objective.size() == 5);
+        UnitSynthesizer atOnce(model, five, narrow);
+        while (!atOnce.run(100)) {
+        }
+        CHECK(torch::equal(atOnce.result().images, stepwise.result().images));
+        CHECK(torch::equal(atOnce.result().responses, stepwise.result().responses));
+    }
+
     CHECK_THROWS_AS(UnitSynthesizer(model, {{layer, 64, -1, -1}}, o), UsageError);
     CHECK_THROWS_AS(UnitSynthesizer(model, {{layer, 0, 7, 40}}, o), UsageError);
     CHECK_THROWS_AS(UnitSynthesizer(model, {{layer, 0, -1, -1}, {layer + 1, 0, -1, -1}}, o), UsageError);
@@ -232,7 +263,7 @@ TEST_CASE("units of a residual block that start dead climb out through leaky rec
     auto model = Model::load(testpaths::fixtures() + "/resnet18.scripted.pt");
     const int layer = model->layer("layer2").index;
     UnitSynthesizer::Options o;
-    o.steps = 48;
+    o.steps = 49; // 48 run below: the batch is still being optimised, so its loss can be read
     o.size = 64;
     const UnitSynthesizer::Transform none{0, 0, 1, 0};
     int deadAtStart = 0;
@@ -240,8 +271,8 @@ TEST_CASE("units of a residual block that start dead climb out through leaky rec
         UnitSynthesizer s(model, {{layer, c, -1, -1}}, o);
         const double start = -s.loss(none).item<double>(); // the centre neuron's value
         deadAtStart += start <= 0;
-        while (!s.run(16)) {
-        }
+        for (int i = 0; i < 3; ++i)
+            REQUIRE_FALSE(s.run(16));
         const double end = -s.loss(none).item<double>();
         INFO("unit " << c << ": centre " << start << " at the start, " << end << " after 48 steps");
         CHECK(end > 1.0);
