@@ -63,7 +63,9 @@ public:
     const std::vector<std::int64_t> &scanIds() const { return scanIds_; }
     const std::string &project() const { return project_; }
     /// The first checkpoint's model: the layer table, receptive fields and input every checkpoint shares (the
-    /// others are loaded only while they are scanned). Null before run().
+    /// others are loaded only while they are scanned). Figures crop every checkpoint's patches with its input spec,
+    /// so a later checkpoint with a sidecar of its own (other preprocessing) is cropped as the first. Null before
+    /// run().
     std::shared_ptr<const Model> layout() const { return layout_; }
     const ImageSource &source() const { return *source_; }
 
