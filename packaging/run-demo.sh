@@ -39,6 +39,11 @@ echo
 "$bin" saliency "$model" "$data#0" --method guided-gradcam -o "$out/guided-gradcam.png" --width 400
 "$bin" sanity "$model" "$data#0" -o "$out/sanity-check.png" --csv "$out/sanity-check.csv" --width 1600
 echo
+"$bin" synthesize "$model" --layer "conv 2" --units 0-15 --steps 128 --project "$out/project" \
+  -o "$out/conv2-synthesised.png"
+"$bin" evolution resources/demo/checkpoints --dataset "$data" --layer "conv 3" --strongest 6 \
+  --project "$out/project" -o "$out/conv3-evolution.png" --chart "$out/evolution-chart.png" --quiet
+echo
 "$bin" index "$out/project" --layer "fc 1"
 "$bin" index "$out/project" --layer features --descriptor mac
 "$bin" search "$out/project" "$data#0" -k 8 --why

@@ -10,6 +10,7 @@
 #include <QFileInfo>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 
@@ -187,7 +188,14 @@ int cmdSynthesize(const QStringList &args)
         std::printf("%d of %zu images excite their unit more than its best image in %s\n", above, r.objective.size(),
                     described.c_str());
     const QString out = p.value("o");
-    TileGridRenderer(gridOptions(p)).write(set, out);
+    TileGridRenderer::Options ro = gridOptions(p);
+    if (!p.isSet("width")) { // legible by default: tiles of at least 128 pixels, so captions and title fit
+        const auto n = static_cast<int>(set.count());
+        const int columns = set.columns > 0 ? set.columns : static_cast<int>(std::ceil(std::sqrt(double(n))));
+        const int tile = std::max(128, static_cast<int>(set.values.size(3)));
+        ro.width = std::min(4096, std::min(columns, n) * (tile + ro.gap) + ro.gap);
+    }
+    TileGridRenderer(ro).write(set, out);
     std::printf("wrote %s (%zu images of %s)\n", out.toLocal8Bit().constData(), r.objective.size(), what.c_str());
     if (p.isSet("npy")) {
         NpyFile::write(p.value("npy").toStdString(), r.images);
