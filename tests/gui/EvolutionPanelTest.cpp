@@ -51,7 +51,11 @@ TEST_CASE("evolution window and checkpoint slider on the demo's checkpoints", "[
     CHECK(colours(evolution->chartImage()) > 20);
     REQUIRE(evolution->layerBox()->count() >= 4);
     CHECK(evolution->figure()->tiles().count() == 8 * 5);
-    CHECK(evolution->figure()->tiles().columns == 5);
+    CHECK(evolution->figure()->tiles().columns == 5); // one column per checkpoint, whatever the width
+    clock.restart(); // the grid is drawn off the GUI thread
+    while (evolution->figure()->image().isNull() && clock.elapsed() < 30000)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    CHECK_FALSE(evolution->figure()->image().isNull());
     saveArtifact(*evolution, "evolution-window.png");
     evolution->chartBox()->setCurrentIndex(1); // shared with the last checkpoint
     QCoreApplication::processEvents();

@@ -69,6 +69,7 @@ EvolutionPanel::EvolutionPanel(QWidget *parent)
     chart_->installEventFilter(this); // redrawn at its size whenever the splitter or the window resizes it
     figure_->setFitWidth(150); // each cell about 150 pixels; the rows scroll
     figure_->setKeepColumns(true); // one column per checkpoint
+    figure_->setGap(8);            // each cell is a mosaic with gaps of its own
     figure_->clear(tr("Scan the checkpoints to see how units change"));
 
     auto *top = new QHBoxLayout;

@@ -26,6 +26,7 @@ TileGridView::~TileGridView() = default;
 TileGridRenderer::Options TileGridView::renderOptions() const
 {
     TileGridRenderer::Options o;
+    o.gap = gap_;
     if (fitWidth_ > 0 && tiles_.count()) {
         const int tileW = static_cast<int>(tiles_.values.size(3));
         o.width = static_cast<int>(tiles_.columns * (tileW * fitScale() + o.gap) + o.gap);
@@ -57,7 +58,7 @@ double TileGridView::fitScale() const
     double scale = static_cast<double>(fitWidth_) / std::max(tileW, tileH) * zoom_;
     if (keepColumns_ && requestedColumns_ > 0) { // the set's columns fit the width (rows scroll)
         const int room = viewport()->width() - 8 - verticalScrollBar()->sizeHint().width();
-        scale = std::min(scale, (room - 2.0 * (requestedColumns_ + 1)) / (requestedColumns_ * tileW));
+        scale = std::min(scale, (room - double(gap_) * (requestedColumns_ + 1)) / (requestedColumns_ * tileW));
     }
     return wholeOrSmaller(scale);
 }
@@ -72,6 +73,13 @@ void TileGridView::setTiles(TileSet tiles)
 void TileGridView::setFitWidth(int tilePixels)
 {
     fitWidth_ = std::max(0, tilePixels);
+    if (tiles_.count())
+        render();
+}
+
+void TileGridView::setGap(int pixels)
+{
+    gap_ = std::max(0, pixels);
     if (tiles_.count())
         render();
 }
@@ -104,7 +112,7 @@ void TileGridView::render()
     } else if (fitWidth_ > 0) { // as many columns as the width takes at the chosen tile size
         const int tileW = static_cast<int>(tiles_.values.size(3));
         const int room = viewport()->width() - 8 - verticalScrollBar()->sizeHint().width();
-        tiles_.columns = std::max(1, static_cast<int>((room - 2) / (tileW * fitScale() + 2)));
+        tiles_.columns = std::max(1, static_cast<int>((room - gap_) / (tileW * fitScale() + gap_)));
     } else if (requestedColumns_ > 0) {
         tiles_.columns = requestedColumns_;
     } else { // the column count whose grid fills the view at the largest tile size
@@ -114,8 +122,8 @@ void TileGridView::render()
         double best = -1;
         for (int c = 1; c <= n; ++c) {
             const int rows = (n + c - 1) / c;
-            const double scale = std::min((room.width() - 2.0 * (c + 1)) / (c * tileW),
-                                          (room.height() - 2.0 * (rows + 1) - 14.0 * rows) / (rows * tileH));
+            const double scale = std::min((room.width() - double(gap_) * (c + 1)) / (c * tileW),
+                                          (room.height() - double(gap_) * (rows + 1) - 14.0 * rows) / (rows * tileH));
             if (scale > best + 1e-9) {
                 best = scale;
                 tiles_.columns = c;

@@ -32,6 +32,8 @@ public:
     /// In fit-width mode, keep the tile set's own column count (a figure whose columns mean something, such as
     /// checkpoints): tiles of at most `tilePixels`, smaller where the columns would not fit the width.
     void setKeepColumns(bool keep);
+    /// Pixels between tiles (default 2); wider for tiles that are mosaics themselves.
+    void setGap(int pixels);
 
 Q_SIGNALS:
     void tileClicked(int index);
@@ -50,6 +52,7 @@ private:
     double zoom_ = 1.0;
     int fitWidth_ = 0;
     bool keepColumns_ = false;
+    int gap_ = TileGridRenderer::Options{}.gap;
     int requestedColumns_ = 0; ///< the set's own columns (0 = square), before fit-width layout
     JobLane *renders_; ///< the grid drawn off the GUI thread; a newer one supersedes it
 };
