@@ -73,7 +73,6 @@ struct UnitSynthesizer::Batch {
     int stepsDone = 0;
     torch::Tensor images, responses;                ///< once computed (finished: final)
     std::vector<float> objective;                   ///< per image, with `responses`
-    std::vector<std::pair<int, int>> positions;     ///< per image, with `responses`
 };
 
 const char *objectiveName(UnitSynthesizer::Objective o)
@@ -382,20 +381,12 @@ void UnitSynthesizer::measure(Batch &b)
 {
     torch::NoGradGuard noGrad;
     b.objective.clear();
-    b.positions.clear();
     const torch::Tensor x = b.state->image.images().detach();
     const torch::Tensor out = layerOutput(*graph_, modelInput(x)).detach();
     const torch::Tensor r = out.dim() == 4 ? out.flatten(2).amax(2) : out;
     for (int64_t i = 0; i < out.size(0); ++i) {
         const Target &t = targets_[b.firstTarget + static_cast<size_t>(i / options_.images)];
         b.objective.push_back(r[i][t.channel].item<float>());
-        if (out.dim() == 4) {
-            const bool mean = (t.y < 0 || t.x < 0) && options_.objective == Objective::Channel;
-            b.positions.push_back({mean ? -1 : t.y >= 0 ? t.y : static_cast<int>(out.size(2) / 2),
-                                   mean ? -1 : t.x >= 0 ? t.x : static_cast<int>(out.size(3) / 2)});
-        } else {
-            b.positions.push_back({-1, -1});
-        }
     }
     b.images = x.contiguous();
     b.responses = r.to(torch::kFloat32).contiguous();
@@ -405,7 +396,6 @@ const UnitSynthesizer::Result &UnitSynthesizer::result()
 {
     std::vector<torch::Tensor> images, responses;
     result_.objective.clear();
-    result_.positions.clear();
     for (auto &b : batches_) {
         if (!b->state && !b->images.defined())
             break; // not started yet
@@ -414,7 +404,6 @@ const UnitSynthesizer::Result &UnitSynthesizer::result()
         images.push_back(b->images);
         responses.push_back(b->responses);
         result_.objective.insert(result_.objective.end(), b->objective.begin(), b->objective.end());
-        result_.positions.insert(result_.positions.end(), b->positions.begin(), b->positions.end());
     }
     result_.images = torch::cat(images);
     result_.responses = torch::cat(responses);

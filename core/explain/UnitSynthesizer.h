@@ -91,8 +91,6 @@ public:
         /// the spatial maximum of each channel for maps, as the scan ranks units.
         torch::Tensor responses;
         std::vector<float> objective; ///< per image: its target's value as the scan ranks it (spatial max / fc / logit)
-        /// per image: the map position optimised ((-1, -1) for the channel mean, fc layers and logits)
-        std::vector<std::pair<int, int>> positions;
         std::vector<double> loss;    ///< mean loss per image of every finished step, batch after batch
         int stepsDone = 0;           ///< steps of the batch being optimised (of the last, once all are done)
         int batchesDone = 0;         ///< batches finished (their images final)
