@@ -1,5 +1,6 @@
 #include "cli/CliCommands.h"
 
+#include "cli/AdaptCommands.h"
 #include "cli/CompareCommands.h"
 #include "cli/EvolutionCommands.h"
 #include "cli/MapCommands.h"
@@ -15,11 +16,12 @@ namespace convscope {
 const std::vector<CliCommand> &CliCommands::all()
 {
     // The order of `convscope --help`: the model, then the dataset scan, reconstructions, synthesis, evolution across
-    // checkpoints, search, probes, the comparison of models and the map.
+    // checkpoints, search, adaptation, probes, the comparison of models and the map.
     static const std::vector<CliCommand> commands = [] {
         std::vector<CliCommand> list;
         for (const auto *group : {&ModelCommands::all(), &ScanCommands::all(), &ReconstructCommands::all(),
                                   &SynthesisCommands::all(), &EvolutionCommands::all(), &SearchCommands::all(),
+                                  &AdaptCommands::all(),
                                   &ProbeCommands::all(), &CompareCommands::all(), &MapCommands::all()})
             list.insert(list.end(), group->begin(), group->end());
         return list;

@@ -54,8 +54,40 @@ DescriptorIndex DescriptorIndex::build(const std::string &project, Options optio
     if (d.name_.find_first_of("/\\") != std::string::npos || d.name_ == "." || d.name_ == "..")
         throw UsageError("the index name '" + d.name_ + "' must be a plain folder name (no '/')");
     d.dir_ = project + "/index-" + d.name_;
-    const torch::Tensor raw = d.datasetFeatures();
     d.pipeline_ = DescriptorPipeline(options.pipeline);
+    d.fill(d.datasetFeatures(), options);
+    return d;
+}
+
+DescriptorIndex DescriptorIndex::fromDescriptors(const std::string &project, const Options &options,
+                                                 const std::string &modelPath, const std::string &layer,
+                                                 std::int64_t scanId, const std::string &dataset,
+                                                 const torch::Tensor &descriptors)
+{
+    DescriptorIndex d;
+    d.name_ = options.name;
+    if (d.name_.empty() || d.name_.find_first_of("/\\") != std::string::npos || d.name_ == "." || d.name_ == "..")
+        throw UsageError("the index name '" + d.name_ + "' must be a plain folder name (no '/')");
+    d.layer_ = layer;
+    d.pooling_ = FeaturePooling::None;
+    d.scanId_ = scanId;
+    d.modelPath_ = modelPath;
+    d.dataset_ = dataset;
+    d.dir_ = project + "/index-" + d.name_;
+    if (!QDir().mkpath(q(d.dir_)))
+        throw IoError("cannot create '" + d.dir_ + "'");
+    d.featureFile_ = d.dir_ + "/features.npy";
+    NpyFile::write(d.featureFile_, descriptors.to(torch::kFloat32).contiguous());
+    DescriptorPipeline::Options po;
+    po.pca = 0;
+    d.pipeline_ = DescriptorPipeline(po);
+    d.fill(descriptors.to(torch::kFloat32), options);
+    return d;
+}
+
+void DescriptorIndex::fill(const torch::Tensor &raw, const Options &options)
+{
+    DescriptorIndex &d = *this;
     d.pipeline_.fit(raw);
     const torch::Tensor desc = d.pipeline_.transform(raw);
     const torch::Tensor usable = desc.isnan().any(1).logical_not().nonzero().flatten();
@@ -70,7 +102,6 @@ DescriptorIndex DescriptorIndex::build(const std::string &project, Options optio
     }
     d.index_->add(rows.data_ptr<float>(), rows.size(0), ids.data());
     d.save();
-    return d;
 }
 
 void DescriptorIndex::save() const

@@ -39,6 +39,14 @@ public:
     /// the dataset of the newest complete scan for it first (reporting to `progress`). Saves it in the project.
     /// Throws UsageError (wrong pooling for the layer...), DataError, IoError, CancelledError.
     static DescriptorIndex build(const std::string &project, Options options, Progress *progress = nullptr);
+    /// An index of descriptors made by another model — an adapted descriptor's TorchScript model (`modelPath`)
+    /// whose layer `layer` outputs them: `descriptors` has a row per dataset image of `dataset` (NaN = left out)
+    /// and is kept in the index folder as its features. Uses `options.name`, `ann`, `faiss` and `metric`; the
+    /// pipeline only L2-normalises. Throws UsageError (bad name), IoError.
+    static DescriptorIndex fromDescriptors(const std::string &project, const Options &options,
+                                           const std::string &modelPath, const std::string &layer,
+                                           std::int64_t scanId, const std::string &dataset,
+                                           const torch::Tensor &descriptors);
     /// Opens a saved index; `name` empty = the most recently built. Throws DataError when there is none.
     static DescriptorIndex open(const std::string &project, const std::string &name = {});
     /// Names of the indexes saved in a project, newest first.
@@ -88,6 +96,7 @@ public:
 
 private:
     void save() const;
+    void fill(const torch::Tensor &raw, const Options &options);
 
     std::string dir_, name_, layer_, featureFile_, modelPath_, dataset_;
     FeaturePooling pooling_ = FeaturePooling::Average;

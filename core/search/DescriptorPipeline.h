@@ -33,6 +33,8 @@ public:
     std::int64_t outputDims() const;
     /// Fraction of the (normalised) features' variance kept by the first 1, 2, ... components (all components).
     const torch::Tensor &explainedVariance() const { return explained_; }
+    const torch::Tensor &mean() const { return mean_; }             ///< D (of the normalised features)
+    const torch::Tensor &components() const { return components_; } ///< D×d; undefined without PCA
 
     /// Writes `dir`/pca.npy-style files (mean, components, variances) and options; load() reads them. IoError.
     void save(const std::string &dir) const;

@@ -24,10 +24,13 @@ RetrievalEvaluator::RetrievalEvaluator(std::vector<int> labels, Options options)
 {
 }
 
-RetrievalEvaluator::Result RetrievalEvaluator::evaluate(const torch::Tensor &descriptors) const
+RetrievalEvaluator::Result RetrievalEvaluator::evaluate(const torch::Tensor &descriptors,
+                                                       const torch::Tensor &queryDescriptors) const
 {
     if (descriptors.dim() != 2 || descriptors.size(0) != static_cast<std::int64_t>(labels_.size()))
         throw UsageError("one descriptor row per dataset image expected");
+    if (queryDescriptors.defined() && !queryDescriptors.sizes().equals(descriptors.sizes()))
+        throw UsageError("query descriptors must have the database's shape");
     const torch::Tensor usableRows = descriptors.isnan().any(1).logical_not();
     std::vector<std::int64_t> rows;
     for (std::int64_t i = 0; i < descriptors.size(0); ++i)
@@ -36,6 +39,9 @@ RetrievalEvaluator::Result RetrievalEvaluator::evaluate(const torch::Tensor &des
     if (rows.size() < 2)
         throw DataError("retrieval needs at least 2 labelled images with descriptors");
     const torch::Tensor db = descriptors.index_select(0, torch::tensor(rows)).to(torch::kFloat32).contiguous();
+    const torch::Tensor qdb = queryDescriptors.defined()
+                                  ? queryDescriptors.index_select(0, torch::tensor(rows)).to(torch::kFloat32)
+                                  : db;
     const auto n = static_cast<std::int64_t>(rows.size());
     std::vector<int> label(rows.size());
     std::map<int, std::int64_t> perLabel;
@@ -62,7 +68,7 @@ RetrievalEvaluator::Result RetrievalEvaluator::evaluate(const torch::Tensor &des
     std::vector<std::int64_t> found;
     for (size_t q0 = 0; q0 < queries.size(); q0 += static_cast<size_t>(block)) {
         const size_t m = std::min(queries.size() - q0, static_cast<size_t>(block));
-        torch::Tensor qs = db.index_select(0, torch::tensor(std::vector<std::int64_t>(
+        torch::Tensor qs = qdb.index_select(0, torch::tensor(std::vector<std::int64_t>(
                                                   queries.begin() + static_cast<std::ptrdiff_t>(q0),
                                                   queries.begin() + static_cast<std::ptrdiff_t>(q0 + m))))
                                .contiguous();

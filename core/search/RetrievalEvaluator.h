@@ -35,8 +35,10 @@ public:
     RetrievalEvaluator(std::vector<int> labels, Options options);
 
     /// `descriptors`: N×d, a row per dataset image (NaN rows = skipped images, left out). Throws DataError when
-    /// fewer than 2 labelled images have descriptors.
-    Result evaluate(const torch::Tensor &descriptors) const;
+    /// fewer than 2 labelled images have descriptors. `queries` (optional, N×d like `descriptors`): what each
+    /// query searches with instead of its own database row — the uncompressed descriptor against a compressed
+    /// database (asymmetric distances, as product quantisation searches).
+    Result evaluate(const torch::Tensor &descriptors, const torch::Tensor &queries = {}) const;
 
     /// "Which layer describes best" over a project: every feature the newest complete scans of its model and
     /// dataset kept (fc as is; maps as spoc and/or mac), each at every PCA size, scored with `options`.
