@@ -5,9 +5,14 @@
 #include "common/Error.h"
 #include "search/DescriptorAdaptation.h"
 #include "search/DescriptorCompression.h"
+#include "search/RetrievalExamples.h"
+#include "data/ImageSource.h"
+#include "model/Model.h"
+#include "render/TileGridRenderer.h"
 
 #include <QFile>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -72,6 +77,8 @@ void addOptions(QCommandLineParser &p)
     p.addOption({"no-compression", "Skip the compression table (PCA sizes and product quantisation)."});
     p.addOption({"csv", "Write the before/after and compression tables as CSV.", "file"});
     p.addOption({"history", "Write the loss and test mAP of every epoch as CSV.", "file"});
+    p.addOption({"grid", "Write before/after results for the same test queries as a grid (PNG or SVG).", "file"});
+    p.addOption({"grid-queries", "Queries (rows) of the grid (default 6).", "n"});
 }
 
 DescriptorAdaptation::Options readOptions(const QCommandLineParser &p)
@@ -159,6 +166,23 @@ int cmdAdapt(const QStringList &args)
                 adaptation.modelPath().c_str(), o.name.c_str(), project.c_str(), o.name.c_str());
     if (p.isSet("csv"))
         writeText(p.value("csv"), csv);
+    if (p.isSet("grid")) {
+        RetrievalExamples::Options eo;
+        eo.queries = intOption(p, "grid-queries", eo.queries, 1, 1000);
+        const auto examples = RetrievalExamples::find(adaptation.originalDescriptors(),
+                                                      adaptation.adaptedDescriptors(),
+                                                      adaptation.split().testLabels(), eo);
+        auto model = Model::load(adaptation.modelPath());
+        auto source = ImageSource::open(adaptation.dataset());
+        const TileSet tiles = RetrievalExamples::grid(examples, *source, model->input(), model->sidecar().labels);
+        TileGridRenderer::Options go;
+        // Tiles of about 96 px, a whole multiple of small images' size (sharp pixels), so captions fit.
+        const int native = model->input().width;
+        const int side = native < 96 ? native * std::max(1, (96 + native / 2) / native) : 96;
+        go.width = tiles.columns * (side + go.gap) + go.gap;
+        TileGridRenderer(go).write(tiles, p.value("grid"));
+        std::printf("before/after grid %s\n", p.value("grid").toStdString().c_str());
+    }
     if (p.isSet("history")) {
         QString h = "epoch,loss,active,map,precision_at_10\n";
         for (const auto &e : adaptation.history())

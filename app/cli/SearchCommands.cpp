@@ -8,6 +8,7 @@
 #include "data/ImageSource.h"
 #include "common/NpyFile.h"
 #include "data/Preprocessor.h"
+#include "search/DescriptorAdaptation.h"
 #include "search/RetrievalEvaluator.h"
 
 #include <QFile>
@@ -184,6 +185,30 @@ int cmdSearch(const QStringList &args)
     return 0;
 }
 
+/// `eval-retrieval --adapted`: each adaptation's before/after table, scored again on its own test images.
+int compareAdapted(const std::string &project, const QStringList &names, const QString &csvPath)
+{
+    QString csv = "adaptation,descriptor,dims,map,precision_at_10,queries\n";
+    for (const QString &name : names) {
+        const DescriptorAdaptation a(project, DescriptorAdaptation::savedOptions(project, name.trimmed().toStdString()));
+        std::printf("%s — %s, %d of %d epochs\n", name.trimmed().toStdString().c_str(),
+                    a.split().describe().c_str(), a.finishedEpochs(), a.epochs());
+        for (const auto &r : a.table()) {
+            std::printf("  %-58s %6lld  mAP %7.4f  P@10 %6.4f\n", r.descriptor.c_str(), static_cast<long long>(r.dims),
+                        r.result.map, r.result.precisionAtK);
+            csv += QString("%1,%2,%3,%4,%5,%6\n")
+                       .arg(csvQuoted(name.trimmed().toStdString()), csvQuoted(r.descriptor))
+                       .arg(r.dims)
+                       .arg(r.result.map, 0, 'f', 6)
+                       .arg(r.result.precisionAtK, 0, 'f', 6)
+                       .arg(r.result.queries);
+        }
+    }
+    if (!csvPath.isEmpty())
+        writeText(csvPath, csv);
+    return 0;
+}
+
 int cmdEvalRetrieval(const QStringList &args)
 {
     QCommandLineParser p;
@@ -194,12 +219,18 @@ int cmdEvalRetrieval(const QStringList &args)
     p.addOption({"queries", "Queries drawn from the dataset (default 1000).", "n"});
     p.addOption({"metric", "l2 (default), cosine or l1.", "metric"});
     p.addOption({"csv", "Also write the table as CSV.", "file"});
+    p.addOption({"adapted", "Instead: compare adapted descriptors (names from `convscope adapt`) with the original "
+                            "ones on each adaptation's held-out test images.",
+                 "a,b"});
     if (auto rc = parse(p, args, "Which layer describes best: mean average precision and precision@10 of "
                                  "similar-image search for each layer × descriptor × PCA size, with the dataset's "
                                  "classes as relevance (leave-one-out).",
                         "PROJECT", 1, 1))
         return *rc;
     const std::string project = p.positionalArguments()[1].toStdString();
+    if (p.isSet("adapted"))
+        return compareAdapted(project, p.value("adapted").split(',', Qt::SkipEmptyParts),
+                              p.isSet("csv") ? p.value("csv") : QString());
     RetrievalEvaluator::Comparison c;
     if (p.isSet("pca")) {
         c.pcaSizes.clear();

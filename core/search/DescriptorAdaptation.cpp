@@ -303,6 +303,46 @@ void DescriptorAdaptation::loadHistory()
     }
 }
 
+DescriptorAdaptation::Options DescriptorAdaptation::savedOptions(const std::string &project, const std::string &name)
+{
+    const std::string file = project + "/adapt-" + name + "/options.json";
+    if (!QFileInfo::exists(q(file))) {
+        std::string known;
+        for (const auto &n : list(project))
+            known += (known.empty() ? "" : ", ") + n;
+        throw UsageError("no adaptation '" + name + "' in '" + project + "'" +
+                         (known.empty() ? std::string() : "; adaptations: " + known));
+    }
+    const QJsonObject o = readJson(file);
+    Options out;
+    try {
+        out.name = name;
+        out.layer = o["layer"].toString().toStdString();
+        out.pooling = parseDescriptor(o["descriptor"].toString().toStdString());
+        out.head.dims = o["dims"].toInt(out.head.dims);
+        out.head.hidden = o["hidden"].toInt(out.head.hidden);
+        out.training.loss.kind = MetricLoss::parseKind(o["loss"].toString().toStdString());
+        out.training.loss.margin = static_cast<float>(o["margin"].toDouble());
+        out.training.loss.mining = MetricLoss::parseMining(o["mining"].toString().toStdString());
+        out.training.batch = o["batch"].toInt(out.training.batch);
+        out.training.perClass = o["per_class"].toInt(out.training.perClass);
+        out.training.learningRate = o["learning_rate"].toDouble(out.training.learningRate);
+        out.training.seed = o["seed"].toString().toULongLong();
+        out.training.epochs = std::max(1, o["epochs"].toInt(out.training.epochs));
+        for (const QJsonValue &c : o["train_classes"].toArray())
+            out.split.trainClasses.push_back(c.toInt());
+        if (out.split.trainClasses.empty())
+            out.split.trainFraction = o["train_fraction"].toDouble(out.split.trainFraction);
+        out.split.seed = o["split_seed"].toString().toULongLong();
+    } catch (const UsageError &e) {
+        throw DataError("'" + file + "' is damaged: " + e.what());
+    }
+    if (out.layer.empty())
+        throw DataError("'" + file + "' names no layer");
+    out.resume = true;
+    return out;
+}
+
 std::vector<std::string> DescriptorAdaptation::list(const std::string &project)
 {
     std::vector<std::string> names;

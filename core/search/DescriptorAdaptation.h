@@ -87,6 +87,9 @@ public:
     const std::vector<int> &labels() const { return labels_; }
     const std::string &dataset() const { return dataset_; }
 
+    /// The options adaptation `name` of `project` was saved with (resume set): what reopens it to score it again.
+    /// Throws UsageError (no such adaptation), DataError (damaged options.json).
+    static Options savedOptions(const std::string &project, const std::string &name);
     /// Names of the adaptations saved in a project (folders adapt-NAME with saved options), sorted.
     static std::vector<std::string> list(const std::string &project);
 

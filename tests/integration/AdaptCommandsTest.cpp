@@ -60,6 +60,26 @@ TEST_CASE("cli adapt: before/after and compression tables, the adapted model and
         same += h.toObject()["class"].toString() == "Ankle boot" ? 1 : 0;
     CHECK(same >= 8);
 
+    // eval-retrieval compares the adaptation with the original descriptor on its test images, as adapt did.
+    Run eval = cli({"eval-retrieval", project, "--adapted", "fc1", "--csv", dir.filePath("e.csv")});
+    INFO(eval.err.toStdString());
+    REQUIRE(eval.code == 0);
+    CHECK(eval.out.contains("fc1 — train: classes 0-4"));
+    const QStringList evalCsv = csvLines(dir.filePath("e.csv"));
+    REQUIRE(evalCsv.size() == 4);
+    CHECK(evalCsv[3].section(',', -3, -3).toDouble() == Approx(after).margin(1e-6));
+    Run unknown = cli({"eval-retrieval", project, "--adapted", "nope"});
+    CHECK(unknown.code != 0);
+    CHECK(unknown.err.contains("adaptations: fc1"));
+
+    // Before/after results for the same queries, as a grid image: 6 rows of query, separator, 8, separator, 8.
+    Run grid = cli({"adapt", project, "--layer", "classifier.fc1", "--train-classes", "0-4", "--epochs", "1",
+                    "--name", "fc1-grid", "--no-compression", "--grid", dir.filePath("grid.png")});
+    REQUIRE(grid.code == 0);
+    const QImage sheet(dir.filePath("grid.png"));
+    REQUIRE(!sheet.isNull());
+    CHECK(sheet.width() > sheet.height() * 2);
+
     // The same name again needs --resume; resuming to more epochs continues after the saved ones.
     Run again = cli({"adapt", project, "--layer", "classifier.fc1", "--train-classes", "0-4", "--name", "fc1",
                      "--dims", "64"});

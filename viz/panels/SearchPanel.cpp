@@ -1,7 +1,9 @@
 #include "panels/SearchPanel.h"
 
+#include "panels/AdaptPanel.h"
 #include "search/DescriptorIndex.h"
 #include "common/Error.h"
+#include "model/Model.h"
 #include "data/ImageReference.h"
 #include "data/ImageSource.h"
 #include "data/Preprocessor.h"
@@ -19,6 +21,7 @@
 #include <QTabWidget>
 #include <QComboBox>
 #include <QDir>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -62,7 +65,7 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
       buildJobs_(new JobLane(this)), evalJobs_(new JobLane(this)), probeJobs_(new JobLane(this)), index_(new QComboBox),
       layer_(new QComboBox), descriptor_(new QComboBox), ann_(new QComboBox), pca_(new QSpinBox), k_(new QSpinBox),
       build_(new QPushButton(tr("Build index"))), evaluate_(new QPushButton(tr("Which layer describes best?"))),
-      classify_(new QPushButton(tr("Which layer classifies best?"))),
+      classify_(new QPushButton(tr("Which layer classifies best?"))), adapt_(new QPushButton(tr("Adapt…"))),
       openResult_(new QPushButton(tr("Open result as input"))),
       progress_(new QProgressBar), stop_(new QToolButton), status_(new QLabel), query_(new QLabel), whyTitle_(new QLabel),
       results_(new TileGridView), why_(new QListWidget), table_(new QTableWidget(0, 6)), chart_(new QChartView),
@@ -88,6 +91,8 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     stop_->setToolTip(tr("Stop building the index, evaluating the layers or training the probes"));
     classify_->setToolTip(tr("Train a linear classifier on each layer's stored features and compare their accuracy "
                              "on held-out images (scan with features of the layers to compare)"));
+    adapt_->setToolTip(tr("Adapt a layer's descriptor to the dataset's classes (triplet / contrastive loss), with "
+                          "before/after retrieval; the adapted index joins the list"));
     stop_->hide();
     status_->setWordWrap(true);
     query_->setFixedSize(168, 168);
@@ -110,6 +115,7 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     connect(build_, &QPushButton::clicked, this, &SearchPanel::buildIndex);
     connect(evaluate_, &QPushButton::clicked, this, &SearchPanel::evaluate);
     connect(classify_, &QPushButton::clicked, this, &SearchPanel::classify);
+    connect(adapt_, &QPushButton::clicked, this, &SearchPanel::adapt);
     connect(probeView_, &ProbeResultsView::layerClicked, this, [this](const QString &layer) {
         auto model = workspace_->model();
         if (!model)
@@ -195,6 +201,7 @@ void SearchPanel::layOut()
     bar->addWidget(k_);
     bar->addWidget(evaluate_);
     bar->addWidget(classify_);
+    bar->addWidget(adapt_);
     auto *side = new QVBoxLayout;
     side->addWidget(new QLabel(tr("<b>Query</b> (the current input)")));
     side->addWidget(query_);
@@ -229,18 +236,31 @@ void SearchPanel::openIndex()
     const QString dir = project();
     if (name.isEmpty() || dir.isEmpty())
         return;
-    using Opened = std::pair<std::shared_ptr<const DescriptorIndex>, torch::Tensor>;
+    struct Opened {
+        std::shared_ptr<const DescriptorIndex> index;
+        torch::Tensor stored;
+        std::shared_ptr<const Model> model;
+    };
+    auto current = workspace_->model();
+    const std::string currentPath = current ? current->path() : std::string();
+    indexModel_.reset();
     openJobs_->run<Opened>(
-        [dir, name]() {
+        [dir, name, currentPath]() {
             auto index = std::make_shared<const DescriptorIndex>(
                 DescriptorIndex::open(dir.toStdString(), name.toStdString()));
+            // An index made by another model (an adapted descriptor's) describes queries with that model.
+            std::shared_ptr<const Model> model;
+            if (QFileInfo(QString::fromStdString(index->modelPath())).canonicalFilePath() !=
+                QFileInfo(QString::fromStdString(currentPath)).canonicalFilePath())
+                model = Model::load(index->modelPath());
             // The dataset's raw features, read once per index: every result's "why similar" needs its row.
-            return Opened{index, index->datasetFeatures()};
+            return Opened{index, index->datasetFeatures(), model};
         },
         [this](Opened &opened) {
-            const auto &index = opened.first;
+            const auto &index = opened.index;
             open_ = index;
-            stored_ = opened.second;
+            stored_ = opened.stored;
+            indexModel_ = opened.model;
             status_->setText(tr("Index %1: %2 images, %3-d %4 descriptors of %5, %6 search")
                                  .arg(QString::fromStdString(index->name()))
                                  .arg(index->size())
@@ -387,6 +407,7 @@ void SearchPanel::search(QRect region)
     auto model = workspace_->model();
     auto dataset = workspace_->dataset();
     auto index = open_;
+    auto describer = indexModel_ ? indexModel_ : model;
     const torch::Tensor stored = stored_;
     if (!in || !model || !dataset || !index || !in->tensor.defined())
         return;
@@ -415,7 +436,7 @@ void SearchPanel::search(QRect region)
                 x = torch::upsample_bilinear2d(x, {input.size(2), input.size(3)}, false);
             }
             Found f;
-            f.query = index->rawFeatures(*model, x)[0];
+            f.query = index->rawFeatures(*describer, x)[0];
             f.hits = index->search(f.query.unsqueeze(0), k, self).at(0);
             const Preprocessor pre(model->input());
             std::vector<torch::Tensor> tiles;
@@ -524,6 +545,30 @@ void SearchPanel::evaluate()
             return RetrievalEvaluator::compare(dir.toStdString(), {}, RetrievalEvaluator::Options{}, &progress);
         },
         on);
+}
+
+AdaptPanel *SearchPanel::adaptWindow() const { return adaptWindow_.data(); }
+
+void SearchPanel::adapt()
+{
+    const QString dir = project();
+    if (dir.isEmpty() || !workspace_->model()) {
+        status_->setText(tr("Open a model and a scanned, labelled dataset to adapt its descriptors."));
+        return;
+    }
+    if (!adaptWindow_) {
+        adaptWindow_ = new AdaptPanel(workspace_, dir, this);
+        adaptWindow_->setWindowFlag(Qt::Window);
+        adaptWindow_->setAttribute(Qt::WA_DeleteOnClose);
+        connect(adaptWindow_, &AdaptPanel::adapted, this, [this](const QString &name) {
+            refreshIndexes();
+            const int i = index_->findText(name);
+            if (i >= 0)
+                index_->setCurrentIndex(i);
+        });
+    }
+    adaptWindow_->show();
+    adaptWindow_->raise();
 }
 
 void SearchPanel::classify()

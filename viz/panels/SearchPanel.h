@@ -9,6 +9,7 @@
 #include "jobs/JobLane.h"
 #include "search/RetrievalEvaluator.h"
 
+#include <QPointer>
 #include <QWidget>
 
 #include <torch/types.h>
@@ -28,7 +29,9 @@ class QToolButton;
 
 namespace convscope {
 
+class AdaptPanel;
 class DescriptorIndex;
+class Model;
 class ProbeResultsView;
 class TileGridView;
 class Workspace;
@@ -47,6 +50,10 @@ public:
     void evaluate();
     /// Trains the linear probes on every layer with stored features (in the background).
     void classify();
+    /// Opens the Adapt window (descriptor adaptation to the dataset's classes) for the project.
+    void adapt();
+    /// The Adapt window, once opened (tests).
+    AdaptPanel *adaptWindow() const;
 
     TileGridView *results() const { return results_; }
     QListWidget *why() const { return why_; }
@@ -91,7 +98,7 @@ private:
     JobLane *openJobs_, *searchJobs_, *buildJobs_, *evalJobs_, *probeJobs_;
     QComboBox *index_, *layer_, *descriptor_, *ann_;
     QSpinBox *pca_, *k_;
-    QPushButton *build_, *evaluate_, *classify_, *openResult_;
+    QPushButton *build_, *evaluate_, *classify_, *adapt_, *openResult_;
     QProgressBar *progress_;
     QToolButton *stop_;
     QLabel *status_, *query_, *whyTitle_;
@@ -102,6 +109,10 @@ private:
     ProbeResultsView *probeView_;
     QTabWidget *lowerTabs_;
     std::shared_ptr<const DescriptorIndex> open_;
+    /// The model that describes queries for the open index: its own when it was built by another model (an
+    /// adapted descriptor's), else none (the workspace's model).
+    std::shared_ptr<const Model> indexModel_;
+    QPointer<AdaptPanel> adaptWindow_;
     torch::Tensor stored_; ///< the open index's dataset features (raw, a row per image)
     struct Found;
     std::shared_ptr<Found> found_;
