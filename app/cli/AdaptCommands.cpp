@@ -174,7 +174,9 @@ int cmdAdapt(const QStringList &args)
                                                       adaptation.split().testLabels(), eo);
         auto model = Model::load(adaptation.modelPath());
         auto source = ImageSource::open(adaptation.dataset());
-        const TileSet tiles = RetrievalExamples::grid(examples, *source, model->input(), model->sidecar().labels);
+        // Captions name the dataset's classes (its folders), else the model's labels.
+        const auto names = source->classNames().empty() ? model->sidecar().labels : source->classNames();
+        const TileSet tiles = RetrievalExamples::grid(examples, *source, model->input(), names);
         TileGridRenderer::Options go;
         // Tiles of about 96 px, a whole multiple of small images' size (sharp pixels), so captions fit.
         const int native = model->input().width;

@@ -109,7 +109,7 @@ void AdaptedModelWriter::write(const Model &model, const std::string &layer, Fea
     const QJsonObject input{{"width", in.width},   {"height", in.height}, {"channels", in.channels},
                             {"mean", mean},        {"std", std},          {"resize", resizePolicyName(in.resize)},
                             {"resize_to", in.resizeTo}, {"range", static_cast<double>(in.range)}};
-    QJsonArray labels; // the dataset's class names, for search results shown by this model
+    QJsonArray labels; // the original model's class names (its sidecar's), kept for whatever showed them
     for (const auto &l : model.sidecar().labels)
         labels.append(QString::fromStdString(l));
     const QJsonObject sidecar{

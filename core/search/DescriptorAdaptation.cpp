@@ -86,7 +86,11 @@ QJsonObject optionsJson(const DescriptorAdaptation::Options &o, const std::strin
             {"seed", QString::number(t.seed)},
             {"train_classes", classes},
             {"train_fraction", o.split.trainClasses.empty() ? o.split.trainFraction : 0.0},
-            {"split_seed", QString::number(o.split.seed)}};
+            {"split_seed", QString::number(o.split.seed)},
+            {"queries", o.evaluation.queries},
+            {"query_seed", QString::number(o.evaluation.seed)},
+            {"precision_at", o.evaluation.precisionAt},
+            {"metric", SearchIndex::metricName(o.evaluation.metric)}};
 }
 
 } // namespace
@@ -165,8 +169,9 @@ DescriptorAdaptation::DescriptorAdaptation(const std::string &project, Options o
                 throw UsageError("the saved adaptation '" + name + "' was made with another " +
                                  it.key().toStdString() + "; resume it with the same options");
         loadHistory();
-        if (QFileInfo::exists(q(dir_ + "/trainer_steps.npy"))) {
-            const int state = trainer_->restore(dir_);
+        const int saved = lastStateEpoch();
+        if (saved > 0) {
+            const int state = trainer_->restore(stateDir(saved));
             // The state is written before the history: a kill between the two leaves the state one epoch ahead;
             // that epoch is scored again (its loss is not known).
             if (state == static_cast<int>(history_.size()) + 1) {
@@ -216,9 +221,18 @@ bool DescriptorAdaptation::run(Progress *progress)
     r.loss = e.loss;
     r.active = e.active;
     r.test = evaluate(adaptedDescriptors());
-    trainer_->save(dir_);
+    // The state of each finished epoch goes to a folder of its own, written whole before it is renamed into place;
+    // then the history; then the previous epoch's folder goes. A kill at any point leaves a complete state that
+    // the history matches, or is one epoch behind (scored again on resume).
+    const std::string tmp = stateDir(r.epoch) + ".tmp";
+    QDir(q(tmp)).removeRecursively();
+    trainer_->save(tmp);
+    QDir(q(stateDir(r.epoch))).removeRecursively();
+    if (!QDir().rename(q(tmp), q(stateDir(r.epoch))))
+        throw IoError("cannot write '" + stateDir(r.epoch) + "'");
     history_.push_back(r);
     saveHistory();
+    QDir(q(stateDir(r.epoch - 1))).removeRecursively();
     return !trainer_->done();
 }
 
@@ -264,6 +278,20 @@ std::vector<DescriptorAdaptation::Row> DescriptorAdaptation::finish(Progress *pr
     return rows;
 }
 
+std::string DescriptorAdaptation::stateDir(int epoch) const { return dir_ + "/epoch-" + std::to_string(epoch); }
+
+int DescriptorAdaptation::lastStateEpoch() const
+{
+    int last = 0;
+    for (const QFileInfo &fi : QDir(q(dir_)).entryInfoList({"epoch-*"}, QDir::Dirs)) {
+        bool ok = false;
+        const int epoch = fi.fileName().mid(6).toInt(&ok); // "epoch-N"; "epoch-N.tmp" (unfinished) is not a number
+        if (ok && epoch > last && QFileInfo::exists(fi.filePath() + "/trainer_steps.npy"))
+            last = epoch;
+    }
+    return last;
+}
+
 void DescriptorAdaptation::saveOptions() const
 {
     QJsonObject o = optionsJson(options_, layer_, pooling_);
@@ -294,8 +322,9 @@ void DescriptorAdaptation::loadHistory()
     for (const QJsonValue &v : o["epochs"].toArray()) {
         EpochRecord r;
         r.epoch = v["epoch"].toInt();
-        r.loss = v["loss"].toDouble();
-        r.active = v["active"].toDouble();
+        // An epoch scored again after a kill has no loss: saved as null, read back as NaN (not 0).
+        r.loss = v["loss"].toDouble(std::numeric_limits<double>::quiet_NaN());
+        r.active = v["active"].toDouble(std::numeric_limits<double>::quiet_NaN());
         r.test = resultOf(v["test"].toObject());
         if (r.epoch != static_cast<int>(history_.size()) + 1)
             throw DataError("the history of adaptation '" + options_.name + "' is damaged (epochs out of order)");
@@ -334,6 +363,10 @@ DescriptorAdaptation::Options DescriptorAdaptation::savedOptions(const std::stri
         if (out.split.trainClasses.empty())
             out.split.trainFraction = o["train_fraction"].toDouble(out.split.trainFraction);
         out.split.seed = o["split_seed"].toString().toULongLong();
+        out.evaluation.queries = o["queries"].toInt(out.evaluation.queries);
+        out.evaluation.seed = o["query_seed"].toString().toULongLong();
+        out.evaluation.precisionAt = o["precision_at"].toInt(out.evaluation.precisionAt);
+        out.evaluation.metric = SearchIndex::parseMetric(o["metric"].toString().toStdString());
     } catch (const UsageError &e) {
         throw DataError("'" + file + "' is damaged: " + e.what());
     }

@@ -4,8 +4,8 @@
 // layer, evaluated on held-out test images (unseen classes or an ordinary split) before and after, saved as a
 // TorchScript model and as a search index that `search` and the Search tab use like any other.
 //
-// Everything lives in `PROJECT/adapt-NAME/` (options, per-epoch history, the trainer's state after each finished
-// epoch, model.pt + model.json, result.json) and `PROJECT/index-NAME/` (the adapted index).
+// Everything lives in `PROJECT/adapt-NAME/` (options, per-epoch history, the trainer's state after the last finished
+// epoch in epoch-N/, model.pt + model.json, result.json) and `PROJECT/index-NAME/` (the adapted index).
 //
 // Usage: DescriptorAdaptation a(project, options, progress);  // finds or computes the features, evaluates "before"
 //        while (a.run(progress)) {}                           // one epoch per call; history() grows
@@ -97,6 +97,8 @@ private:
     void saveOptions() const;
     void saveHistory() const;
     void loadHistory();
+    std::string stateDir(int epoch) const; ///< `dir_`/epoch-N: the trainer's state after epoch N
+    int lastStateEpoch() const;            ///< the newest complete state folder's epoch, 0 = none
     RetrievalEvaluator::Result evaluate(const torch::Tensor &descriptors) const;
 
     std::string project_, dir_, layer_, featureFile_, dataset_, modelPath_;

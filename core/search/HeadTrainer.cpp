@@ -68,6 +68,8 @@ void HeadTrainer::step(const std::vector<std::int64_t> &rows, std::mt19937_64 &r
     const torch::Tensor labels = labels_.index_select(0, index);
     const torch::Tensor embeddings = head_.forward(features_.index_select(0, index));
     const MetricLoss::Triplets triplets = loss_.mine(embeddings, labels, rng);
+    if (triplets.size() == 0)
+        return; // a batch of one class (an epoch's last, or singletons): nothing to learn, no optimiser step
     const torch::Tensor loss = loss_.loss(embeddings, triplets);
     const auto params = head_.parameters();
     const auto grads = torch::autograd::grad({loss}, params, {}, false, false, true);

@@ -1,7 +1,7 @@
 #pragma once
 // Trains a ProjectionHead on stored features with a MetricLoss: Adam, batches of classes drawn together (P×K: a
-// batch holds groups of `perClass` images of one class, so every batch has positives and negatives), every
-// training image once per epoch. Seeded: the same inputs and options give the same head, whether the epochs run
+// batch holds groups of `perClass` images of one class, so batches have positives and negatives), every training
+// image once per epoch; a batch that happens to hold no triplet (one class only) is skipped. Seeded: the same inputs and options give the same head, whether the epochs run
 // in one go or are resumed from saved state.
 //
 // Usage: HeadTrainer t(features, labels, head, options); while (!t.done()) t.runEpoch(progress);
@@ -32,8 +32,8 @@ public:
     struct Epoch {
         int epoch = 0;       ///< 1-based
         double loss = 0;     ///< mean loss over the epoch's steps
-        double active = 0;   ///< mean fraction of triplets that still had a loss
-        std::int64_t steps = 0;
+        double active = 0;   ///< mean MetricLoss::activeFraction over the steps
+        std::int64_t steps = 0; ///< optimiser steps (batches with triplets)
     };
 
     /// `features` N×D (float, no NaN rows), `labels` N class ids (≥ 0). Throws DataError when fewer than 2

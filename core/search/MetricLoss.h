@@ -52,7 +52,8 @@ public:
     Triplets mine(const torch::Tensor &embeddings, const torch::Tensor &labels, std::mt19937_64 &rng) const;
     /// The loss over `triplets` (a scalar; 0, still attached to `embeddings`, when there are none).
     torch::Tensor loss(const torch::Tensor &embeddings, const Triplets &triplets) const;
-    /// Fraction of the triplets with a non-zero loss (how many still teach something).
+    /// How many triplets still push their negative away: triplet loss — the fraction with a non-zero loss;
+    /// contrastive — the fraction whose negative lies within τ of the anchor (its positive term is almost never 0).
     double activeFraction(const torch::Tensor &embeddings, const Triplets &triplets) const;
 
 private:

@@ -97,8 +97,10 @@ ProjectionHead ProjectionHead::load(const std::string &dir)
         h.hiddenBias_ = read("head_hidden_bias.npy");
         h.outputWeight_ = read("head_output_weight.npy");
     }
+    if (h.weight_.dim() != 2)
+        throw DataError("the projection head in '" + dir + "' has inconsistent shapes");
     const auto d = h.weight_.size(1);
-    const bool fits = h.weight_.dim() == 2 && h.bias_.dim() == 1 && h.bias_.size(0) == d &&
+    const bool fits = h.bias_.dim() == 1 && h.bias_.size(0) == d &&
                       (h.options_.hidden <= 0 ||
                        (h.hiddenWeight_.dim() == 2 && h.hiddenWeight_.size(0) == h.weight_.size(0) &&
                         h.hiddenWeight_.size(1) == h.options_.hidden && h.hiddenBias_.numel() == h.options_.hidden &&

@@ -273,7 +273,9 @@ void AdaptPanel::train()
                                                           }());
             auto source = ImageSource::open(a.dataset());
             auto adapted = Model::load(a.modelPath());
-            t.examples = RetrievalExamples::grid(examples, *source, adapted->input(), classNames);
+            // Captions name the dataset's classes (its folders), else the model's labels.
+            t.examples = RetrievalExamples::grid(examples, *source, adapted->input(),
+                                                 source->classNames().empty() ? classNames : source->classNames());
             t.split = split;
             t.name = QString::fromStdString(o.name);
             return t;

@@ -411,6 +411,16 @@ void SearchPanel::search(QRect region)
     const torch::Tensor stored = stored_;
     if (!in || !model || !dataset || !index || !in->tensor.defined())
         return;
+    // The query is the input as the workspace's model preprocessed it: only an index whose model takes the same
+    // input (an adapted descriptor of this model) can describe it.
+    const InputSpec &a = model->input(), &b = describer->input();
+    if (a.width != b.width || a.height != b.height || a.channels != b.channels || a.mean != b.mean ||
+        a.std != b.std || a.range != b.range || a.resize != b.resize || a.resizeTo != b.resizeTo) {
+        status_->setText(tr("The index '%1' was made by another model with other input settings (%2); open that "
+                            "model to search it.")
+                             .arg(QString::fromStdString(index->name()), QString::fromStdString(index->modelPath())));
+        return;
+    }
     region_ = region;
     torch::Tensor input = in->tensor;
     std::int64_t self = -1;

@@ -13,10 +13,15 @@
 #include "search/HeadTrainer.h"
 #include "DemoProject.h"
 
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -146,6 +151,24 @@ TEST_CASE("a stopped adaptation keeps its last finished epoch and resumes to the
     while (resumed.run()) {
     }
     CHECK(torch::allclose(resumed.adaptedDescriptors(), whole.adaptedDescriptors(), 1e-5, 1e-6));
+
+    // A kill after the last epoch's state was saved but before its history line: resuming scores that epoch again
+    // (its loss unknown: NaN, not 0) and the head is the saved one.
+    {
+        QFile f(QString::fromStdString(resumed.directory() + "/history.json"));
+        REQUIRE(f.open(QIODevice::ReadWrite));
+        QJsonObject h = QJsonDocument::fromJson(f.readAll()).object();
+        QJsonArray epochs = h["epochs"].toArray();
+        epochs.removeLast();
+        h["epochs"] = epochs;
+        f.resize(0);
+        f.write(QJsonDocument(h).toJson());
+    }
+    DescriptorAdaptation afterKill(project, o);
+    REQUIRE(afterKill.history().size() == 3);
+    CHECK(std::isnan(afterKill.history()[2].loss));
+    CHECK(afterKill.history()[2].test.map == Approx(whole.history()[2].test.map));
+    CHECK(torch::allclose(afterKill.adaptedDescriptors(), whole.adaptedDescriptors(), 1e-5, 1e-6));
 
     DescriptorAdaptation::Options other = o;
     other.training.loss.kind = MetricLoss::Kind::Triplet;
