@@ -73,6 +73,10 @@ void addOptions(QCommandLineParser &p)
     p.addOption({"queries", "Test queries per evaluation (default 1000).", "n"});
     p.addOption({"ann", "Adapted index: exact (default), hnsw or ivfpq.", "kind"});
     p.addOption({"name", "Name of the adaptation and of its index (required).", "name"});
+    p.addOption({"fine-tune-blocks", "Also fine-tune the network's last K layers with weights up to the layer (and "
+                                     "their batch norms), end to end on the images (slower; default 0: the head only).",
+                 "k"});
+    p.addOption({"backbone-learning-rate", "Adam step size of the fine-tuned layers (default 0.0001).", "r"});
     p.addOption({"resume", "Continue the saved adaptation NAME from its last finished epoch (to --epochs in all)."});
     p.addOption({"no-compression", "Skip the compression table (PCA sizes and product quantisation)."});
     p.addOption({"csv", "Write the before/after and compression tables as CSV.", "file"});
@@ -112,6 +116,9 @@ DescriptorAdaptation::Options readOptions(const QCommandLineParser &p)
     const QString ann = p.value("ann");
     if (!ann.isEmpty() && ann != "exact")
         o.ann = ann.toStdString();
+    o.fineTuneBlocks = intOption(p, "fine-tune-blocks", 0, 0, 1000);
+    o.training.backboneLearningRate =
+        realOption(p, "backbone-learning-rate", o.training.backboneLearningRate, 1e-12, 10);
     o.resume = p.isSet("resume");
     return o;
 }

@@ -56,11 +56,9 @@ torch::jit::Module headModule(FeaturePooling pooling, const ProjectionHead &head
 
 } // namespace
 
-void AdaptedModelWriter::write(const Model &model, const std::string &layer, FeaturePooling pooling,
-                               const ProjectionHead &head, const std::string &path, const std::string &title)
+torch::jit::Module AdaptedModelWriter::cut(const Model &model, const std::string &layer)
 {
     const LayerInfo &info = model.layer(layer);
-    (void)featureName(info, pooling); // UsageError when the pooling does not fit the layer
     torch::jit::Module backbone = model.module().clone();
     backbone.eval();
     ProbeGraph probe;
@@ -81,13 +79,25 @@ void AdaptedModelWriter::write(const Model &model, const std::string &layer, Fea
         graph->eraseOutput(graph->outputs().size() - 1);
     graph->registerOutput(kept);
     torch::jit::EliminateDeadCode(graph);
-
     try {
         auto cu = backbone._ivalue()->compilation_unit();
         torch::jit::Function *fn =
             cu->create_function(c10::QualifiedName(*backbone.type()->name(), "convscope_layer"), graph);
         backbone.type()->addMethod(fn);
+    } catch (const c10::Error &e) {
+        throw UnsupportedModelError("cannot cut the model at '" + layer + "': " + e.what_without_backtrace());
+    }
+    return backbone;
+}
 
+void AdaptedModelWriter::write(const Model &model, const std::string &layer, FeaturePooling pooling,
+                               const ProjectionHead &head, const std::string &path, const std::string &title,
+                               const torch::jit::Module *trained)
+{
+    const LayerInfo &info = model.layer(layer);
+    (void)featureName(info, pooling); // UsageError when the pooling does not fit the layer
+    const torch::jit::Module backbone = trained ? *trained : cut(model, layer);
+    try {
         torch::jit::Module adapted(c10::QualifiedName("__torch__.convscope.AdaptedDescriptor"),
                                    std::make_shared<torch::jit::CompilationUnit>(), true);
         adapted.register_attribute("training", c10::BoolType::get(), false);

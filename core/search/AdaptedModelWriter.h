@@ -10,6 +10,8 @@
 #include "scan/FeaturePooling.h"
 #include "search/ProjectionHead.h"
 
+#include <torch/script.h>
+
 #include <string>
 
 namespace convscope {
@@ -24,8 +26,15 @@ public:
     /// Writes `path` (TorchScript) and the sidecar next to it (`path` without ".pt", plus ".json"). `title` names
     /// the model in the sidecar. Throws UsageError (layer unknown or not capturable, pooling that does not fit the
     /// layer), UnsupportedModelError (the graph cannot be cut), IoError.
+    /// `trained`: the backbone to save (from cut(), its parameters fine-tuned); null = cut `model` as it is.
     static void write(const Model &model, const std::string &layer, FeaturePooling pooling,
-                      const ProjectionHead &head, const std::string &path, const std::string &title);
+                      const ProjectionHead &head, const std::string &path, const std::string &title,
+                      const torch::jit::Module *trained = nullptr);
+
+    /// A copy of `model`'s module with a method `convscope_layer(x)` that returns the output of `layer` (the
+    /// network cut there, computed with autograd when its parameters require gradients). The copy's parameters
+    /// are its own: training them leaves `model` unchanged. Throws UsageError, UnsupportedModelError.
+    static torch::jit::Module cut(const Model &model, const std::string &layer);
 };
 
 } // namespace convscope

@@ -3,6 +3,7 @@
 #include "common/Error.h"
 #include "common/NpyFile.h"
 #include "data/ImageSource.h"
+#include "data/Preprocessor.h"
 #include "model/Model.h"
 #include "scan/StoredFeatures.h"
 #include "search/AdaptedModelWriter.h"
@@ -90,7 +91,9 @@ QJsonObject optionsJson(const DescriptorAdaptation::Options &o, const std::strin
             {"queries", o.evaluation.queries},
             {"query_seed", QString::number(o.evaluation.seed)},
             {"precision_at", o.evaluation.precisionAt},
-            {"metric", SearchIndex::metricName(o.evaluation.metric)}};
+            {"metric", SearchIndex::metricName(o.evaluation.metric)},
+            {"fine_tune_blocks", o.fineTuneBlocks},
+            {"backbone_learning_rate", o.fineTuneBlocks > 0 ? t.backboneLearningRate : 0.0}};
 }
 
 } // namespace
@@ -121,9 +124,10 @@ DescriptorAdaptation::DescriptorAdaptation(const std::string &project, Options o
     features_ = NpyFile::read(src.file).to(torch::kFloat32).contiguous();
     if (features_.dim() != 2)
         throw DataError("the stored features '" + src.file + "' are not a matrix");
-    auto source = ImageSource::open(dataset_);
+    std::shared_ptr<const ImageSource> source(ImageSource::open(dataset_));
     const std::int64_t n = std::min<std::int64_t>(features_.size(0), source->size());
     features_ = features_.narrow(0, 0, n);
+    original_features_ = features_;
     labels_.resize(static_cast<size_t>(n));
     for (std::int64_t i = 0; i < n; ++i)
         labels_[static_cast<size_t>(i)] = source->label(i);
@@ -156,9 +160,24 @@ DescriptorAdaptation::DescriptorAdaptation(const std::string &project, Options o
     std::vector<std::int64_t> trainLabels;
     for (auto r : trainRows)
         trainLabels.push_back(labels_[static_cast<size_t>(r)]);
-    trainer_ = std::make_unique<HeadTrainer>(trainFeatures, trainLabels,
-                                             ProjectionHead(original_, options_.head, options_.training.seed),
-                                             options_.training);
+    ProjectionHead head(original_, options_.head, options_.training.seed);
+    if (options_.fineTuneBlocks > 0) {
+        model_ = Model::load(modelPath_);
+        source_ = source;
+        tuner_ = std::make_unique<BackboneTuner>(*model_, layer_, pooling_, options_.fineTuneBlocks);
+        // Training images through the network, a batch at a time (differentiable in the tuned layers).
+        const Preprocessor pre(model_->input());
+        auto describe = [this, trainRows, pre](const torch::Tensor &rows) {
+            std::vector<torch::Tensor> inputs;
+            for (std::int64_t i = 0; i < rows.size(0); ++i)
+                inputs.push_back(pre.tensor(source_->image(trainRows[static_cast<size_t>(rows[i].item<std::int64_t>())])));
+            return tuner_->describe(torch::stack(inputs));
+        };
+        trainer_ = std::make_unique<HeadTrainer>(describe, trainLabels, std::move(head), tuner_->parameters(),
+                                                 options_.training);
+    } else {
+        trainer_ = std::make_unique<HeadTrainer>(trainFeatures, trainLabels, std::move(head), options_.training);
+    }
     if (!QDir().mkpath(q(dir_)))
         throw IoError("cannot create '" + dir_ + "'");
     const QJsonObject wanted = optionsJson(options_, layer_, pooling_);
@@ -172,6 +191,8 @@ DescriptorAdaptation::DescriptorAdaptation(const std::string &project, Options o
         const int saved = lastStateEpoch();
         if (saved > 0) {
             const int state = trainer_->restore(stateDir(saved));
+            if (tuner_)
+                features_ = describeDataset(progress);
             // The state is written before the history: a kill between the two leaves the state one epoch ahead;
             // that epoch is scored again (its loss is not known).
             if (state == static_cast<int>(history_.size()) + 1) {
@@ -200,7 +221,36 @@ RetrievalEvaluator::Result DescriptorAdaptation::evaluate(const torch::Tensor &d
     return RetrievalEvaluator(split_->testLabels(), options_.evaluation).evaluate(descriptors);
 }
 
-torch::Tensor DescriptorAdaptation::originalDescriptors() const { return original_.transform(features_); }
+torch::Tensor DescriptorAdaptation::originalDescriptors() const { return original_.transform(original_features_); }
+
+torch::Tensor DescriptorAdaptation::describeDataset(Progress *progress) const
+{
+    torch::NoGradGuard noGrad;
+    const Preprocessor pre(model_->input());
+    torch::Tensor out = torch::full_like(original_features_, std::numeric_limits<float>::quiet_NaN());
+    const torch::Tensor usable = original_features_.isfinite().all(1);
+    std::vector<std::int64_t> rows;
+    for (std::int64_t i = 0; i < out.size(0); ++i)
+        if (usable[i].item<bool>())
+            rows.push_back(i);
+    constexpr size_t batch = 64;
+    for (size_t b = 0; b < rows.size(); b += batch) {
+        if (progress && progress->cancelled())
+            throw CancelledError();
+        std::vector<torch::Tensor> inputs;
+        const size_t end = std::min(rows.size(), b + batch);
+        for (size_t k = b; k < end; ++k)
+            inputs.push_back(pre.tensor(source_->image(rows[k])));
+        const torch::Tensor f = tuner_->describe(torch::stack(inputs));
+        out.index_copy_(0, torch::tensor(std::vector<std::int64_t>(rows.begin() + static_cast<std::ptrdiff_t>(b),
+                                                                   rows.begin() + static_cast<std::ptrdiff_t>(end))),
+                        f);
+        if (progress)
+            progress->report(static_cast<std::int64_t>(end), static_cast<std::int64_t>(rows.size()),
+                             "describing the dataset with the fine-tuned network");
+    }
+    return out;
+}
 
 torch::Tensor DescriptorAdaptation::adaptedDescriptors() const
 {
@@ -216,6 +266,14 @@ bool DescriptorAdaptation::run(Progress *progress)
     if (trainer_->done())
         return false;
     const HeadTrainer::Epoch e = trainer_->runEpoch(progress);
+    if (tuner_) {
+        try {
+            features_ = describeDataset(progress);
+        } catch (const CancelledError &) {
+            // Stopped while describing: the epoch is trained but not scored; save it so Stop keeps it.
+            features_ = describeDataset(nullptr);
+        }
+    }
     EpochRecord r;
     r.epoch = e.epoch;
     r.loss = e.loss;
@@ -242,7 +300,11 @@ std::vector<DescriptorAdaptation::Row> DescriptorAdaptation::table() const
     if (!history_.empty())
         rows.push_back({"adapted (" + std::string(MetricLoss::kindName(options_.training.loss.kind)) + ", " +
                             MetricLoss::miningName(options_.training.loss.mining) + ", " +
-                            std::to_string(history_.back().epoch) + " epochs), " +
+                            std::to_string(history_.back().epoch) + " epochs" +
+                            (tuner_ ? ", " + std::to_string(tuner_->layers().size()) +
+                                          (tuner_->layers().size() == 1 ? " layer" : " layers") + " fine-tuned"
+                                    : std::string()) +
+                            "), " +
                             std::to_string(trainer_->head().outputDims()) + "-d",
                         trainer_->head().outputDims(), history_.back().test});
     return rows;
@@ -257,7 +319,8 @@ std::vector<DescriptorAdaptation::Row> DescriptorAdaptation::finish(Progress *pr
     auto model = Model::load(modelPath_);
     AdaptedModelWriter::write(*model, layer_, pooling_, trainer_->head(), modelPath(),
                               model->sidecar().name.empty() ? options_.name
-                                                            : model->sidecar().name + " — " + options_.name);
+                                                            : model->sidecar().name + " — " + options_.name,
+                              tuner_ ? &tuner_->module() : nullptr);
     if (progress)
         progress->report(1, 2, "building the adapted index");
     DescriptorIndex::Options io;
@@ -367,6 +430,9 @@ DescriptorAdaptation::Options DescriptorAdaptation::savedOptions(const std::stri
         out.evaluation.seed = o["query_seed"].toString().toULongLong();
         out.evaluation.precisionAt = o["precision_at"].toInt(out.evaluation.precisionAt);
         out.evaluation.metric = SearchIndex::parseMetric(o["metric"].toString().toStdString());
+        out.fineTuneBlocks = o["fine_tune_blocks"].toInt(0);
+        if (out.fineTuneBlocks > 0)
+            out.training.backboneLearningRate = o["backbone_learning_rate"].toDouble();
     } catch (const UsageError &e) {
         throw DataError("'" + file + "' is damaged: " + e.what());
     }

@@ -14,6 +14,7 @@
 #include "common/Progress.h"
 #include "scan/FeaturePooling.h"
 #include "search/AdaptationSplit.h"
+#include "search/BackboneTuner.h"
 #include "search/FaissIndex.h"
 #include "search/HeadTrainer.h"
 #include "search/ProjectionHead.h"
@@ -28,6 +29,9 @@
 
 namespace convscope {
 
+class ImageSource;
+class Model;
+
 class DescriptorAdaptation {
 public:
     struct Options {
@@ -38,6 +42,10 @@ public:
         HeadTrainer::Options training;         ///< loss, margin, mining, epochs, batches, learning rate, seed
         AdaptationSplit::Options split;        ///< unseen classes or an ordinary fraction
         RetrievalEvaluator::Options evaluation; ///< queries (drawn from the test images) per evaluation
+        /// 0 = train the head on the stored features (fast; the default). K ≥ 1 = also fine-tune the network's
+        /// last K layers with weights up to `layer` (and their batch norms) end to end on the images — slower:
+        /// every step runs its images through the network, and every epoch describes the dataset again.
+        int fineTuneBlocks = 0;
         bool resume = false;                   ///< continue the saved training called `name`
         std::string ann;                       ///< adapted index: "" = exact, "hnsw" or "ivfpq"
         FaissIndex::Options faiss;
@@ -105,7 +113,14 @@ private:
     std::int64_t scanId_ = -1;
     FeaturePooling pooling_ = FeaturePooling::None;
     Options options_;
-    torch::Tensor features_;  ///< N×D raw features of every dataset image
+    torch::Tensor describeDataset(Progress *progress) const;
+
+    torch::Tensor original_features_; ///< N×D stored raw features of every dataset image (NaN = skipped)
+    torch::Tensor features_;          ///< the same through the network as trained so far (= original without
+                                      ///< fine-tuning)
+    std::shared_ptr<const Model> model_;          ///< the scanned model (fine-tuning only)
+    std::shared_ptr<const ImageSource> source_;   ///< the dataset (fine-tuning only)
+    std::unique_ptr<BackboneTuner> tuner_;
     std::vector<int> labels_;
     std::unique_ptr<AdaptationSplit> split_;
     DescriptorPipeline original_;

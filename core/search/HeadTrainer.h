@@ -12,6 +12,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ public:
         int batch = 256;            ///< images per step; larger = more (and harder) negatives per anchor
         int perClass = 8;           ///< K: images of one class drawn together (≥ 2)
         double learningRate = 1e-3; ///< Adam step size; larger moves away from the starting descriptor faster
+        double backboneLearningRate = 1e-4; ///< Adam step size of fine-tuned network weights (smaller: they start
+                                            ///< trained, and large steps undo what they learned)
         std::uint64_t seed = 1;     ///< batches, random negatives and the hidden layer's start
     };
     struct Epoch {
@@ -39,6 +42,13 @@ public:
     /// `features` N×D (float, no NaN rows), `labels` N class ids (≥ 0). Throws DataError when fewer than 2
     /// classes or no class with 2 images is present.
     HeadTrainer(torch::Tensor features, std::vector<std::int64_t> labels, ProjectionHead head, Options options);
+
+    /// Features computed per batch: `describe(rows)` returns the features of training images `rows` (int64
+    /// indices into `labels`), differentiable with respect to `extra` — network weights trained with the head
+    /// (BackboneTuner), updated in place with `backboneLearningRate`.
+    using Describe = std::function<torch::Tensor(const torch::Tensor &rows)>;
+    HeadTrainer(Describe describe, std::vector<std::int64_t> labels, ProjectionHead head,
+                std::vector<torch::Tensor> extra, Options options);
 
     int finishedEpochs() const { return epoch_; }
     bool done() const { return epoch_ >= options_.epochs; }
@@ -59,8 +69,12 @@ private:
     std::vector<std::vector<std::int64_t>> batches(int epoch) const;
     void step(const std::vector<std::int64_t> &rows, std::mt19937_64 &rng, Epoch &sums);
 
-    torch::Tensor features_, labels_;
+    void setUp();
+
+    Describe describe_;
+    torch::Tensor labels_;
     ProjectionHead head_;
+    std::vector<torch::Tensor> extra_;
     Options options_;
     MetricLoss loss_;
     std::vector<torch::Tensor> moment1_, moment2_;

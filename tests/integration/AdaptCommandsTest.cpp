@@ -80,6 +80,14 @@ TEST_CASE("cli adapt: before/after and compression tables, the adapted model and
     REQUIRE(!sheet.isNull());
     CHECK(sheet.width() > sheet.height() * 2);
 
+    // End to end: the last fully connected layer trained with the head.
+    Run tuned = cli({"adapt", project, "--layer", "classifier.fc1", "--train-classes", "0-4", "--epochs", "1",
+                     "--name", "fc1-tuned", "--no-compression", "--fine-tune-blocks", "1"});
+    INFO(tuned.err.toStdString());
+    REQUIRE(tuned.code == 0);
+    CHECK(tuned.out.contains("1 epochs, 1 layer fine-tuned"));
+    CHECK(QFile::exists(project + "/adapt-fc1-tuned/model.pt"));
+
     // The same name again needs --resume; resuming to more epochs continues after the saved ones.
     Run again = cli({"adapt", project, "--layer", "classifier.fc1", "--train-classes", "0-4", "--name", "fc1",
                      "--dims", "64"});

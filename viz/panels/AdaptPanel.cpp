@@ -44,7 +44,7 @@ AdaptPanel::AdaptPanel(Workspace *workspace, QString project, QWidget *parent)
     : QWidget(parent), workspace_(workspace), project_(std::move(project)), jobs_(new JobLane(this)),
       layer_(new QComboBox), descriptor_(new QComboBox), loss_(new QComboBox), mining_(new QComboBox),
       split_(new QComboBox), margin_(new QDoubleSpinBox), fraction_(new QDoubleSpinBox), epochs_(new QSpinBox),
-      dims_(new QSpinBox), classes_(new QLineEdit), name_(new QLineEdit), train_(new QPushButton(tr("Train"))),
+      dims_(new QSpinBox), tune_(new QSpinBox), classes_(new QLineEdit), name_(new QLineEdit), train_(new QPushButton(tr("Train"))),
       stop_(new QPushButton(tr("Stop"))), progress_(new QProgressBar), status_(new QLabel),
       chart_(new QChartView), table_(new QTableWidget(0, 4)), examples_(new TileGridView)
 {
@@ -65,6 +65,10 @@ AdaptPanel::AdaptPanel(Workspace *workspace, QString project, QWidget *parent)
     epochs_->setValue(defaults.training.epochs);
     dims_->setRange(2, 4096);
     dims_->setValue(defaults.head.dims);
+    tune_->setRange(0, 64);
+    tune_->setSpecialValueText(tr("none (head only)"));
+    tune_->setToolTip(tr("Also train the network's last N layers with weights up to the chosen layer, end to end "
+                         "on the images (slower)"));
     split_->addItems({tr("unseen classes"), tr("ordinary (a share of every class)")});
     split_->setToolTip(tr("Unseen classes: train on the classes listed, test on all the others"));
     classes_->setText("0-4");
@@ -116,6 +120,7 @@ void AdaptPanel::layOut()
     form->addRow(tr("Margin"), margin_);
     form->addRow(tr("Epochs"), epochs_);
     form->addRow(tr("Dimensions"), dims_);
+    form->addRow(tr("Fine-tune layers"), tune_);
     form->addRow(tr("Split"), split_);
     form->addRow(tr("Train classes"), classes_);
     form->addRow(tr("Train share"), fraction_);
@@ -177,6 +182,7 @@ DescriptorAdaptation::Options AdaptPanel::options() const
     o.training.loss.margin = static_cast<float>(margin_->value());
     o.training.epochs = epochs_->value();
     o.head.dims = dims_->value();
+    o.fineTuneBlocks = tune_->value();
     if (split_->currentIndex() == 0)
         o.split.trainClasses = AdaptationSplit::parseClasses(classes_->text().toStdString());
     else
@@ -191,7 +197,7 @@ void AdaptPanel::setWorking(bool working)
     stop_->setEnabled(working);
     progress_->setVisible(working);
     for (QWidget *w : std::initializer_list<QWidget *>{layer_, descriptor_, loss_, mining_, margin_, epochs_, dims_,
-                                                         split_, classes_, fraction_, name_})
+                                                         tune_, split_, classes_, fraction_, name_})
         w->setEnabled(!working);
     if (!working) {
         classes_->setEnabled(split_->currentIndex() == 0);

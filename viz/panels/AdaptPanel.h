@@ -43,6 +43,7 @@ public:
     QLineEdit *classesEdit() const { return classes_; }
     QLineEdit *nameEdit() const { return name_; }
     QSpinBox *epochsBox() const { return epochs_; }
+    QSpinBox *fineTuneBox() const { return tune_; }
     QTableWidget *table() const { return table_; }
     QChartView *chart() const { return chart_; }
     TileGridView *examples() const { return examples_; }
@@ -68,7 +69,7 @@ private:
     JobLane *jobs_;
     QComboBox *layer_, *descriptor_, *loss_, *mining_, *split_;
     QDoubleSpinBox *margin_, *fraction_;
-    QSpinBox *epochs_, *dims_;
+    QSpinBox *epochs_, *dims_, *tune_;
     QLineEdit *classes_, *name_;
     QPushButton *train_, *stop_;
     QProgressBar *progress_;

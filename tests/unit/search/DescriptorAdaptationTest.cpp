@@ -197,3 +197,60 @@ TEST_CASE("a head trainer refuses features it cannot learn from", "[search][adap
     CHECK(t.done());
     CHECK_THROWS_AS(t.runEpoch(), UsageError);
 }
+
+TEST_CASE("fine-tuning the last layers end to end: the saved model carries the trained weights, stop rolls back",
+          "[search][adapt]")
+{
+    QTemporaryDir dir;
+    const std::string project = dir.filePath("p").toStdString();
+    const auto demo = testprojects::scanDemo(project, 1500);
+    DescriptorAdaptation::Options o = conv4("tuned");
+    o.fineTuneBlocks = 2; // conv3 (+ bn3) and conv4
+    o.training.epochs = 2;
+    o.training.batch = 64;
+    o.training.backboneLearningRate = 1e-3;
+    DescriptorAdaptation whole(project, o);
+    while (whole.run()) {
+    }
+    const auto rows = whole.finish();
+    CHECK(rows[2].descriptor.find("3 layers fine-tuned") != std::string::npos); // conv3, bn3, conv4
+
+    auto adapted = Model::load(whole.modelPath());
+    const auto weight = [](const torch::jit::Module &m, const std::string &name) {
+        for (const auto &p : m.named_parameters(true))
+            if (p.name == name)
+                return p.value.detach().clone();
+        FAIL("no parameter " << name);
+        return torch::Tensor();
+    };
+    const torch::Tensor before4 = weight(demo.model->module(), "features.conv4.weight");
+    const torch::Tensor after4 = weight(adapted->module(), "backbone.features.conv4.weight");
+    CHECK(!torch::allclose(before4, after4)); // trained
+    CHECK(torch::equal(weight(demo.model->module(), "features.conv2.weight"),
+                       weight(adapted->module(), "backbone.features.conv2.weight"))); // not trained
+    CHECK(torch::equal(weight(demo.model->module(), "features.conv4.weight"), before4)); // the original untouched
+
+    // The saved model computes exactly the descriptors the index holds.
+    const Preprocessor pre(adapted->input());
+    std::vector<torch::Tensor> inputs;
+    for (std::int64_t i = 0; i < 8; ++i)
+        inputs.push_back(pre.tensor(demo.source->image(i)));
+    CHECK(torch::allclose(adapted->forward(torch::stack(inputs)), whole.adaptedDescriptors().narrow(0, 0, 8), 1e-4,
+                          1e-5));
+
+    // Stopped in epoch 2 and resumed: the same network and head as one run.
+    o.name = "tuned-stopped";
+    {
+        DescriptorAdaptation first(project, o);
+        first.run();
+        StopAfter stop(2);
+        CHECK_THROWS_AS(first.run(&stop), CancelledError);
+        CHECK(first.finishedEpochs() == 1);
+    }
+    o.resume = true;
+    DescriptorAdaptation resumed(project, o);
+    REQUIRE(resumed.finishedEpochs() == 1);
+    while (resumed.run()) {
+    }
+    CHECK(torch::allclose(resumed.adaptedDescriptors(), whole.adaptedDescriptors(), 1e-4, 1e-5));
+}
