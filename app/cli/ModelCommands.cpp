@@ -245,8 +245,6 @@ int cmdFilters(const QStringList &args)
         return *rc;
     if (!p.isSet("layer") || !p.isSet("o"))
         throw UsageError("--layer and -o are required");
-    if (p.isSet("response") && !p.isSet("images"))
-        throw UsageError("--response goes with --images");
     auto model = loadModel(p, p.positionalArguments()[1]);
     const LayerInfo &layer = model->layer(p.value("layer").toStdString());
     FilterWeights::Options fo;
@@ -273,8 +271,6 @@ int cmdActivations(const QStringList &args)
         return *rc;
     if (!p.isSet("layer") || !p.isSet("o"))
         throw UsageError("--layer and -o are required");
-    if (p.isSet("response") && !p.isSet("images"))
-        throw UsageError("--response goes with --images");
     const QStringList pos = p.positionalArguments();
     auto model = loadModel(p, pos[1]);
     const LayerInfo &layer = model->layer(p.value("layer").toStdString());

@@ -160,7 +160,28 @@ int cmdScan(const QStringList &args)
     return 0;
 }
 
-/// "3,5,10-12" -> {3, 5, 10, 11, 12}.
+/// The newest complete scan of the newest scan's model and dataset that tracked `layer` (a features-only scan made
+/// by `map` or `index` for another layer does not hide an earlier full scan); the newest complete scan when none
+/// did (its layer lookup then says which layers it has).
+std::optional<ProjectStore::ScanInfo> latestScanWithLayer(const ProjectStore &store, const std::string &layer)
+{
+    const auto newest = store.latestComplete();
+    if (!newest || !QFileInfo::exists(QString::fromStdString(newest->modelPath)))
+        return newest;
+    std::string path = layer;
+    try {
+        path = Model::load(newest->modelPath)->layer(layer).path;
+    } catch (const Error &) {
+        return newest; // the sheets say what is wrong with the name
+    }
+    std::optional<ProjectStore::ScanInfo> best;
+    for (const auto &s : store.scans())
+        if (s.complete && s.modelPath == newest->modelPath && s.dataset == newest->dataset &&
+            std::find(s.layers.begin(), s.layers.end(), path) != s.layers.end() && (!best || s.id > best->id))
+            best = s;
+    return best ? best : newest;
+}
+
 int cmdTop(const QStringList &args)
 {
     QCommandLineParser p;
@@ -196,7 +217,7 @@ int cmdTop(const QStringList &args)
     if (p.isSet("scan"))
         info = store.scan(intOption(p, "scan", 1, 1, 1'000'000'000));
     else
-        info = store.latestComplete();
+        info = latestScanWithLayer(store, p.value("layer").toStdString());
     if (!info)
         throw DataError("project '" + store.dir() + "' holds no complete scan; run `convscope scan` first");
     if (!QFileInfo::exists(QString::fromStdString(info->modelPath)))

@@ -228,11 +228,20 @@ std::string Model::label(int classIndex) const
 
 const LayerInfo &Model::layer(const std::string &name) const
 {
+    if (name.find_first_not_of(" \t") == std::string::npos) { // "" is no layer (it used to match one without a
+                                                               // friendly name)
+        std::string some;
+        for (const auto &l : layers_)
+            if (l.capturable && some.size() < 160)
+                some += (some.empty() ? "" : ", ") + l.path;
+        throw UsageError("a layer name is needed (a path, a friendly name or an index from `convscope info`), "
+                         "e.g. " + some);
+    }
     for (const auto &l : layers_)
         if (l.path == name)
             return l;
     for (const auto &l : layers_)
-        if (l.displayName == name)
+        if (!l.displayName.empty() && l.displayName == name)
             return l;
     for (const auto &l : layers_) // a module called several times: its first call
         if (l.modulePath == name)
@@ -249,6 +258,16 @@ const LayerInfo &Model::layer(const std::string &name) const
     }
     if (suffixMatches == 1)
         return *bySuffix;
+    if (suffixMatches > 1) {
+        std::string candidates;
+        for (const auto &l : layers_) {
+            const std::string &p = l.path;
+            if (p.size() > name.size() && p.compare(p.size() - name.size(), name.size(), name) == 0 &&
+                p[p.size() - name.size() - 1] == '.' && candidates.size() < 300)
+                candidates += (candidates.empty() ? "" : ", ") + p;
+        }
+        throw UsageError("the layer name '" + name + "' is ambiguous: " + candidates);
+    }
     if (!name.empty() && name.size() < 9 && std::all_of(name.begin(), name.end(), ::isdigit)) {
         size_t i = std::stoul(name);
         if (i < layers_.size())

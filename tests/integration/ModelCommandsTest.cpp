@@ -85,6 +85,25 @@ TEST_CASE("cli evaluate on a folder with broken images skips them and says why",
     CHECK(bad.out.contains("g.png"));
 }
 
+TEST_CASE("cli layer names: empty or ambiguous is a usage error listing layers; no stray parser warnings",
+          "[cli][errors]")
+{
+    QTemporaryDir dir;
+    Run empty = cli({"activations", demo(), testSet() + "#0", "--layer", "", "-o", dir.filePath("a.png")});
+    CHECK(empty.code == 2);
+    CHECK(empty.err.contains("a layer name is needed"));
+    CHECK(empty.err.contains("features.conv1"));
+    CHECK(!QFile::exists(dir.filePath("a.png")));
+    Run blank = cli({"filters", demo(), "--layer", " ", "-o", dir.filePath("f.png")});
+    CHECK(blank.code == 2);
+    // "relu1" ends only "features.relu1"; "conv" ends no path; a suffix shared by two paths is ambiguous.
+    Run ok = cli({"activations", demo(), testSet() + "#0", "--layer", "relu1", "-o", dir.filePath("r.png")});
+    INFO(ok.err.toStdString());
+    CHECK(ok.code == 0);
+    CHECK(!ok.err.contains("option not defined")); // no check of an option the command does not have
+    CHECK(!ok.out.contains("option not defined"));
+}
+
 TEST_CASE("cli filters writes PNG and SVG grids", "[cli]")
 {
     QTemporaryDir dir;

@@ -170,3 +170,18 @@ TEST_CASE("cli top draws posters and contact sheets from a project", "[cli][stor
                dir.filePath("x.png")}).code == 2);
     CHECK(cli({"top", dir.filePath("empty"), "--layer", "x", "-o", dir.filePath("x.png")}).code == 6);
 }
+
+TEST_CASE("cli top finds the newest scan that has the layer, past a later features-only scan", "[cli][scan]")
+{
+    QTemporaryDir dir;
+    const QString project = dir.filePath("p");
+    REQUIRE(cli({"scan", demo(), testSet(), "--limit", "300", "--quiet", "--project", project}).code == 0);
+    // `index` on a layer whose features the scan did not keep runs a features-only scan of its own (newer).
+    Run index = cli({"index", project, "--layer", "features.conv2", "--descriptor", "spoc"});
+    INFO(index.err.toStdString());
+    REQUIRE(index.code == 0);
+    Run top = cli({"top", project, "--layer", "features.conv1", "-o", dir.filePath("conv1.png")});
+    INFO(top.err.toStdString());
+    CHECK(top.code == 0);
+    CHECK(!QImage(dir.filePath("conv1.png")).isNull());
+}

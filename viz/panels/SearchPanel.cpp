@@ -317,7 +317,7 @@ void SearchPanel::refreshIndexes()
         Q_EMIT index_->currentIndexChanged(0);
     else
         status_->setText(dir.isEmpty() ? tr("Open a dataset to search it.")
-                                       : tr("No search index yet: scan the dataset (Units tab), then Build index."));
+                                       : tr("No search index yet: pick a layer and press Build index."));
 }
 
 void SearchPanel::buildIndex()

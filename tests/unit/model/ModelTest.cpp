@@ -141,4 +141,7 @@ TEST_CASE("without a sidecar, defaults follow the first layer's channels", "[mod
     REQUIRE(model->sidecar().notes.size() == 1);
     CHECK(model->sidecar().notes[0].find("ImageNet") != std::string::npos);
     CHECK(model->layer("layer1.0.relu#2").outputShape == std::vector<std::int64_t>{1, 64, 56, 56});
+    // Layer names: a suffix shared by several layers, or no name at all, is a usage error naming layers.
+    CHECK_THROWS_WITH(model->layer("0.conv1"), Catch::Contains("ambiguous") && Catch::Contains("layer2.0.conv1"));
+    CHECK_THROWS_WITH(model->layer(""), Catch::Contains("a layer name is needed") && Catch::Contains("conv1"));
 }
