@@ -55,7 +55,7 @@ TileSet FilterWeights::tiles(const torch::Tensor &weight, const Options &options
         mode = in == 3 ? Mode::Color : in == 1 ? Mode::Slices : Mode::Norm;
     if (mode == Mode::Color && in != 3)
         throw UsageError("colour filters need 3 input channels; this layer has " + std::to_string(in) +
-                         " (use --mode slices or norm)");
+                         " (show slices per input channel, or their norm)");
     TileSet set;
     if (mode == Mode::Color) {
         set.kind = TileValues::Color;

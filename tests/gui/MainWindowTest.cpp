@@ -2,6 +2,9 @@
 // CLI's, exports decode, errors show in the window. Screenshots are kept in the build tree as artifacts.
 #include "CatchTorch.h"
 
+#include <QComboBox>
+#include <QStandardItemModel>
+
 #include "panels/ActivationsPanel.h"
 #include "widgets/DatasetBrowser.h"
 #include "widgets/DatasetModel.h"
@@ -70,6 +73,10 @@ TEST_CASE("main window on the demo: layer, filters, input, activations, predicti
     window.waitUntilSettled(10000);
     CHECK(window.filters()->grid()->tiles().count() == 64);
     CHECK(colours(window.filters()->grid()->image()) > 20);
+    // Colour (RGB) needs 3 input channels: not offered for conv 2's 32.
+    const auto *modes = qobject_cast<QStandardItemModel *>(window.filters()->modeBox()->model());
+    REQUIRE(modes);
+    CHECK(!modes->item(1)->isEnabled());
 
     // An input: maps for each channel of the layer; predictions equal the CLI's.
     ws->setInput(testImage(3));
@@ -176,6 +183,7 @@ TEST_CASE("main window on a ResNet-18 with a folder of photos and a restored ses
         CHECK(ws->layer() == ws->model()->layer("conv1").index); // first conv layer
         CHECK(window.filters()->grid()->tiles().kind == TileValues::Color);
         CHECK(window.filters()->grid()->tiles().count() == 64);
+        CHECK(qobject_cast<QStandardItemModel *>(window.filters()->modeBox()->model())->item(1)->isEnabled());
         CHECK(colours(window.filters()->grid()->image()) > 50);
         REQUIRE(ws->dataset());
         std::int64_t chelsea = -1; // the cat

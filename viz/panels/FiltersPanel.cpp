@@ -10,6 +10,8 @@
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QSignalBlocker>
+#include <QStandardItemModel>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSplitter>
@@ -71,6 +73,16 @@ void FiltersPanel::refresh()
         showHistogram(w);
     else
         replaceChart(new QChart);
+    // Colour needs 3 input channels: offered only where it applies (a layer without it falls back to Auto).
+    const bool colour = w.defined() && w.dim() == 4 && w.size(1) == 3;
+    if (auto *items = qobject_cast<QStandardItemModel *>(mode_->model())) {
+        items->item(1)->setEnabled(colour);
+        items->item(1)->setToolTip(colour ? QString() : tr("Needs a layer with 3 input channels"));
+    }
+    if (!colour && mode_->currentIndex() == 1) {
+        const QSignalBlocker block(mode_);
+        mode_->setCurrentIndex(0);
+    }
     try {
         FilterWeights::Options o;
         o.mode = FilterWeights::parseMode(mode_->currentData().toString().toStdString());

@@ -21,6 +21,7 @@ class FiltersPanel : public QWidget {
 public:
     explicit FiltersPanel(Workspace *workspace, QWidget *parent = nullptr);
     TileGridView *grid() const { return grid_; }
+    QComboBox *modeBox() const { return mode_; }
     /// Exports the grid at `width` pixels to .png or .svg. Throws IoError/UsageError.
     void exportTo(const QString &path, int width) const;
 
