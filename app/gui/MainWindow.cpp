@@ -21,6 +21,7 @@
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QRegularExpression>
 #include <QElapsedTimer>
 #include <QDir>
 #include <QFileInfo>
@@ -252,11 +253,11 @@ void MainWindow::buildMenus()
     file->addAction(tr("Export &Filters…"), this, [this] { exportView(false); });
     file->addAction(tr("Export &Activations…"), this, [this] { exportView(true); });
     file->addAction(tr("Export &Explanations…"), this, [this] {
-        exportTo(tr("Export explanations"), tr("PNG image (*.png);;SVG drawing (*.svg);;NumPy array (*.npy)"),
+        exportTo(tr("Export explanations"), suggestedExportName("explanation", "png"), tr("PNG image (*.png);;SVG drawing (*.svg);;NumPy array (*.npy)"),
                  [this](const QString &path) { explain_->exportTo(path, 2048); });
     });
     file->addAction(tr("Export &Map…"), this, [this] {
-        exportTo(tr("Export map"), tr("Coordinates (*.csv);;NumPy array (*.npy);;Poster (*.png);;TensorBoard projector bundle (*.pbtxt)"),
+        exportTo(tr("Export map"), suggestedExportName("map", "csv"), tr("Coordinates (*.csv);;NumPy array (*.npy);;Poster (*.png);;TensorBoard projector bundle (*.pbtxt)"),
                  [this](const QString &path) { map_->exportTo(path, 6000); }, false);
     });
     file->addSeparator();
@@ -467,10 +468,24 @@ void MainWindow::openDropped(const QString &path)
         workspace_->setInput(path);
 }
 
-void MainWindow::exportTo(const QString &title, const QString &filter, const std::function<void(const QString &)> &write,
-                          bool writtenOnReturn)
+QString MainWindow::suggestedExportName(const QString &view, const QString &suffix) const
 {
-    const QString path = QFileDialog::getSaveFileName(this, title, {}, filter);
+    QStringList parts;
+    if (auto model = workspace_->model()) {
+        parts << QFileInfo(QString::fromStdString(model->path())).completeBaseName();
+        if (workspace_->layer() >= 0)
+            parts << QString::fromStdString(model->layers()[static_cast<size_t>(workspace_->layer())].path);
+    }
+    parts << view;
+    QString name = parts.join('-');
+    name.replace(QRegularExpression("[^A-Za-z0-9._#-]"), "_");
+    return name + "." + suffix;
+}
+
+void MainWindow::exportTo(const QString &title, const QString &suggested, const QString &filter,
+                          const std::function<void(const QString &)> &write, bool writtenOnReturn)
+{
+    const QString path = QFileDialog::getSaveFileName(this, title, suggested, filter);
     if (path.isEmpty())
         return;
     try {
@@ -487,7 +502,8 @@ void MainWindow::exportView(bool activations)
     const QString filter = activations ? tr("PNG image (*.png);;SVG drawing (*.svg);;NumPy array (*.npy)")
                                        : tr("PNG image (*.png);;SVG drawing (*.svg)");
     const QString path = QFileDialog::getSaveFileName(this, activations ? tr("Export activations") : tr("Export filters"),
-                                                      {}, filter);
+                                                      suggestedExportName(activations ? "activations" : "filters", "png"),
+                                                      filter);
     if (path.isEmpty())
         return;
     int width = 2048;

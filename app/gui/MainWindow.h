@@ -27,6 +27,8 @@ class Workspace;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
+    /// The export dialogs' suggested file name: "MODEL-LAYER-VIEW.SUFFIX" (e.g. fashion_cnn-features.conv2-filters.png).
+    QString suggestedExportName(const QString &view, const QString &suffix) const;
     /// `settings` holds the session and recent files (owned by the caller; must outlive the window).
     explicit MainWindow(QSettings *settings, QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -72,10 +74,10 @@ private:
     void showModelFormat();
     void addRecent(const QString &key, const QString &path);
     void exportView(bool activations);
-    /// Asks for a file (`filter`) and calls `write` with it; errors go to the message bar.
-    /// Asks for a file and calls `write`; errors show in the message bar. `writtenOnReturn` false: `write` only
+    /// Asks for a file (`suggested` name, `filter`) and calls `write`; errors show in the message bar. `writtenOnReturn` false: `write` only
     /// starts the work and its panel reports the end.
-    void exportTo(const QString &title, const QString &filter, const std::function<void(const QString &)> &write,
+    void exportTo(const QString &title, const QString &suggested, const QString &filter,
+                  const std::function<void(const QString &)> &write,
                   bool writtenOnReturn = true);
     void saveSession();
 

@@ -73,6 +73,8 @@ TEST_CASE("main window on the demo: layer, filters, input, activations, predicti
     window.waitUntilSettled(10000);
     CHECK(window.filters()->grid()->tiles().count() == 64);
     CHECK(colours(window.filters()->grid()->image()) > 20);
+    // Export dialogs suggest a file name: model, layer, view.
+    CHECK(window.suggestedExportName("filters", "png") == "fashion_cnn-features.conv2-filters.png");
     // Colour (RGB) needs 3 input channels: not offered for conv 2's 32.
     const auto *modes = qobject_cast<QStandardItemModel *>(window.filters()->modeBox()->model());
     REQUIRE(modes);
