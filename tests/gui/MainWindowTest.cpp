@@ -3,6 +3,7 @@
 #include "CatchTorch.h"
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QStandardItemModel>
 
 #include "panels/ActivationsPanel.h"
@@ -202,6 +203,10 @@ TEST_CASE("main window on a ResNet-18 with a folder of photos and a restored ses
         CHECK(window.activations()->predictions()->rowCount() == 5);
         // The browser and the scan agree on the unusable files (a 64-bit colour TIFF, a truncated JPEG), with why.
         DatasetModel *thumbs = window.datasets()->model();
+        // An unlabelled folder's thumbnails are captioned with their file names.
+        const QString first = thumbs->data(thumbs->index(0), Qt::DisplayRole).toString();
+        CHECK(!first.isEmpty());
+        CHECK(QFileInfo::exists(photos + "/" + first));
         for (int row = 0; row < thumbs->rowCount(); ++row)
             thumbs->data(thumbs->index(row), Qt::DecorationRole); // as a view scrolled over every tile would
         QElapsedTimer waited;

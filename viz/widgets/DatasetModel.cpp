@@ -1,5 +1,7 @@
 #include "widgets/DatasetModel.h"
 
+#include <QFileInfo>
+
 #include "render/ImageConversion.h"
 
 #include <QPainter>
@@ -104,7 +106,10 @@ QVariant DatasetModel::data(const QModelIndex &index, int role) const
     switch (role) {
     case IndexRole: return QVariant::fromValue<qint64>(i);
     case LabelRole: return source_->label(i);
-    case Qt::DisplayRole: return labelText(source_->label(i));
+    case Qt::DisplayRole: { // the class, or for unlabelled images their file name
+        const int label = source_->label(i);
+        return label >= 0 ? labelText(label) : QFileInfo(QString::fromStdString(source_->name(i))).fileName();
+    }
     case Qt::ToolTipRole: {
         const QString label = labelText(source_->label(i));
         const QString problem = unusable_.value(i);
