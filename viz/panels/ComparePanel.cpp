@@ -90,6 +90,7 @@ ComparePanel::ComparePanel(QWidget *parent)
     table_->horizontalHeader()->setStretchLastSection(true);
     chart_->setMinimumSize(360, 280);
     chart_->setRenderHint(QPainter::Antialiasing);
+    AppStyle::clearChart(chart_);
 
     auto *top = new QHBoxLayout;
     top->addWidget(add_);

@@ -1,5 +1,6 @@
 #include "panels/FiltersPanel.h"
 
+#include "widgets/AppStyle.h"
 #include "common/Error.h"
 #include "model/ModulePath.h"
 #include "widgets/TileGridView.h"
@@ -38,6 +39,7 @@ FiltersPanel::FiltersPanel(Workspace *workspace, QWidget *parent)
     bar->addStretch();
     bar->addWidget(info_);
     histogram_->setRenderHint(QPainter::Antialiasing);
+    AppStyle::clearChart(histogram_);
     histogram_->setMinimumHeight(110);
     auto *split = new QSplitter(Qt::Vertical);
     split->addWidget(grid_);
@@ -62,7 +64,7 @@ void FiltersPanel::refresh()
     auto model = workspace_->model();
     if (!model || workspace_->layer() < 0) {
         grid_->clear(tr("Open a model and pick a layer."));
-        replaceChart(new QChart);
+        AppStyle::clearChart(histogram_);
         info_->clear();
         return;
     }
@@ -72,7 +74,7 @@ void FiltersPanel::refresh()
     if (w.defined())
         showHistogram(w);
     else
-        replaceChart(new QChart);
+        AppStyle::clearChart(histogram_, tr("This layer has no weights"));
     // Colour needs 3 input channels: offered only where it applies (a layer without it falls back to Auto).
     const bool colour = w.defined() && w.dim() == 4 && w.size(1) == 3;
     if (auto *items = qobject_cast<QStandardItemModel *>(mode_->model())) {

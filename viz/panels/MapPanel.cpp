@@ -1,5 +1,6 @@
 #include "panels/MapPanel.h"
 
+#include "widgets/AppStyle.h"
 #include "common/Error.h"
 #include "data/ImageSource.h"
 #include "render/MapPosterRenderer.h"
@@ -151,6 +152,7 @@ void MapPanel::layOut()
     variance_->setMinimumHeight(170);
     variance_->setMaximumHeight(200);
     variance_->setRenderHint(QPainter::Antialiasing);
+    AppStyle::clearChart(variance_, tr("PCA variance: appears with the map"));
     sl->addWidget(variance_);
     sl->addWidget(new QLabel(tr("<b>Selection</b> (Shift+drag: rectangle · Ctrl+drag: lasso)")));
     sl->addWidget(selectionGrid_, 1);

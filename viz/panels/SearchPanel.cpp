@@ -1,5 +1,6 @@
 #include "panels/SearchPanel.h"
 
+#include "widgets/AppStyle.h"
 #include "panels/AdaptPanel.h"
 #include "search/DescriptorIndex.h"
 #include "common/Error.h"
@@ -109,6 +110,7 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     chart_->setMinimumHeight(220);
     chart_->setRenderHint(QPainter::Antialiasing);
+    AppStyle::clearChart(chart_, tr("mAP per layer and descriptor: press \"Which layer describes best?\""));
 
     layOut();
 

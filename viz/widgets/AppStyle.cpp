@@ -40,4 +40,16 @@ void AppStyle::showChart(QChartView *view, QChart *chart)
     delete old;
 }
 
+void AppStyle::clearChart(QChartView *view, const QString &hint)
+{
+    auto *chart = new QChart;
+    chart->setTheme(QChart::ChartThemeDark);
+    chart->setTitle(hint);
+    chart->legend()->hide();
+    QChart *old = view->chart();
+    view->setChart(chart);
+    delete old;
+    view->setBackgroundBrush(chart->backgroundBrush());
+}
+
 } // namespace convscope

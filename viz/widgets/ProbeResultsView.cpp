@@ -34,6 +34,7 @@ ProbeResultsView::ProbeResultsView(QWidget *parent)
     table_->setToolTip(tr("Click a layer to select it everywhere"));
     chart_->setMinimumHeight(220);
     chart_->setRenderHint(QPainter::Antialiasing);
+    AppStyle::clearChart(chart_);
     auto *split = new QSplitter;
     split->addWidget(table_);
     split->addWidget(chart_);
