@@ -85,7 +85,7 @@ TEST_CASE("cli evaluate on a folder with broken images skips them and says why",
     CHECK(bad.out.contains("g.png"));
 }
 
-TEST_CASE("cli layer names: empty or ambiguous is a usage error listing layers; no stray parser warnings",
+TEST_CASE("cli layer names: empty or ambiguous is a usage error listing layers, and no stray parser warnings",
           "[cli][errors]")
 {
     QTemporaryDir dir;
