@@ -129,6 +129,20 @@ void DescriptorIndex::save() const
         throw IoError("cannot write '" + dir_ + "/meta.json': " + f.errorString().toStdString());
 }
 
+std::vector<int> DescriptorIndex::layerChoices(const Model &model)
+{
+    std::vector<int> out;
+    for (const LayerInfo &l : model.layers()) {
+        const bool vector = l.outputShape.size() == 2, map = l.outputShape.size() == 4;
+        if (!l.capturable || (!vector && !map) || l.kind == LayerKind::Activation)
+            continue;
+        if (vector && l.outputShape[1] == model.numClasses())
+            continue; // the class scores themselves
+        out.push_back(l.index);
+    }
+    return out;
+}
+
 std::vector<std::string> DescriptorIndex::list(const std::string &project)
 {
     std::vector<std::pair<QString, std::string>> found;

@@ -47,6 +47,9 @@ public:
                                            const std::string &modelPath, const std::string &layer,
                                            std::int64_t scanId, const std::string &dataset,
                                            const torch::Tensor &descriptors);
+    /// Layers whose outputs can describe images (indices into model.layers(), forward order): capturable vectors
+    /// and maps, not activations, not the class scores themselves — what the Search tab and the Adapt window offer.
+    static std::vector<int> layerChoices(const Model &model);
     /// Opens a saved index; `name` empty = the most recently built. Throws DataError when there is none.
     static DescriptorIndex open(const std::string &project, const std::string &name = {});
     /// Names of the indexes saved in a project, newest first.

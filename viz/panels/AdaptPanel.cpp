@@ -3,6 +3,7 @@
 #include "data/ImageSource.h"
 #include "jobs/Workspace.h"
 #include "model/Model.h"
+#include "search/DescriptorIndex.h"
 #include "search/RetrievalExamples.h"
 #include "widgets/TileGridView.h"
 
@@ -156,12 +157,9 @@ void AdaptPanel::fillLayers()
     if (!model)
         return;
     int preferred = -1;
-    for (const LayerInfo &l : model->layers()) {
-        const bool vector = l.outputShape.size() == 2, map = l.outputShape.size() == 4;
-        if (!l.capturable || (!vector && !map) || l.kind == LayerKind::Activation)
-            continue;
-        if (vector && l.outputShape[1] == model->numClasses())
-            continue;
+    for (int i : DescriptorIndex::layerChoices(*model)) {
+        const LayerInfo &l = model->layers()[static_cast<size_t>(i)];
+        const bool map = l.outputShape.size() == 4;
         layer_->addItem(QString::fromStdString(l.path));
         if (map)
             preferred = layer_->count() - 1; // the last map: the most to gain (fc layers know the classes already)

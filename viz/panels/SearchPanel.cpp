@@ -289,14 +289,10 @@ void SearchPanel::refreshLayers()
     if (!model)
         return;
     int preferred = -1;
-    for (const LayerInfo &l : model->layers()) {
-        const bool vector = l.outputShape.size() == 2, map = l.outputShape.size() == 4;
-        if (!l.capturable || (!vector && !map) || l.kind == LayerKind::Activation)
-            continue;
-        if (vector && l.outputShape[1] == model->numClasses())
-            continue; // the class scores themselves
+    for (int i : DescriptorIndex::layerChoices(*model)) {
+        const LayerInfo &l = model->layers()[static_cast<size_t>(i)];
         layer_->addItem(QString::fromStdString(l.path));
-        if (vector && l.kind == LayerKind::Linear && preferred < 0)
+        if (l.outputShape.size() == 2 && l.kind == LayerKind::Linear && preferred < 0)
             preferred = layer_->count() - 1;
     }
     if (preferred >= 0)
