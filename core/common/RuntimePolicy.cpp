@@ -45,7 +45,7 @@ int RuntimePolicy::init(char **argv)
 void RuntimePolicy::applyAllocator()
 {
     mallopt(M_MMAP_MAX, 0);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, -1); // never trims by itself (mallopt(3)); releaseFreedMemory() does, at the end of a job
 }
 
 void RuntimePolicy::ensureRuntimeDir()

@@ -32,6 +32,13 @@ public:
     /// Never throws for a bad image: it lands in Batch::skipped.
     Batch read(std::int64_t first, std::int64_t count, int threads = 0) const;
 
+    /// Decodes, resizes and normalises one image into `row` (C×H×W float32, contiguous). Throws DataError/IoError
+    /// for an image that cannot be used. Safe to call from several threads at once.
+    void decodeInto(std::int64_t index, const torch::Tensor &row) const;
+
+    const ImageSource &source() const { return source_; }
+    const Preprocessor &preprocessor() const { return pre_; }
+
 private:
     const ImageSource &source_;
     Preprocessor pre_;

@@ -9,6 +9,7 @@
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace convscope {
 
@@ -53,18 +54,47 @@ const Probe::Variant &Probe::variantFor(const std::vector<int> &outputs, const s
     // see the map), so they need no protection from the model's later in-place ops, and the map dies as soon as
     // the model is done with it.
     std::vector<torch::jit::Value *> statistics;
+    // Nested calls often return the same map (a block, the Sequential inside it, its last layer): reduce it once
+    // when nothing but end markers (constants) and statistics lie between their returns, so no op can change it.
+    struct Taken {
+        torch::jit::Node *after;
+        std::vector<torch::jit::Value *> statistics;
+    };
+    std::unordered_map<torch::jit::Value *, std::vector<Taken>> taken;
+    auto onlyMarkersBetween = [](torch::jit::Node *a, torch::jit::Node *b) {
+        if (b->isBefore(a))
+            std::swap(a, b);
+        for (torch::jit::Node *n = a->next(); n != b; n = n->next())
+            if (n->kind() != c10::prim::Constant && n->kind() != c10::prim::TupleConstruct &&
+                n->kind() != c10::prim::TupleUnpack &&
+                n->kind() != ChannelStatisticsOp::symbol()) // markers, and statistics inserted here before
+                return false;
+        return true;
+    };
     for (int r : reduced) {
         torch::jit::Value *map = graph->outputs().at(static_cast<size_t>(r));
         torch::jit::Node *after = ends.count(static_cast<size_t>(r)) ? ends.at(static_cast<size_t>(r)) : map->node();
         if (after->kind() == c10::prim::Param)
             after = graph->param_node();
+        auto &same = taken[map];
+        auto earlier = std::find_if(same.begin(), same.end(), [&](const Taken &t) {
+            return t.after->owningBlock() == after->owningBlock() && onlyMarkersBetween(t.after, after);
+        });
+        if (earlier != same.end()) {
+            statistics.insert(statistics.end(), earlier->statistics.begin(), earlier->statistics.end());
+            continue;
+        }
         torch::jit::WithInsertPoint guard(after->next());
         // One pass over the map gives its maximum, the first position of it and its mean (ChannelStatisticsOp);
         // ATen's reductions would read the map twice and find the position with a slow index-tracking kernel.
         torch::jit::Value *stats = graph->insert(ChannelStatisticsOp::symbol(), {map});
         torch::jit::Node *unpack = graph->insertNode(graph->createTupleUnpack(stats));
-        for (torch::jit::Value *v : unpack->outputs())
+        Taken t{after, {}};
+        for (torch::jit::Value *v : unpack->outputs()) {
             statistics.push_back(v);
+            t.statistics.push_back(v);
+        }
+        same.push_back(std::move(t));
     }
     // Keep output 0 (the model's result) and the selected captures; drop the rest from the back.
     for (size_t i = graph->outputs().size(); i-- > 1;)

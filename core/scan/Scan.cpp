@@ -4,6 +4,9 @@
 
 #include <ATen/Parallel.h>
 
+#include <atomic>
+#include <chrono>
+
 namespace convscope {
 
 std::vector<int> Scan::defaultLayers(const Model &model)
@@ -160,14 +163,24 @@ std::int64_t Scan::done() const
     return done_;
 }
 
+Scan::Timings Scan::timings() const
+{
+    Timings t = timings_;
+    t.decodedWhileWaiting = prefetcher_ ? prefetcher_->decodedByConsumer() : 0;
+    return t;
+}
+
 bool Scan::run(int batches)
 {
     if (spent_)
         throw UsageError("this scan stopped on an error; start a new one and resume it");
     if (!prefetcher_)
-        prefetcher_ = std::make_unique<BatchPrefetcher>(reader_, total_, options_.batchSize, 2, done_);
+        prefetcher_ = std::make_unique<BatchPrefetcher>(reader_, total_, options_.batchSize,
+                                                        BatchPrefetcher::Options{}, done_);
     for (int b = 0; b < batches; ++b) {
+        const auto start = std::chrono::steady_clock::now();
         std::optional<Batch> next = prefetcher_->next();
+        timings_.input += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (!next)
             break;
         spent_ = true; // until the batch is through the sink
@@ -184,10 +197,15 @@ void Scan::process(Batch &batch)
     out.count = static_cast<std::int64_t>(batch.indices.size() + batch.skipped.size());
     out.skipped = batch.skipped;
     out.indices = batch.indices;
+    using Clock = std::chrono::steady_clock;
+    auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
     if (batch.input.defined()) {
         // Maps are reduced to per-channel statistics inside the forward pass; vectors come whole.
+        auto start = Clock::now();
         std::vector<Probe::Reduced> reduced;
         Probe::Output probed = model_->probe().run(batch.input, full_, reduced_, reduced);
+        timings_.forward += since(start);
+        start = Clock::now();
         std::vector<ChannelStatistics> vectorStats(full_.size());
         auto statsOf = [&](const Source &src) -> ChannelStatistics {
             if (src.reduced)
@@ -199,13 +217,19 @@ void Scan::process(Batch &batch)
         std::vector<ChannelStatistics> layerStats(results_.size());
         for (size_t i = 0; i < results_.size(); ++i)
             layerStats[i] = statsOf(layerSource_[i]); // one set feeds both rankings
-        // The rankings of different layers are independent: the cores the forward pass just left share them.
-        at::parallel_for(0, static_cast<std::int64_t>(results_.size()), 1, [&](std::int64_t begin, std::int64_t end) {
-            for (auto i = static_cast<size_t>(begin); i < static_cast<size_t>(end); ++i) {
+        // The rankings are independent: the cores the forward pass just left share them, each taking the next
+        // ranking when done with one (deep layers have many more channels than early ones: halves would not do).
+        const auto rankings = static_cast<std::int64_t>(2 * results_.size());
+        std::atomic<std::int64_t> nextRanking{0};
+        at::parallel_for(0, at::get_num_threads(), 1, [&](std::int64_t, std::int64_t) {
+            for (std::int64_t t = nextRanking++; t < rankings; t = nextRanking++) {
+                const auto i = static_cast<size_t>(t / 2);
                 const auto &shape = model_->layers()[static_cast<size_t>(results_[i].layer)].outputShape;
                 const std::int64_t width = shape.size() == 4 ? shape[3] : 1;
-                results_[i].byMax.addStatistics(layerStats[i].max, layerStats[i].argmax, width, batch.indices);
-                results_[i].byMean.addStatistics(layerStats[i].mean, layerStats[i].argmax, width, batch.indices);
+                if (t % 2 == 0)
+                    results_[i].byMax.addStatistics(layerStats[i].max, layerStats[i].argmax, width, batch.indices);
+                else
+                    results_[i].byMean.addStatistics(layerStats[i].mean, layerStats[i].argmax, width, batch.indices);
             }
         });
         for (size_t f = 0; f < features_.size(); ++f) {
@@ -240,9 +264,12 @@ void Scan::process(Batch &batch)
                 }
             }
         }
+        timings_.rankings += since(start);
     }
+    const auto start = Clock::now();
     if (sink_)
         sink_(out);
+    timings_.sink += since(start);
     skipped_.insert(skipped_.end(), batch.skipped.begin(), batch.skipped.end());
     done_ = out.first + out.count;
 }

@@ -82,6 +82,16 @@ public:
     TopKTracker &tracker(int index);
     /// Images skipped in this run (bad files), with the reason.
     const std::vector<SkippedImage> &skipped() const { return skipped_; }
+    /// Where this run's time went (seconds of wall time on the thread that calls run()): for profiling and the
+    /// benchmark's breakdown.
+    struct Timings {
+        double input = 0;    ///< waiting for the next batch, or decoding part of it (BatchPrefetcher::next)
+        double forward = 0;  ///< the forward pass, with the maps' statistics taken inside it
+        double rankings = 0; ///< top-k updates, features and predictions
+        double sink = 0;     ///< the batch sink (a store's writes)
+        std::int64_t decodedWhileWaiting = 0; ///< images the scanning thread decoded itself
+    };
+    Timings timings() const;
     /// Labelled images seen in this run, and how many of them the model got right.
     std::int64_t labelled() const { return labelled_; }
     std::int64_t correct() const { return correct_; }
@@ -120,6 +130,7 @@ private:
     std::vector<SkippedImage> skipped_;
     std::int64_t labelled_ = 0, correct_ = 0;
     std::function<void(const ScanBatch &)> sink_;
+    Timings timings_;
 };
 
 } // namespace convscope

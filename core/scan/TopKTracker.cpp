@@ -3,6 +3,7 @@
 #include "common/Error.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 namespace convscope {
@@ -35,22 +36,48 @@ void TopKTracker::addStatistics(const torch::Tensor &value, const torch::Tensor 
     if (static_cast<int64_t>(images.size()) != n)
         throw UsageError("top-k: " + std::to_string(n) + " activations but " + std::to_string(images.size()) +
                          " image ids");
-    const torch::Tensor vc = value.to(torch::kFloat32).contiguous(), wc = where.to(torch::kInt64).contiguous();
+    // Channel by channel over a transposed copy (each channel's n values side by side), against the channel's
+    // current k-th entry, with offer's rule: a larger value, or an equal one from a smaller image, would enter.
+    // (Dead or saturated units give the same value for every image: ties must not all go through offer.) When more
+    // than k of a batch's values pass (a new tracker, the first batches), the batch's own k-th largest among them
+    // raises the bar: a value below it has k better ones in this batch alone, so it could not stay.
+    const torch::Tensor vc = value.to(torch::kFloat32).t().contiguous(), wc = where.to(torch::kInt64).contiguous();
     const float *v = vc.data_ptr<float>();
     const int64_t *at = wc.data_ptr<int64_t>();
     const bool withPosition = statistic_ == Statistic::SpatialMax;
-    const float *threshold = values_.data_ptr<float>() + (k_ - 1); // each channel's k-th value, stride k
-    for (int64_t c = 0; c < channels_; ++c)
+    const float *kthValue = values_.data_ptr<float>() + (k_ - 1); // each channel's k-th entry, stride k
+    const int64_t *kthImage = images_.data_ptr<int64_t>() + (k_ - 1);
+    const int64_t *ids = images.data();
+    std::vector<float> passing;
+    for (int64_t c = 0; c < channels_; ++c) {
+        const float *row = v + c * n;
+        const float bar = kthValue[c * k_];
+        const int64_t barImage = kthImage[c * k_]; // -1 while the channel has fewer than k entries
+        auto passes = [&](int64_t i) { return row[i] > bar || (row[i] == bar && barImage >= 0 && ids[i] < barImage); };
+        int64_t count = 0;
+        for (int64_t i = 0; i < n; ++i)
+            count += passes(i);
+        if (count == 0) // the common case once the top k has filled
+            continue;
+        float raised = -std::numeric_limits<float>::infinity();
+        if (count > k_) {
+            passing.clear();
+            for (int64_t i = 0; i < n; ++i)
+                if (passes(i))
+                    passing.push_back(row[i]);
+            std::nth_element(passing.begin(), passing.begin() + (k_ - 1), passing.end(), std::greater<float>());
+            raised = passing[static_cast<size_t>(k_ - 1)];
+        }
         for (int64_t i = 0; i < n; ++i) {
-            const float val = v[i * channels_ + c];
-            if (val < threshold[c * k_]) // the common case once the top k has filled: reject without a call
+            if (!passes(i) || !(row[i] >= raised)) // ties with the raised bar are settled by offer
                 continue;
             const int64_t p = withPosition ? at[i * channels_ + c] : -1;
-            Entry e{val, images[static_cast<size_t>(i)], withPosition ? static_cast<int>(p / w) : -1,
+            Entry e{row[i], ids[i], withPosition ? static_cast<int>(p / w) : -1,
                     withPosition ? static_cast<int>(p % w) : -1};
             if (offer(c, e) && recording_)
                 accepted_.push_back({c, e});
         }
+    }
 }
 
 bool TopKTracker::offer(std::int64_t channel, const Entry &e)

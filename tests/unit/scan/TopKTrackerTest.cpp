@@ -51,12 +51,16 @@ TEST_CASE("top-k from distinct images equals brute force, any batch split, with 
 {
     torch::manual_seed(3);
     // Small integers make many ties between images and within maps.
+    // Channel 4 is a dead unit: the same value for every image (all tie, whatever the statistic).
     torch::Tensor all = torch::randint(0, 6, {57, 5, 4, 3}).to(torch::kFloat32);
+    all.select(1, 4).fill_(2.0f);
     for (auto statistic : {TopKTracker::Statistic::SpatialMax, TopKTracker::Statistic::SpatialMean})
-        for (int batch : {1, 7, 57}) {
+        for (int batch : {1, 7, 57, -7}) { // -7: batches of 7 fed last first (image ids not ascending)
             TopKTracker tracker(5, 9, statistic);
-            for (int64_t first = 0; first < all.size(0); first += batch) {
-                const int64_t n = std::min<int64_t>(batch, all.size(0) - first);
+            const int64_t step = std::abs(batch), batches = (all.size(0) + step - 1) / step;
+            for (int64_t b = 0; b < batches; ++b) {
+                const int64_t first = (batch < 0 ? batches - 1 - b : b) * step;
+                const int64_t n = std::min<int64_t>(step, all.size(0) - first);
                 std::vector<int64_t> ids(static_cast<size_t>(n));
                 for (int64_t i = 0; i < n; ++i)
                     ids[i] = first + i;
