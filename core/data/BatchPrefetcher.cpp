@@ -29,8 +29,16 @@ BatchPrefetcher::BatchPrefetcher(const BatchReader &reader, std::int64_t total, 
       batchSize_(std::max(1, batchSize)), options_(options), delivered_(first_), nextFirst_(first_)
 {
     workers_ = std::max(1, options_.threads > 0 ? options_.threads : RuntimePolicy::cores());
-    for (int t = 0; t < workers_; ++t)
-        threads_.emplace_back([this] { work(); });
+    try {
+        for (int t = 0; t < workers_; ++t)
+            threads_.emplace_back([this] { work(); });
+    } catch (...) { // no more threads: stop the ones started, then report
+        stop_ = true;
+        changed_.notify_all();
+        for (auto &t : threads_)
+            t.join();
+        throw;
+    }
 }
 
 BatchPrefetcher::~BatchPrefetcher()
@@ -44,45 +52,45 @@ BatchPrefetcher::~BatchPrefetcher()
         t.join();
 }
 
-BatchPrefetcher::Pending *BatchPrefetcher::claim(bool frontOnly, std::int64_t &from, std::int64_t &to)
+BatchPrefetcher::Pending *BatchPrefetcher::claim(bool frontOnly, std::int64_t &k)
 {
-    Pending *p = nullptr;
     for (auto &q : inflight_) {
-        if (q->claimed < q->batch->count()) {
-            p = q.get();
-            break;
-        }
+        if (q->open() && (k = q->claimed++) < q->batch->count())
+            return q.get();
         if (frontOnly)
             return nullptr;
     }
-    if (!p && (frontOnly ? inflight_.empty() : static_cast<int>(inflight_.size()) < std::max(1, options_.depth)) &&
-        nextFirst_ < total_) {
-        const std::int64_t count = std::min<std::int64_t>(batchSize_, total_ - nextFirst_);
-        inflight_.push_back(std::make_unique<Pending>());
-        inflight_.back()->batch = std::make_unique<BatchAssembly>(reader_, nextFirst_, count);
-        nextFirst_ += count;
-        p = inflight_.back().get();
-    }
-    if (!p)
+    const int limit = frontOnly ? 1 : std::max(1, options_.depth);
+    if (static_cast<int>(inflight_.size()) >= limit || nextFirst_ >= total_)
         return nullptr;
-    // Runs small enough that the threads finish a batch together, large enough that tiny images (28×28) do not
-    // make the lock the bottleneck.
-    const std::int64_t run = std::max<std::int64_t>(1, p->batch->count() / (4 * (workers_ + 1)));
-    from = p->claimed;
-    to = std::min(p->batch->count(), from + run);
-    p->claimed = to;
-    return p;
+    const std::int64_t count = std::min<std::int64_t>(batchSize_, total_ - nextFirst_);
+    auto p = std::make_unique<Pending>();
+    p->batch = std::make_unique<BatchAssembly>(reader_, nextFirst_, count); // may throw: nothing changed yet
+    k = p->claimed++;
+    inflight_.push_back(std::move(p));
+    nextFirst_ += count;
+    return inflight_.back().get();
 }
 
-void BatchPrefetcher::decodeRun(std::unique_lock<std::mutex> &lock, Pending &p, std::int64_t from, std::int64_t to)
+std::int64_t BatchPrefetcher::decodeFrom(std::unique_lock<std::mutex> &lock, Pending &p, std::int64_t k)
 {
     lock.unlock();
-    for (std::int64_t k = from; k < to && !stop_; ++k) // when stopping, the batch is dropped anyway
-        p.batch->decode(k);
+    const std::int64_t count = p.batch->count();
+    std::int64_t decoded = 0;
+    while (k < count) {
+        p.batch->decode(k); // never throws for a bad image
+        ++decoded;
+        // The next image first: while this thread holds an unfinished one, the batch cannot be freed.
+        const std::int64_t next = stop_ ? count : p.claimed++;
+        if (++p.finished == count) {
+            // Under the lock, so a consumer between its check and its wait cannot miss it.
+            std::lock_guard<std::mutex> guard(mutex_);
+            changed_.notify_all();
+        }
+        k = next; // past the end: `p` may be gone already
+    }
     lock.lock();
-    p.finished += to - from;
-    if (p.finished == p.batch->count())
-        changed_.notify_all();
+    return decoded;
 }
 
 void BatchPrefetcher::work()
@@ -90,13 +98,21 @@ void BatchPrefetcher::work()
     if (options_.background)
         lowestPriority();
     std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-        std::int64_t from = 0, to = 0;
-        Pending *p = nullptr;
-        changed_.wait(lock, [&] { return stop_ || (p = claim(false, from, to)) != nullptr; });
-        if (stop_)
-            return;
-        decodeRun(lock, *p, from, to);
+    try {
+        for (;;) {
+            Pending *p = nullptr;
+            std::int64_t k = 0;
+            changed_.wait(lock, [&] { return stop_ || (p = claim(false, k)) != nullptr; });
+            if (stop_)
+                return;
+            decodeFrom(lock, *p, k);
+        }
+    } catch (...) { // out of memory for a batch, say: the consumer gets it from next()
+        if (!lock.owns_lock())
+            lock.lock();
+        if (!failure_)
+            failure_ = std::current_exception();
+        changed_.notify_all();
     }
 }
 
@@ -106,12 +122,13 @@ std::optional<Batch> BatchPrefetcher::next()
     if (delivered_ >= total_)
         return std::nullopt;
     for (;;) {
-        if (!inflight_.empty() && inflight_.front()->finished == inflight_.front()->batch->count())
+        if (!inflight_.empty() && inflight_.front()->done())
             break;
-        std::int64_t from = 0, to = 0;
-        if (Pending *p = options_.help ? claim(true, from, to) : nullptr) {
-            byConsumer_ += to - from;
-            decodeRun(lock, *p, from, to);
+        if (failure_)
+            std::rethrow_exception(failure_);
+        std::int64_t k = 0;
+        if (Pending *p = options_.help ? claim(true, k) : nullptr) {
+            byConsumer_ += decodeFrom(lock, *p, k);
             continue;
         }
         changed_.wait(lock);

@@ -9,19 +9,18 @@
 //    priority, next to the workers: while it waits the forward pass is not running, so all cores decode.
 // Long-lived threads matter: a new thread per batch would make OpenMP build a new worker team for every batch it
 // touches, which cost a third of the scan's time.
-#include "data/BatchReader.h"
+#include "data/BatchAssembly.h"
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 namespace convscope {
-
-class BatchAssembly;
 
 class BatchPrefetcher {
 public:
@@ -43,7 +42,8 @@ public:
     BatchPrefetcher(const BatchPrefetcher &) = delete;
     BatchPrefetcher &operator=(const BatchPrefetcher &) = delete;
 
-    /// The next batch in order, decoding or waiting for it if needed; nullopt when all were delivered.
+    /// The next batch in order, decoding or waiting for it if needed; nullopt when all were delivered. Rethrows
+    /// what stopped a worker (bad images never do: they land in Batch::skipped).
     std::optional<Batch> next();
     /// True while batches remain to be delivered.
     bool pending() const;
@@ -53,15 +53,20 @@ public:
     std::int64_t decodedByConsumer() const;
 
 private:
-    /// A batch in flight: images [0, claimed) are taken by some thread, [0, finished) of them done.
+    /// A batch in flight. Images are taken one at a time (claimed.fetch_add), so a waiting consumer can take
+    /// every image no worker has started: it waits for at most one image per worker. A thread takes its next image
+    /// before it counts the last one finished, and touches the batch no more once it got none: the consumer frees
+    /// a batch as soon as every image is finished.
     struct Pending {
         std::unique_ptr<BatchAssembly> batch;
-        std::int64_t claimed = 0, finished = 0;
+        std::atomic<std::int64_t> claimed{0}, finished{0};
+        bool open() const { return claimed.load() < batch->count(); }
+        bool done() const { return finished.load() == batch->count(); }
     };
-    /// Under the lock: the next run of images to decode (opening a new batch when allowed), or nullptr.
-    Pending *claim(bool frontOnly, std::int64_t &from, std::int64_t &to);
-    /// Decodes [from, to) of `p` without the lock, then counts them done under it.
-    void decodeRun(std::unique_lock<std::mutex> &lock, Pending &p, std::int64_t from, std::int64_t to);
+    /// Under the lock: takes image `k` of a batch with images left (opening a new one when allowed), or nullptr.
+    Pending *claim(bool frontOnly, std::int64_t &k);
+    /// Decodes image `k` of `p` and the next ones it can take, without the lock; returns how many.
+    std::int64_t decodeFrom(std::unique_lock<std::mutex> &lock, Pending &p, std::int64_t k);
     void work();
 
     const BatchReader &reader_;
@@ -76,6 +81,7 @@ private:
     std::condition_variable changed_;
     std::deque<std::unique_ptr<Pending>> inflight_; ///< in dataset order; at most depth
     std::atomic<bool> stop_{false}; ///< read between images without the lock
+    std::exception_ptr failure_;    ///< what ended a worker (out of memory, say): next() throws it
     std::vector<std::thread> threads_;
 };
 

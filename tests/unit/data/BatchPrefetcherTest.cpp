@@ -144,9 +144,9 @@ TEST_CASE("a consumer that waits for its batch decodes part of it itself", "[dat
     o.depth = 1;
     BatchPrefetcher prefetcher(reader, 96, 32, o);
     CHECK(checkAgainstRead(prefetcher, reader, 0, 96, 32) == 96);
-    // One worker at 5 ms an image against a consumer that only waits: it must have decoded some images itself.
+    // One worker at 5 ms an image against a consumer that only waits: it must have decoded some images itself
+    // (all of them when other processes leave the idle-priority worker no core).
     CHECK(prefetcher.decodedByConsumer() > 0);
-    CHECK(prefetcher.decodedByConsumer() < 96);
 }
 
 TEST_CASE("a prefetcher stopped half-way returns at once", "[data][prefetch]")
