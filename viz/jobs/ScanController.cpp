@@ -1,7 +1,5 @@
 #include "jobs/ScanController.h"
 
-#include "common/RuntimePolicy.h"
-
 namespace convscope {
 
 ScanController::ScanController(QObject *parent) : QObject(parent), jobs_(new JobLane(this)) {}
@@ -38,11 +36,6 @@ void ScanController::start(std::shared_ptr<const Model> model, std::shared_ptr<c
     };
     jobs_->start<Outcome>(
         [this, model, dataset, datasetPath, options](Progress &progress) {
-            // A deep model's scan keeps gigabytes of freed activations in the heap for reuse while it runs
-            // (RuntimePolicy::applyAllocator): give them back once the scan is gone, however it ended.
-            struct ReleaseAfter {
-                ~ReleaseAfter() { RuntimePolicy::releaseFreedMemory(); }
-            } release;
             StoredScan scan(model, dataset, datasetPath.toStdString(), options);
             // Queued before any progress report: the GUI thread sees where the scan starts first.
             QMetaObject::invokeMethod(this, [this, at = scan.resumedAt(), total = scan.total()] {
