@@ -13,6 +13,8 @@ PACKAGES=(
   libtorch-dev libopencv-dev zlib1g-dev
   # ONNX models: the protobuf parser, shape inference (libonnx), and the backend conformance cases for the tests
   libonnx-dev libprotobuf-dev libonnx-testdata python3-onnx
+  # scans over several processes and machines (scan --mpi; optional at build time)
+  libopenmpi-dev openmpi-bin
   # fast BLAS for fully connected layers (switches libblas.so.3 via alternatives)
   libopenblas0-pthread
   # similar-image search: FAISS (HNSW, IVF-PQ; static library with its BLAS/LAPACK dev links)

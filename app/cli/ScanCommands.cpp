@@ -11,6 +11,11 @@
 #include "scan/Scan.h"
 #include "scan/StoredScan.h"
 #include "scan/TopPatchSheets.h"
+#include "shard/ShardMerge.h"
+#include "shard/ShardPlan.h"
+#ifdef CONVSCOPE_HAVE_MPI
+#include "shard/MpiScanJob.h"
+#endif
 #include "render/TileGridRenderer.h"
 
 #include <QCommandLineParser>
@@ -94,6 +99,12 @@ int cmdScan(const QStringList &args)
                  "seconds"});
     p.addOption({"csv", "Also write the top-k records as CSV: ranking (max|mean), layer, channel, rank, image, "
                         "name, label, y, x, value.", "file"});
+    p.addOption({"shard", "Scan only shard I of N (I = 0 … N-1): the contiguous images [I·T/N, (I+1)·T/N) of the "
+                          "T images, into PROJECT/shard-I-of-N. Run every shard (any order, any machines), then "
+                          "`convscope merge PROJECT --project PROJECT`.", "I/N"});
+    p.addOption({"mpi", "Run as an MPI job (mpirun -n R … / srun): rank r scans shard r/R with its share of the "
+                        "machine's cores, rank 0 shows the progress of the whole job and merges the shards into "
+                        "the project."});
     p.addOption({"quiet", "No progress bar."});
     if (auto rc = parse(p, args, "Finds, for every channel of the chosen layers, the top-k dataset images by the "
                                  "channel's maximum (with its position) and by its mean, and keeps per image the "
@@ -102,9 +113,26 @@ int cmdScan(const QStringList &args)
                         "MODEL DATASET", 2, 2))
         return *rc;
     const QStringList pos = p.positionalArguments();
+    if (p.isSet("mpi") && p.isSet("shard"))
+        throw UsageError("--mpi picks each rank's shard itself; drop --shard");
+    if (p.isSet("mpi") && p.isSet("fresh"))
+        throw UsageError("--fresh does not go with --mpi (ranks would discard each other's work); remove the "
+                         "project's shard-*-of-* folders to start again");
+#ifdef CONVSCOPE_HAVE_MPI
+    std::unique_ptr<MpiScanJob> mpi;
+    if (p.isSet("mpi"))
+        mpi = std::make_unique<MpiScanJob>();
+    const bool talk = !mpi || mpi->rank() == 0; // one voice per job
+#else
+    if (p.isSet("mpi"))
+        throw UsageError("this Convscope was built without MPI (install libopenmpi-dev and rebuild); run one "
+                         "process per shard with --shard I/N and `convscope merge` instead");
+    const bool talk = true;
+#endif
     auto model = loadModel(p, pos[1]);
     std::shared_ptr<const ImageSource> source = ImageSource::open(pos[2].toStdString());
-    std::fprintf(stderr, "dataset: %s\n", source->description().c_str());
+    if (talk)
+        std::fprintf(stderr, "dataset: %s\n", source->description().c_str());
     StoredScan::Options o;
     for (const QString &l : p.value("layers").split(',', Qt::SkipEmptyParts))
         o.scan.layers.push_back(l.trimmed().toStdString());
@@ -125,13 +153,47 @@ int cmdScan(const QStringList &args)
         if (!probe.open(QIODevice::WriteOnly | QIODevice::Append))
             throw IoError("cannot write '" + p.value("csv").toStdString() + "': " + probe.errorString().toStdString());
     }
+#ifdef CONVSCOPE_HAVE_MPI
+    if (mpi) {
+        CliProgressBar bar("images", p.isSet("quiet") || mpi->rank() != 0);
+        const MpiScanJob::Outcome outcome = mpi->run(model, source, pos[2].toStdString(), o, &bar);
+        bar.finish();
+        if (mpi->rank() != 0)
+            return outcome.ok ? 0 : 1;
+        if (!outcome.ok)
+            throw DataError("MPI scan stopped: " + outcome.message);
+        std::printf("scan %lld: %lld images over %d ranks, %zu layers, %zu feature sets, %.1f s of scanning (all "
+                    "ranks)%s; project %s\n",
+                    static_cast<long long>(outcome.merged.id), static_cast<long long>(outcome.merged.total),
+                    mpi->ranks(), outcome.merged.layers.size(), outcome.merged.features.size(),
+                    outcome.merged.seconds, outcome.alreadyMerged ? " (merged before)" : "", outcome.project.c_str());
+        if (p.isSet("csv")) {
+            ProjectStore store(outcome.project);
+            writeTopCsv(p.value("csv"), store, outcome.merged, *source);
+            std::printf("wrote %s\n", p.value("csv").toLocal8Bit().constData());
+        }
+        return 0;
+    }
+#endif
+    if (p.isSet("shard")) {
+        const auto [index, count] = ShardPlan::parse(p.value("shard").toStdString());
+        o.scan.shardIndex = index;
+        o.scan.shardCount = count;
+        o.project = ShardPlan::folder(o.project.empty() ? StoredScan::defaultProjectDir(pos[2].toStdString())
+                                                        : o.project,
+                                      index, count);
+    }
     StoredScan stored(model, source, pos[2].toStdString(), o);
     const std::string project = stored.store().dir();
+    if (o.scan.shardCount > 0)
+        std::fprintf(stderr, "shard %d/%d: images %lld to %lld of %lld\n", o.scan.shardIndex, o.scan.shardCount,
+                     static_cast<long long>(stored.first()), static_cast<long long>(stored.total() - 1),
+                     static_cast<long long>(stored.scan().datasetImages()));
     if (stored.reused()) {
         std::fprintf(stderr, "scan %lld in %s is complete already (%s); reusing it (--fresh to redo)\n",
                      static_cast<long long>(stored.id()), project.c_str(), stored.info().updated.c_str());
     } else {
-        if (stored.resumedAt() > 0)
+        if (stored.resumedAt() > stored.first())
             std::fprintf(stderr, "resuming scan %lld at image %lld of %lld\n", static_cast<long long>(stored.id()),
                          static_cast<long long>(stored.resumedAt()), static_cast<long long>(stored.total()));
         CliProgressBar bar("images", p.isSet("quiet"));
@@ -150,8 +212,13 @@ int cmdScan(const QStringList &args)
     if (p.isSet("csv"))
         writeTopCsv(p.value("csv"), stored.store(), info, *source);
     std::printf("scan %lld: %lld images (%zu skipped), %zu layers, %zu feature sets, %.1f s of scanning; project %s\n",
-                static_cast<long long>(info.id), static_cast<long long>(info.total), skipped.size(), info.layers.size(),
-                info.features.size(), info.seconds, project.c_str());
+                static_cast<long long>(info.id), static_cast<long long>(info.total - info.first), skipped.size(),
+                info.layers.size(), info.features.size(), info.seconds, project.c_str());
+    if (info.shardCount > 0)
+        std::printf("shard %d/%d done; when every shard is, merge them: convscope merge %s --project %s\n",
+                    info.shardIndex, info.shardCount, QFileInfo(QString::fromStdString(project)).absolutePath()
+                        .toLocal8Bit().constData(),
+                    QFileInfo(QString::fromStdString(project)).absolutePath().toLocal8Bit().constData());
     if (stored.scan().labelled() > 0)
         std::printf("accuracy on the labelled images of this run: %.2f%%\n",
                     100.0 * static_cast<double>(stored.scan().correct()) / static_cast<double>(stored.scan().labelled()));
@@ -268,12 +335,52 @@ int cmdTop(const QStringList &args)
     return 0;
 }
 
+int cmdMerge(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption({"project", "Project folder for the merged scan (may be the folder holding the shards).", "dir"});
+    p.addOption({"quiet", "No progress bar."});
+    if (auto rc = parse(p, args, "Merges the shards of a scan (scanned with --shard I/N, by a job array or "
+                                 "--mpi) into one complete scan in a project, exactly as if it had been scanned in "
+                                 "one go. Give the shard folders, or the folder that holds them as shard-I-of-N. "
+                                 "Refuses shards of different models, datasets or options, and missing or "
+                                 "unfinished ones; running it again is safe.",
+                        "SHARD_PROJECT... --project OUT", 1, 100000))
+        return *rc;
+    if (!p.isSet("project"))
+        throw UsageError("--project is required (where the merged scan goes)");
+    std::vector<std::string> folders;
+    for (int i = 1; i < p.positionalArguments().size(); ++i)
+        folders.push_back(p.positionalArguments()[i].toStdString());
+    ShardMerge merge(folders, p.value("project").toStdString());
+    const ProjectStore::ScanInfo &first = merge.shards().front();
+    if (merge.alreadyMerged()) {
+        std::fprintf(stderr, "the %d shards are merged already (scan %lld in %s); nothing to do\n", first.shardCount,
+                     static_cast<long long>(merge.merged().id), merge.store().dir().c_str());
+    } else {
+        CliProgressBar bar("parts", p.isSet("quiet"));
+        while (merge.step())
+            bar.report(merge.stepsDone(), merge.steps(), "merging");
+        bar.report(merge.stepsDone(), merge.steps(), "merging");
+        bar.finish();
+    }
+    const ProjectStore::ScanInfo info = merge.merged();
+    const auto skipped = merge.store().skipped(info.id);
+    std::printf("scan %lld: %lld images (%zu skipped) from %d shards, %zu layers, %zu feature sets, %.1f s of "
+                "scanning; project %s\n",
+                static_cast<long long>(info.id), static_cast<long long>(info.total), skipped.size(), first.shardCount,
+                info.layers.size(), info.features.size(), info.seconds, merge.store().dir().c_str());
+    return 0;
+}
+
 } // namespace
 
 const std::vector<CliCommand> &ScanCommands::all()
 {
     static const std::vector<CliCommand> commands = {
         {"scan", "top-k patches and images per channel over a dataset, into a project (resumable)", cmdScan},
+        {"merge", "merges the shards of a scan (--shard I/N, job arrays, --mpi) into one project, exactly",
+         cmdMerge},
         {"top", "top-k patch posters and contact sheets of a scanned layer (PNG/SVG)", cmdTop},
     };
     return commands;

@@ -24,8 +24,9 @@ namespace convscope {
 namespace {
 
 // 1: top-k entries as rows (`accepted`, `topk`); 2: as binary records (`accepted_batches`, `topk_records`, see
-// TopKRecords). Version 2 still reads the rows of scans written by version 1.
-constexpr int kSchemaVersion = 2;
+// TopKRecords). Version 2 still reads the rows of scans written by version 1. 3: shards (scans.first,
+// shard_index, shard_count, base_key, identity); earlier catalogues get the columns, their scans are whole.
+constexpr int kSchemaVersion = 3;
 
 QString q(const std::string &s)
 {
@@ -94,7 +95,8 @@ ProjectStore::ProjectStore(const std::string &dir) : dir_(QDir(q(dir)).absoluteP
         "CREATE TABLE IF NOT EXISTS scans(id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, model_path TEXT, "
         "model_sha256 TEXT, dataset TEXT, total INTEGER, done INTEGER NOT NULL DEFAULT 0, k INTEGER, "
         "layers TEXT, features TEXT, complete INTEGER NOT NULL DEFAULT 0, created TEXT, updated TEXT, "
-        "seconds REAL NOT NULL DEFAULT 0)",
+        "seconds REAL NOT NULL DEFAULT 0, first INTEGER NOT NULL DEFAULT 0, shard_index INTEGER NOT NULL DEFAULT 0, "
+        "shard_count INTEGER NOT NULL DEFAULT 0, base_key TEXT, identity TEXT)",
         "CREATE TABLE IF NOT EXISTS images(scan INTEGER NOT NULL, idx INTEGER NOT NULL, name TEXT, label INTEGER, "
         "predicted INTEGER, confidence REAL, skipped TEXT, PRIMARY KEY(scan, idx)) WITHOUT ROWID",
         "CREATE TABLE IF NOT EXISTS accepted(scan INTEGER NOT NULL, tracker INTEGER NOT NULL, channel INTEGER, "
@@ -110,6 +112,18 @@ ProjectStore::ProjectStore(const std::string &dir) : dir_(QDir(q(dir)).absoluteP
     };
     for (const char *sql : schema)
         run(db, dir_, sql);
+    { // catalogues of schema 2 and older: the shard columns (whole scans)
+        QSqlQuery columns = run(db, dir_, "PRAGMA table_info(scans)");
+        QStringList have;
+        while (columns.next())
+            have << columns.value(1).toString();
+        const std::pair<const char *, const char *> added[] = {
+            {"first", "INTEGER NOT NULL DEFAULT 0"}, {"shard_index", "INTEGER NOT NULL DEFAULT 0"},
+            {"shard_count", "INTEGER NOT NULL DEFAULT 0"}, {"base_key", "TEXT"}, {"identity", "TEXT"}};
+        for (const auto &[name, type] : added)
+            if (!have.contains(name))
+                run(db, dir_, QString("ALTER TABLE scans ADD COLUMN %1 %2").arg(name, type));
+    }
     QSqlQuery version = run(db, dir_, "SELECT value FROM meta WHERE key='schema'");
     if (!version.next())
         run(db, dir_, "INSERT INTO meta(key, value) VALUES('schema', ?)", {kSchemaVersion});
@@ -162,14 +176,23 @@ ProjectStore::Identity ProjectStore::identity(const Model &model, const std::str
     for (float v : in.std)
         stdev.append(v);
     const int k = scan.layers().front().byMax.k();
-    const QJsonObject identity{{"model", q(id.modelHash)}, {"dataset", q(id.dataset)},
-                               {"images", static_cast<qint64>(scan.total())}, {"layers", layers}, {"k", k},
+    QJsonObject identity{{"model", q(id.modelHash)}, {"dataset", q(id.dataset)},
+                               {"images", static_cast<qint64>(scan.datasetImages())}, {"layers", layers}, {"k", k},
                                {"features", features},
                                {"input", QJsonObject{{"w", in.width}, {"h", in.height}, {"c", in.channels},
                                                      {"mean", mean}, {"std", stdev}, {"range", in.range},
                                                      {"resize", static_cast<int>(in.resize)}}}};
-    id.key = QCryptographicHash::hash(QJsonDocument(identity).toJson(QJsonDocument::Compact),
-                                      QCryptographicHash::Sha256).toHex().toStdString();
+    auto hash = [](const QJsonObject &o) {
+        return QCryptographicHash::hash(QJsonDocument(o).toJson(QJsonDocument::Compact), QCryptographicHash::Sha256)
+            .toHex()
+            .toStdString();
+    };
+    id.json = QJsonDocument(identity).toJson(QJsonDocument::Compact).toStdString();
+    id.key = id.baseKey = hash(identity); // a whole scan's key, as before shards existed
+    if (scan.shardCount() > 0) {
+        identity["shard"] = QJsonArray{scan.shardIndex(), scan.shardCount()};
+        id.key = hash(identity);
+    }
     id.layers = QJsonDocument(QJsonObject{{"layers", layers}, {"channels", channels}}).toJson(QJsonDocument::Compact);
     id.features = QJsonDocument(features).toJson(QJsonDocument::Compact);
     return id;
@@ -198,10 +221,11 @@ ProjectStore::ScanInfo ProjectStore::openScan(const Model &model, const std::str
     QSqlDatabase db = QSqlDatabase::database(q(connection_));
     const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
     run(db, dir_,
-        "INSERT INTO scans(key, model_path, model_sha256, dataset, total, k, layers, features, created, updated) "
-        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO scans(key, model_path, model_sha256, dataset, total, k, layers, features, created, updated, "
+        "first, done, shard_index, shard_count, base_key, identity) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {q(id.key), q(model.path()), q(id.modelHash), q(id.dataset), static_cast<qint64>(scan.total()),
-         scan.layers().front().byMax.k(), id.layers, id.features, now, now});
+         scan.layers().front().byMax.k(), id.layers, id.features, now, now, static_cast<qint64>(scan.first()),
+         static_cast<qint64>(scan.first()), scan.shardIndex(), scan.shardCount(), q(id.baseKey), q(id.json)});
     return *scanWithKey(id.key);
 }
 
@@ -210,7 +234,8 @@ ProjectStore::ScanInfo ProjectStore::scan(std::int64_t id) const
     QSqlDatabase db = QSqlDatabase::database(q(connection_));
     QSqlQuery r = run(db, dir_,
                       "SELECT key, model_path, model_sha256, dataset, total, done, k, layers, features, complete, "
-                      "created, updated, seconds FROM scans WHERE id=?",
+                      "created, updated, seconds, first, shard_index, shard_count, base_key, identity FROM scans "
+                      "WHERE id=?",
                       {static_cast<qint64>(id)});
     if (!r.next())
         throw DataError("project '" + dir_ + "' has no scan " + std::to_string(id));
@@ -223,7 +248,14 @@ ProjectStore::ScanInfo ProjectStore::scan(std::int64_t id) const
     info.total = r.value(4).toLongLong();
     info.done = r.value(5).toLongLong();
     info.k = r.value(6).toInt();
-    if (info.total < 0 || info.done < 0 || info.done > info.total || info.k < 0)
+    info.first = r.value(13).toLongLong();
+    info.shardIndex = r.value(14).toInt();
+    info.shardCount = r.value(15).toInt();
+    info.baseKey = r.value(16).isNull() ? info.key : s(r.value(16));
+    info.identity = s(r.value(17));
+    if (info.total < 0 || info.first < 0 || info.first > info.total || info.done < info.first ||
+        info.done > info.total || info.k < 0 || info.shardCount < 0 ||
+        (info.shardCount > 0 && (info.shardIndex < 0 || info.shardIndex >= info.shardCount)))
         throw DataError("the project catalogue in '" + dir_ + "' is damaged (scan " + std::to_string(id) + ": " +
                         std::to_string(info.done) + " of " + std::to_string(info.total) + " images, k " +
                         std::to_string(info.k) + ")");
@@ -243,7 +275,17 @@ ProjectStore::ScanInfo ProjectStore::scan(std::int64_t id) const
 std::vector<ProjectStore::ScanInfo> ProjectStore::scans() const
 {
     QSqlDatabase db = QSqlDatabase::database(q(connection_));
-    QSqlQuery r = run(db, dir_, "SELECT id FROM scans ORDER BY id");
+    QSqlQuery r = run(db, dir_, "SELECT id FROM scans WHERE shard_count=0 ORDER BY id");
+    std::vector<ScanInfo> out;
+    while (r.next())
+        out.push_back(scan(r.value(0).toLongLong()));
+    return out;
+}
+
+std::vector<ProjectStore::ScanInfo> ProjectStore::shards() const
+{
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    QSqlQuery r = run(db, dir_, "SELECT id FROM scans WHERE shard_count>0 ORDER BY id");
     std::vector<ScanInfo> out;
     while (r.next())
         out.push_back(scan(r.value(0).toLongLong()));
@@ -284,7 +326,7 @@ void ProjectStore::discard(std::int64_t id)
     try {
         for (const char *table : {"images", "accepted", "topk", "accepted_batches", "topk_records"})
             run(db, dir_, QString("DELETE FROM %1 WHERE scan=?").arg(table), {static_cast<qint64>(id)});
-        run(db, dir_, "UPDATE scans SET done=0, complete=0, seconds=0 WHERE id=?", {static_cast<qint64>(id)});
+        run(db, dir_, "UPDATE scans SET done=first, complete=0, seconds=0 WHERE id=?", {static_cast<qint64>(id)});
         if (!db.commit())
             fail(dir_, db.lastError(), "discarding a scan");
     } catch (...) {
@@ -327,7 +369,8 @@ NpyMatrixFile &ProjectStore::featureFile(std::int64_t id, size_t feature)
         const ScanInfo info = scan(id);
         const FeatureInfo &f = info.features.at(feature);
         QDir().mkpath(QFileInfo(q(f.file)).absolutePath());
-        slot = std::make_unique<NpyMatrixFile>(f.file, info.total, f.dims);
+        slot = std::make_unique<NpyMatrixFile>(f.file, info.total - info.first, f.dims); // a shard: its rows
+        firstRow_[id] = info.first;
     }
     return *slot;
 }
@@ -343,7 +386,7 @@ void ProjectStore::recordBatch(std::int64_t id, const ScanBatch &batch, const Im
             size_t end = i + 1;
             while (end < batch.indices.size() && batch.indices[end] == batch.indices[end - 1] + 1)
                 ++end;
-            file.writeRows(batch.indices[i], rows.narrow(0, static_cast<int64_t>(i), static_cast<int64_t>(end - i)));
+            file.writeRows(batch.indices[i] - firstRow_[id], rows.narrow(0, static_cast<int64_t>(i), static_cast<int64_t>(end - i)));
             i = end;
         }
         file.flush();
@@ -384,34 +427,118 @@ void ProjectStore::recordBatch(std::int64_t id, const ScanBatch &batch, const Im
     }
 }
 
+void ProjectStore::writeTop(std::int64_t id, const std::vector<std::vector<std::vector<TopKTracker::Entry>>> &tops,
+                            int k)
+{
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    for (const char *table : {"topk", "topk_records"})
+        run(db, dir_, QString("DELETE FROM %1 WHERE scan=?").arg(table), {static_cast<qint64>(id)});
+    QSqlQuery insert(db);
+    insert.prepare("INSERT INTO topk_records(scan, layer, ranking, entries) VALUES(?, ?, ?, ?)");
+    for (size_t t = 0; t < tops.size(); ++t) {
+        for (const QVariant &v : {QVariant(static_cast<qint64>(id)), QVariant(static_cast<int>(t / 2)),
+                                  QVariant(static_cast<int>(t % 2)), QVariant(TopKRecords::packTop(tops[t], k))})
+            insert.addBindValue(v);
+        if (!insert.exec())
+            fail(dir_, insert.lastError(), "writing the top-k table");
+    }
+    for (const char *table : {"accepted", "accepted_batches"})
+        run(db, dir_, QString("DELETE FROM %1 WHERE scan=?").arg(table), {static_cast<qint64>(id)});
+}
+
 void ProjectStore::complete(std::int64_t id, const Scan &scan)
 {
+    std::vector<std::vector<std::vector<TopKTracker::Entry>>> tops;
+    for (size_t l = 0; l < scan.layers().size(); ++l)
+        for (int ranking = 0; ranking < 2; ++ranking) {
+            const TopKTracker &t = ranking ? scan.layers()[l].byMean : scan.layers()[l].byMax;
+            auto &top = tops.emplace_back(static_cast<size_t>(t.channels()));
+            for (std::int64_t c = 0; c < t.channels(); ++c)
+                top[static_cast<size_t>(c)] = t.top(c);
+        }
     QSqlDatabase db = QSqlDatabase::database(q(connection_));
     if (!db.transaction())
         fail(dir_, db.lastError(), "starting a transaction");
     try {
-        for (const char *table : {"topk", "topk_records"})
-            run(db, dir_, QString("DELETE FROM %1 WHERE scan=?").arg(table), {static_cast<qint64>(id)});
-        QSqlQuery insert(db);
-        insert.prepare("INSERT INTO topk_records(scan, layer, ranking, entries) VALUES(?, ?, ?, ?)");
-        for (size_t l = 0; l < scan.layers().size(); ++l)
-            for (int ranking = 0; ranking < 2; ++ranking) {
-                const TopKTracker &t = ranking ? scan.layers()[l].byMean : scan.layers()[l].byMax;
-                std::vector<std::vector<TopKTracker::Entry>> top(static_cast<size_t>(t.channels()));
-                for (std::int64_t c = 0; c < t.channels(); ++c)
-                    top[static_cast<size_t>(c)] = t.top(c);
-                for (const QVariant &v : {QVariant(static_cast<qint64>(id)), QVariant(static_cast<int>(l)),
-                                          QVariant(ranking), QVariant(TopKRecords::packTop(top, t.k()))})
-                    insert.addBindValue(v);
-                if (!insert.exec())
-                    fail(dir_, insert.lastError(), "writing the top-k table");
-            }
-        for (const char *table : {"accepted", "accepted_batches"})
-            run(db, dir_, QString("DELETE FROM %1 WHERE scan=?").arg(table), {static_cast<qint64>(id)});
+        writeTop(id, tops, scan.layers().front().byMax.k());
         run(db, dir_, "UPDATE scans SET complete=1, done=total, updated=? WHERE id=?",
             {QDateTime::currentDateTimeUtc().toString(Qt::ISODate), static_cast<qint64>(id)});
         if (!db.commit())
             fail(dir_, db.lastError(), "completing the scan");
+    } catch (...) {
+        db.rollback();
+        throw;
+    }
+}
+
+ProjectStore::ScanInfo ProjectStore::openMerged(const ScanInfo &shard)
+{
+    if (auto existing = scanWithKey(shard.baseKey))
+        return *existing;
+    const auto identity = QJsonDocument::fromJson(QByteArray::fromStdString(shard.identity)).object();
+    const qint64 images = identity.value("images").toInteger(-1);
+    if (images < shard.total)
+        throw DataError("the shard catalogue in '" + dir_ + "' is damaged (no image count in its identity)");
+    QJsonArray layers, channels, features;
+    for (size_t l = 0; l < shard.layers.size(); ++l) {
+        layers.append(q(shard.layers[l]));
+        channels.append(static_cast<qint64>(shard.channels[l]));
+    }
+    for (const auto &f : shard.features)
+        features.append(QJsonObject{{"name", q(f.name)}, {"layer", q(f.layer)}, {"dims", static_cast<qint64>(f.dims)}});
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
+    run(db, dir_,
+        "INSERT INTO scans(key, model_path, model_sha256, dataset, total, k, layers, features, created, updated, "
+        "base_key, identity) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {q(shard.baseKey), q(shard.modelPath), q(shard.modelSha256), q(shard.dataset), images, shard.k,
+         QJsonDocument(QJsonObject{{"layers", layers}, {"channels", channels}}).toJson(QJsonDocument::Compact),
+         QJsonDocument(features).toJson(QJsonDocument::Compact), now, now, q(shard.baseKey), q(shard.identity)});
+    return *scanWithKey(shard.baseKey);
+}
+
+void ProjectStore::forEachImage(std::int64_t id, const std::function<void(const ImageRow &)> &visit) const
+{
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    QSqlQuery r = run(db, dir_,
+                      "SELECT idx, name, label, predicted, confidence, skipped FROM images WHERE scan=? ORDER BY idx",
+                      {static_cast<qint64>(id)});
+    while (r.next())
+        visit({r.value(0).toLongLong(), s(r.value(1)), r.value(2).toInt(), r.value(3).toInt(), r.value(4).toFloat(),
+               s(r.value(5))});
+}
+
+void ProjectStore::completeMerged(std::int64_t id, const std::vector<std::pair<const ProjectStore *, ScanInfo>> &shards,
+                                  const std::vector<std::vector<std::vector<TopKTracker::Entry>>> &tops)
+{
+    const ScanInfo info = scan(id);
+    QSqlDatabase db = QSqlDatabase::database(q(connection_));
+    if (!db.transaction())
+        fail(dir_, db.lastError(), "starting a transaction");
+    try {
+        run(db, dir_, "DELETE FROM images WHERE scan=?", {static_cast<qint64>(id)});
+        QSqlQuery image(db);
+        image.prepare("INSERT INTO images(scan, idx, name, label, predicted, confidence, skipped) "
+                      "VALUES(?, ?, ?, ?, ?, ?, ?)");
+        double seconds = 0;
+        for (const auto &[store, shard] : shards) {
+            seconds += shard.seconds;
+            store->forEachImage(shard.id, [&](const ImageRow &row) {
+                const bool skipped = !row.skipped.empty();
+                for (const QVariant &v :
+                     {QVariant(static_cast<qint64>(id)), QVariant(static_cast<qint64>(row.index)), QVariant(q(row.name)),
+                      QVariant(row.label), QVariant(row.predicted), skipped ? QVariant() : QVariant(row.confidence),
+                      skipped ? QVariant(q(row.skipped)) : QVariant()})
+                    image.addBindValue(v);
+                if (!image.exec())
+                    fail(dir_, image.lastError(), "recording an image");
+            });
+        }
+        writeTop(id, tops, info.k);
+        run(db, dir_, "UPDATE scans SET complete=1, done=total, seconds=?, updated=? WHERE id=?",
+            {seconds, QDateTime::currentDateTimeUtc().toString(Qt::ISODate), static_cast<qint64>(id)});
+        if (!db.commit())
+            fail(dir_, db.lastError(), "completing the merged scan");
     } catch (...) {
         db.rollback();
         throw;

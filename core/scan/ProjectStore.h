@@ -11,12 +11,18 @@
 // same again finds it (finished: reused; unfinished: resumed). The batch size is not part of it: results do not
 // depend on it.
 //
+// A shard of a scan (Scan::Options::shardIndex/shardCount) is a scan of its own, covering images [first, total),
+// with feature matrices of those rows only; scans() leaves shards out (they are whole only once merged:
+// ShardMerge), shards() lists them.
+//
 // One object per thread (the SQLite connection belongs to the thread that opened it). Several processes may read a
 // project; a scan is written by one process at a time (a lock file says so). Throws IoError for folders that are
 // not writable, full disks and locked scans, DataError for a damaged catalogue.
 #include "scan/Scan.h"
 
 #include <QLockFile>
+
+#include <functional>
 
 #include <map>
 #include <memory>
@@ -55,6 +61,10 @@ public:
         std::vector<FeatureInfo> features;
         std::string created, updated;
         double seconds = 0; ///< time spent scanning, over all runs
+        std::int64_t first = 0;           ///< first image covered (a shard's start; 0 otherwise); `total` is its end
+        int shardIndex = 0, shardCount = 0; ///< shard I of N; N = 0 for a whole scan
+        std::string baseKey;              ///< the key of the whole scan this is a shard of (= key when not a shard)
+        std::string identity;             ///< what the key hashes, as JSON (model hash, dataset, input, layers, k...)
     };
 
     /// The record for this (model, dataset, scan) — found, or created empty. `datasetPath` is what the user
@@ -62,7 +72,10 @@ public:
     ScanInfo openScan(const Model &model, const std::string &datasetPath, const Scan &scan);
     /// The record for this (model, dataset, scan) if there is one; creates nothing.
     std::optional<ScanInfo> findScan(const Model &model, const std::string &datasetPath, const Scan &scan) const;
+    /// Whole scans (complete or not), oldest first; shards are left out.
     std::vector<ScanInfo> scans() const;
+    /// Shards of scans, oldest first.
+    std::vector<ScanInfo> shards() const;
     ScanInfo scan(std::int64_t id) const;
     /// The newest complete scan of `modelPath` (any dataset) or of any model when empty; nullopt when none.
     std::optional<ScanInfo> latestComplete(const std::string &modelPath = {}) const;
@@ -78,6 +91,15 @@ public:
     /// Writes the final top-k tables from `scan` and marks the scan complete.
     void complete(std::int64_t id, const Scan &scan);
 
+    /// The record of the whole scan that `shard` (of another store) is part of: found, or created empty.
+    ScanInfo openMerged(const ScanInfo &shard);
+    /// Fills whole scan `id` from its shards, in one transaction: their image rows (predictions, skipped images
+    /// and reasons), `tops` (per tracker in Scan::trackerIndex order, per channel its top k) and their scanning
+    /// time; marks it complete. Rows it held before are replaced. Feature matrices are the caller's (written
+    /// first). Each shard's store must stay open for the call.
+    void completeMerged(std::int64_t id, const std::vector<std::pair<const ProjectStore *, ScanInfo>> &shards,
+                        const std::vector<std::vector<std::vector<TopKTracker::Entry>>> &tops);
+
     struct ImageRow {
         std::int64_t index = -1;
         std::string name;
@@ -88,6 +110,8 @@ public:
     /// Finished images' rows; throws DataError for an index not scanned (yet).
     ImageRow image(std::int64_t id, std::int64_t index) const;
     std::vector<SkippedImage> skipped(std::int64_t id) const;
+    /// Every image row of a scan, in index order.
+    void forEachImage(std::int64_t id, const std::function<void(const ImageRow &)> &visit) const;
     /// The top k of a channel of a complete scan (`layer` indexes ScanInfo::layers), best first.
     std::vector<TopKTracker::Entry> top(std::int64_t id, int layer, TopKTracker::Statistic statistic,
                                         std::int64_t channel) const;
@@ -100,9 +124,10 @@ public:
 
 private:
     struct Identity {
-        std::string key, modelHash, dataset;
+        std::string key, baseKey, modelHash, dataset, json;
         QByteArray layers, features;
     };
+    void writeTop(std::int64_t id, const std::vector<std::vector<std::vector<TopKTracker::Entry>>> &tops, int k);
     Identity identity(const Model &model, const std::string &datasetPath, const Scan &scan) const;
     std::optional<ScanInfo> scanWithKey(const std::string &key) const;
     NpyMatrixFile &featureFile(std::int64_t id, size_t feature);
@@ -111,6 +136,7 @@ private:
     std::string connection_;
     std::map<std::int64_t, std::unique_ptr<QLockFile>> locks_;
     std::map<std::pair<std::int64_t, size_t>, std::unique_ptr<NpyMatrixFile>> featureFiles_;
+    std::map<std::int64_t, std::int64_t> firstRow_; ///< per scan with open feature files: its first image
 };
 
 } // namespace convscope

@@ -1,6 +1,7 @@
 #include "scan/Scan.h"
 
 #include "common/Error.h"
+#include "shard/ShardPlan.h"
 
 #include <ATen/Parallel.h>
 
@@ -97,9 +98,23 @@ Scan::Scan(std::shared_ptr<const Model> model, const ImageSource &source, Option
     }
     for (const auto &f : features_)
         featureSource_.push_back(sourceFor(f.layer));
-    total_ = options_.limit >= 0 ? std::min(options_.limit, source.size()) : source.size();
-    if (total_ == 0)
+    datasetImages_ = options_.limit >= 0 ? std::min(options_.limit, source.size()) : source.size();
+    if (datasetImages_ == 0)
         throw DataError("the dataset holds no images");
+    total_ = datasetImages_;
+    if (options_.shardCount > 0) {
+        const ShardPlan plan(datasetImages_, options_.shardCount);
+        if (options_.shardIndex < 0 || options_.shardIndex >= options_.shardCount)
+            throw UsageError("shard " + std::to_string(options_.shardIndex) + " of " +
+                             std::to_string(options_.shardCount) + " does not exist (shards are 0 to " +
+                             std::to_string(options_.shardCount - 1) + ")");
+        first_ = done_ = plan.first(options_.shardIndex);
+        total_ = plan.end(options_.shardIndex);
+        if (first_ == total_)
+            throw UsageError("shard " + std::to_string(options_.shardIndex) + "/" +
+                             std::to_string(options_.shardCount) + " holds no image: the dataset has only " +
+                             std::to_string(datasetImages_) + " images; use fewer shards");
+    }
     options_.batchSize = std::max(1, options_.batchSize);
 }
 
@@ -127,9 +142,9 @@ void Scan::resume(std::int64_t done, const std::vector<std::vector<TopKTracker::
 {
     if (prefetcher_ || spent_)
         throw UsageError("resume() must come before the first run()");
-    if (done < 0 || done > total_)
-        throw DataError("the stored scan finished " + std::to_string(done) + " images but the dataset has " +
-                        std::to_string(total_));
+    if (done < first_ || done > total_)
+        throw DataError("the stored scan finished up to image " + std::to_string(done) + " but this scan covers " +
+                        std::to_string(first_) + " to " + std::to_string(total_));
     if (accepted.size() > 2 * results_.size())
         throw DataError("the stored scan has more rankings than this scan's layers");
     for (size_t t = 0; t < accepted.size(); ++t) {

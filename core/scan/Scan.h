@@ -32,6 +32,10 @@ public:
         /// Fully connected outputs are kept as they are, maps as global average and global maximum.
         std::vector<std::string> features;
         bool noFeatures = false;         ///< keep no feature vectors at all
+        /// Scan only shard `shardIndex` of `shardCount` (0 = the whole dataset): the contiguous images
+        /// [floor(I·T/N), floor((I+1)·T/N)) of the T images scanned (after `limit`), so shards merged in order keep
+        /// the dataset's row order (ShardPlan).
+        int shardIndex = 0, shardCount = 0;
     };
 
     /// One kept feature: a layer's output, pooled.
@@ -69,9 +73,15 @@ public:
 
     /// Advances by at most `batches` batches; true while images remain.
     bool run(int batches = 1);
-    /// One past the last finished image (images are scanned in order).
+    /// One past the last finished image (images are scanned in order): from first() to total().
     std::int64_t done() const;
+    /// The images this scan covers are [first(), total()): the whole dataset (after `limit`) unless a shard.
+    std::int64_t first() const { return first_; }
     std::int64_t total() const { return total_; }
+    int shardIndex() const { return options_.shardIndex; }
+    int shardCount() const { return options_.shardCount; } ///< 0: not a shard
+    /// Images of the dataset after `limit` (what the shards of one scan split).
+    std::int64_t datasetImages() const { return datasetImages_; }
     const std::vector<LayerResult> &layers() const { return results_; }
     const std::vector<Feature> &features() const { return features_; }
     /// Trackers in a fixed order: layer i's byMax is 2i, its byMean 2i+1.
@@ -123,7 +133,7 @@ private:
     std::vector<int> full_, reduced_;  ///< probe calls per pass
     std::vector<Source> layerSource_;  ///< per scanned layer
     std::vector<Source> featureSource_; ///< per feature
-    std::int64_t total_ = 0;
+    std::int64_t first_ = 0, total_ = 0, datasetImages_ = 0;
     std::int64_t done_ = 0;          ///< one past the last finished image
     bool spent_ = false;
     std::unique_ptr<BatchPrefetcher> prefetcher_;

@@ -47,10 +47,9 @@ StoredScan::StoredScan(std::shared_ptr<const Model> model, std::shared_ptr<const
         store_->discard(id_);
         info = store_->scan(id_);
     }
-    if (info.done > 0) {
+    resumedAt_ = info.done; // a shard starts at its first image
+    if (info.done > info.first)
         scan_->resume(info.done, store_->acceptedEntries(id_));
-        resumedAt_ = info.done;
-    }
     scan_->recordAccepted(true);
     checkpointSeconds_ = options.checkpointSeconds;
     last_ = lastRecord_ = std::chrono::steady_clock::now();

@@ -36,7 +36,9 @@ public:
     void checkpoint();
 
     bool reused() const { return reused_; }           ///< the scan was complete already: nothing to run
-    std::int64_t resumedAt() const { return resumedAt_; } ///< images already finished when this run began
+    /// Where this run began: first() for a new scan, later when resuming (images [first(), resumedAt()) were done).
+    std::int64_t resumedAt() const { return resumedAt_; }
+    std::int64_t first() const { return scan_->first(); } ///< a shard's first image; 0 for a whole scan
     std::int64_t done() const { return scan_->done(); }
     std::int64_t total() const { return scan_->total(); }
     const Scan &scan() const { return *scan_; }
