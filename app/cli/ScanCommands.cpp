@@ -129,10 +129,20 @@ int cmdScan(const QStringList &args)
                          "process per shard with --shard I/N and `convscope merge` instead");
     const bool talk = true;
 #endif
-    auto model = loadModel(p, pos[1]);
-    std::shared_ptr<const ImageSource> source = ImageSource::open(pos[2].toStdString());
-    if (talk)
-        std::fprintf(stderr, "dataset: %s\n", source->description().c_str());
+    std::shared_ptr<const Model> model;
+    std::shared_ptr<const ImageSource> source;
+    auto setup = [&] { // on every rank of an MPI job, inside its protocol (a failure ends the job cleanly)
+        model = loadModel(p, pos[1]);
+        source = ImageSource::open(pos[2].toStdString());
+        if (talk)
+            std::fprintf(stderr, "dataset: %s\n", source->description().c_str());
+        if (talk && p.isSet("csv")) { // fail before scanning, not after
+            QFile probe(p.value("csv"));
+            if (!probe.open(QIODevice::WriteOnly | QIODevice::Append))
+                throw IoError("cannot write '" + p.value("csv").toStdString() + "': " +
+                              probe.errorString().toStdString());
+        }
+    };
     StoredScan::Options o;
     for (const QString &l : p.value("layers").split(',', Qt::SkipEmptyParts))
         o.scan.layers.push_back(l.trimmed().toStdString());
@@ -148,15 +158,15 @@ int cmdScan(const QStringList &args)
     o.project = p.value("project").toStdString();
     o.fresh = p.isSet("fresh");
     o.checkpointSeconds = realOption(p, "checkpoint", 3.0, 0.0, 86400.0);
-    if (p.isSet("csv")) { // fail before scanning, not after
-        QFile probe(p.value("csv"));
-        if (!probe.open(QIODevice::WriteOnly | QIODevice::Append))
-            throw IoError("cannot write '" + p.value("csv").toStdString() + "': " + probe.errorString().toStdString());
-    }
 #ifdef CONVSCOPE_HAVE_MPI
     if (mpi) {
         CliProgressBar bar("images", p.isSet("quiet") || mpi->rank() != 0);
-        const MpiScanJob::Outcome outcome = mpi->run(model, source, pos[2].toStdString(), o, &bar);
+        const MpiScanJob::Outcome outcome = mpi->run(
+            [&] {
+                setup();
+                return MpiScanJob::Inputs{model, source};
+            },
+            pos[2].toStdString(), o, &bar);
         bar.finish();
         if (mpi->rank() != 0)
             return outcome.ok ? 0 : 1;
@@ -175,6 +185,7 @@ int cmdScan(const QStringList &args)
         return 0;
     }
 #endif
+    setup();
     if (p.isSet("shard")) {
         const auto [index, count] = ShardPlan::parse(p.value("shard").toStdString());
         o.scan.shardIndex = index;
@@ -339,6 +350,8 @@ int cmdMerge(const QStringList &args)
 {
     QCommandLineParser p;
     p.addOption({"project", "Project folder for the merged scan (may be the folder holding the shards).", "dir"});
+    p.addOption({"scan", "Where the folders hold shards of several scans (other layers, k, model...): the key of "
+                         "the one to merge, or its first characters (the error without it lists them).", "key"});
     p.addOption({"quiet", "No progress bar."});
     if (auto rc = parse(p, args, "Merges the shards of a scan (scanned with --shard I/N, by a job array or "
                                  "--mpi) into one complete scan in a project, exactly as if it had been scanned in "
@@ -352,7 +365,7 @@ int cmdMerge(const QStringList &args)
     std::vector<std::string> folders;
     for (int i = 1; i < p.positionalArguments().size(); ++i)
         folders.push_back(p.positionalArguments()[i].toStdString());
-    ShardMerge merge(folders, p.value("project").toStdString());
+    ShardMerge merge(folders, p.value("project").toStdString(), p.value("scan").toStdString());
     const ProjectStore::ScanInfo &first = merge.shards().front();
     if (merge.alreadyMerged()) {
         std::fprintf(stderr, "the %d shards are merged already (scan %lld in %s); nothing to do\n", first.shardCount,

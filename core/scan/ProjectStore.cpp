@@ -110,28 +110,41 @@ ProjectStore::ProjectStore(const std::string &dir) : dir_(QDir(q(dir)).absoluteP
         "CREATE TABLE IF NOT EXISTS topk_records(scan INTEGER NOT NULL, layer INTEGER NOT NULL, "
         "ranking INTEGER NOT NULL, entries BLOB, PRIMARY KEY(scan, layer, ranking))",
     };
-    for (const char *sql : schema)
-        run(db, dir_, sql);
-    { // catalogues of schema 2 and older: the shard columns (whole scans)
-        QSqlQuery columns = run(db, dir_, "PRAGMA table_info(scans)");
-        QStringList have;
-        while (columns.next())
-            have << columns.value(1).toString();
+    // One writer at a time: two processes opening an old catalogue together must not both add the columns.
+    run(db, dir_, "BEGIN IMMEDIATE");
+    try {
+        for (const char *sql : schema)
+            run(db, dir_, sql);
+        QStringList have; // catalogues of schema 2 and older: the shard columns (their scans are whole)
+        {
+            QSqlQuery columns = run(db, dir_, "PRAGMA table_info(scans)");
+            while (columns.next())
+                have << columns.value(1).toString();
+        }
         const std::pair<const char *, const char *> added[] = {
             {"first", "INTEGER NOT NULL DEFAULT 0"}, {"shard_index", "INTEGER NOT NULL DEFAULT 0"},
             {"shard_count", "INTEGER NOT NULL DEFAULT 0"}, {"base_key", "TEXT"}, {"identity", "TEXT"}};
         for (const auto &[name, type] : added)
             if (!have.contains(name))
                 run(db, dir_, QString("ALTER TABLE scans ADD COLUMN %1 %2").arg(name, type));
+        QVariant stored;
+        {
+            QSqlQuery version = run(db, dir_, "SELECT value FROM meta WHERE key='schema'");
+            if (version.next())
+                stored = version.value(0);
+        }
+        if (!stored.isValid())
+            run(db, dir_, "INSERT INTO meta(key, value) VALUES('schema', ?)", {kSchemaVersion});
+        else if (stored.toInt() > kSchemaVersion)
+            throw DataError("the project in '" + dir_ + "' was written by a newer Convscope (schema " + s(stored) +
+                            ")");
+        else if (stored.toInt() < kSchemaVersion) // the tables above are there now; older rows stay readable
+            run(db, dir_, "UPDATE meta SET value=? WHERE key='schema'", {kSchemaVersion});
+        run(db, dir_, "COMMIT");
+    } catch (...) {
+        QSqlQuery(db).exec("ROLLBACK");
+        throw;
     }
-    QSqlQuery version = run(db, dir_, "SELECT value FROM meta WHERE key='schema'");
-    if (!version.next())
-        run(db, dir_, "INSERT INTO meta(key, value) VALUES('schema', ?)", {kSchemaVersion});
-    else if (version.value(0).toInt() > kSchemaVersion)
-        throw DataError("the project in '" + dir_ + "' was written by a newer Convscope (schema " +
-                        s(version.value(0)) + ")");
-    else if (version.value(0).toInt() < kSchemaVersion) // the tables above are there now; older rows stay readable
-        run(db, dir_, "UPDATE meta SET value=? WHERE key='schema'", {kSchemaVersion});
 }
 
 ProjectStore::~ProjectStore()

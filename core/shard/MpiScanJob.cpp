@@ -64,8 +64,8 @@ MpiScanJob::~MpiScanJob()
         MPI_Finalize();
 }
 
-MpiScanJob::Outcome MpiScanJob::run(std::shared_ptr<const Model> model, std::shared_ptr<const ImageSource> source,
-                                    const std::string &datasetPath, StoredScan::Options options, Progress *progress)
+MpiScanJob::Outcome MpiScanJob::run(const std::function<Inputs()> &setup, const std::string &datasetPath,
+                                    StoredScan::Options options, Progress *progress)
 {
     // The node's cores are shared by its ranks (CONVSCOPE_THREADS, when set, is per rank already).
     if (!std::getenv("CONVSCOPE_THREADS"))
@@ -157,7 +157,8 @@ MpiScanJob::Outcome MpiScanJob::run(std::shared_ptr<const Model> model, std::sha
     char status = kOk;
     std::string message, scanKey;
     try {
-        StoredScan stored(model, source, datasetPath, options);
+        const Inputs in = setup();
+        StoredScan stored(in.model, in.source, datasetPath, options);
         scanKey = stored.info().baseKey;
         outcome.images = stored.scan().datasetImages();
         const std::int64_t size = stored.total() - stored.first();

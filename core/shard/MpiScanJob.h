@@ -8,6 +8,7 @@
 #include "common/Progress.h"
 #include "scan/StoredScan.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,12 +35,18 @@ public:
         ProjectStore::ScanInfo merged;    ///< rank 0 after a successful job
         bool alreadyMerged = false;
     };
-    /// Scans this rank's shard. `options.project` is the job's project (the shards go in its shard folders);
-    /// the shard fields of options.scan are set here. Rank 0 reports the whole job to `progress` (images over
-    /// all ranks, then "merging"). Every rank returns the job's outcome; errors of this rank do not throw but
-    /// end the job through rank 0.
-    Outcome run(std::shared_ptr<const Model> model, std::shared_ptr<const ImageSource> source,
-                const std::string &datasetPath, StoredScan::Options options, Progress *progress);
+    /// What a rank scans with, made by the caller's setup (model and dataset loaded on each rank).
+    struct Inputs {
+        std::shared_ptr<const Model> model;
+        std::shared_ptr<const ImageSource> source;
+    };
+    /// Runs `setup` (whose errors — a model or dataset missing on one machine — end the job like any other
+    /// failure of this rank) and scans this rank's shard. `options.project` is the job's project (the shards go
+    /// in its shard folders); the shard fields of options.scan are set here. Rank 0 reports the whole job to
+    /// `progress` (images over all ranks, then "merging"). Every rank returns the job's outcome; errors of this
+    /// rank do not throw but end the job through rank 0.
+    Outcome run(const std::function<Inputs()> &setup, const std::string &datasetPath, StoredScan::Options options,
+                Progress *progress);
 
 private:
     int rank_ = 0, ranks_ = 1, local_ = 1;

@@ -103,7 +103,7 @@ ShardMerge::ShardMerge(const std::vector<std::string> &shardProjects, const std:
         const auto shards = stores_.back()->shards();
         bool any = false;
         for (const auto &s : shards)
-            if (scanKey.empty() || s.baseKey == scanKey) {
+            if (scanKey.empty() || s.baseKey.rfind(scanKey, 0) == 0) { // a key or its start
                 all.push_back({stores_.size() - 1, s});
                 any = true;
             }
@@ -114,11 +114,21 @@ ShardMerge::ShardMerge(const std::vector<std::string> &shardProjects, const std:
     const auto where = [&](const std::pair<size_t, ProjectStore::ScanInfo> &s) {
         return "shard " + shardName(s.second) + " in '" + stores_[s.first]->dir() + "'";
     };
+    std::vector<std::pair<size_t, ProjectStore::ScanInfo>> scans; // one shard of each scan
     for (const auto &s : all)
-        if (s.second.baseKey != all.front().second.baseKey)
-            throw DataError("these shards belong to different scans: " + where(all.front()) + " and " + where(s) +
-                            " differ in " + differences(all.front().second.identity, s.second.identity) +
-                            "; merge the shards of one scan at a time");
+        if (std::none_of(scans.begin(), scans.end(), [&](const auto &o) { return o.second.baseKey == s.second.baseKey; }))
+            scans.push_back(s);
+    if (scans.size() > 1) {
+        std::string list;
+        for (const auto &s : scans)
+            list += "\n  " + s.second.baseKey.substr(0, 12) + ": " + QFileInfo(q(s.second.modelPath)).fileName()
+                    .toStdString() + ", " + std::to_string(s.second.layers.size()) + " layers, top-" +
+                    std::to_string(s.second.k) + " (" + where(s) + ")";
+        throw DataError("these folders hold shards of different scans: " + where(scans[0]) + " and " +
+                        where(scans[1]) + " differ in " + differences(scans[0].second.identity,
+                                                                      scans[1].second.identity) +
+                        ". Merge the shards of one scan at a time (--scan KEY picks one):" + list);
+    }
     const int count = all.front().second.shardCount;
     for (const auto &s : all)
         if (s.second.shardCount != count)
@@ -173,6 +183,9 @@ ShardMerge::ShardMerge(const std::vector<std::string> &shardProjects, const std:
         return;
     }
     out_->lockForWriting(mergedId_);
+    // An earlier merge may have died while creating a matrix (a short file): every row is written again anyway.
+    for (const auto &f : merged.features)
+        QFile::remove(q(f.file));
     steps_ = static_cast<int>(shards_.size() * merged.features.size()) + 1;
 }
 

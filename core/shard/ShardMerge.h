@@ -24,8 +24,8 @@ class ShardMerge {
 public:
     /// `shardProjects`: shard project folders, or folders holding them as shard-I-of-N subfolders (the layout
     /// `scan --shard` and `--mpi` make). `project`: where the merged scan goes (may be one of those folders).
-    /// `scanKey`, when given, picks the shards of that scan (ScanInfo::baseKey) where folders hold shards of
-    /// several. Throws DataError (mismatched, missing, unfinished shards), IoError (unreadable folders).
+    /// `scanKey`, when given, picks the shards of that scan (ScanInfo::baseKey, or its first characters) where
+    /// folders hold shards of several. Throws DataError (mismatched, missing, unfinished shards), IoError (unreadable folders).
     ShardMerge(const std::vector<std::string> &shardProjects, const std::string &project,
                const std::string &scanKey = {});
     ~ShardMerge();

@@ -171,6 +171,20 @@ TEST_CASE("cli merge refuses shards of different scans and splits", "[cli][shard
     CHECK(k.code != 0);
     CHECK(k.err.contains("different scans"));
     CHECK(k.err.contains("top-k (9 vs 5)"));
+    // Shard 1/2 scanned again with k 9 beside the k 5 one: the folder holds shards of two scans; --scan picks one.
+    REQUIRE(cli(common + QStringList{"--project", dir.filePath("p"), "--shard", "1/2"}).code == 0);
+    Run two = cli({"merge", dir.filePath("p"), "--project", dir.filePath("out")});
+    CHECK(two.code != 0);
+    CHECK(two.err.contains("--scan KEY"));
+    QString key;
+    for (const QString &line : QString::fromUtf8(two.err).split('\n'))
+        if (line.contains("top-9"))
+            key = line.trimmed().section(':', 0, 0);
+    REQUIRE(key.size() == 12);
+    Run picked = cli({"merge", dir.filePath("p"), "--project", dir.filePath("out"), "--scan", key});
+    INFO(picked.err.toStdString());
+    CHECK(picked.code == 0);
+    CHECK(picked.out.contains("600 images (0 skipped) from 2 shards"));
     REQUIRE(cli(common + QStringList{"--project", dir.filePath("q"), "--shard", "0/2"}).code == 0);
     REQUIRE(cli(common + QStringList{"--project", dir.filePath("q"), "--shard", "2/3"}).code == 0);
     Run split = cli({"merge", dir.filePath("q"), "--project", dir.filePath("out")});
