@@ -99,8 +99,8 @@ int cmdScan(const QStringList &args)
                  "seconds"});
     p.addOption({"csv", "Also write the top-k records as CSV: ranking (max|mean), layer, channel, rank, image, "
                         "name, label, y, x, value.", "file"});
-    p.addOption({"shard", "Scan only shard I of N (I = 0 … N-1): the contiguous images [I·T/N, (I+1)·T/N) of the "
-                          "T images, into PROJECT/shard-I-of-N. Run every shard (any order, any machines), then "
+    p.addOption({"shard", "Scan only shard I of N (I = 0 … N-1): a contiguous run of the images in whole blocks of "
+                          "64, into PROJECT/shard-I-of-N. Run every shard (any order, any machines), then "
                           "`convscope merge PROJECT --project PROJECT`.", "I/N"});
     p.addOption({"mpi", "Run as an MPI job (mpirun -n R … / srun): rank r scans shard r/R with its share of the "
                         "machine's cores, rank 0 shows the progress of the whole job and merges the shards into "
@@ -196,7 +196,11 @@ int cmdScan(const QStringList &args)
     }
     StoredScan stored(model, source, pos[2].toStdString(), o);
     const std::string project = stored.store().dir();
-    if (o.scan.shardCount > 0)
+    if (o.scan.shardCount > 0 && stored.first() == stored.total())
+        std::fprintf(stderr, "shard %d/%d holds no image (shards split the %lld images in blocks of %lld)\n",
+                     o.scan.shardIndex, o.scan.shardCount, static_cast<long long>(stored.scan().datasetImages()),
+                     static_cast<long long>(ShardPlan::kBlock));
+    else if (o.scan.shardCount > 0)
         std::fprintf(stderr, "shard %d/%d: images %lld to %lld of %lld\n", o.scan.shardIndex, o.scan.shardCount,
                      static_cast<long long>(stored.first()), static_cast<long long>(stored.total() - 1),
                      static_cast<long long>(stored.scan().datasetImages()));

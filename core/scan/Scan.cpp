@@ -110,10 +110,6 @@ Scan::Scan(std::shared_ptr<const Model> model, const ImageSource &source, Option
                              std::to_string(options_.shardCount - 1) + ")");
         first_ = done_ = plan.first(options_.shardIndex);
         total_ = plan.end(options_.shardIndex);
-        if (first_ == total_)
-            throw UsageError("shard " + std::to_string(options_.shardIndex) + "/" +
-                             std::to_string(options_.shardCount) + " holds no image: the dataset has only " +
-                             std::to_string(datasetImages_) + " images; use fewer shards");
     }
     options_.batchSize = std::max(1, options_.batchSize);
 }

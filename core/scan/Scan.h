@@ -32,9 +32,9 @@ public:
         /// Fully connected outputs are kept as they are, maps as global average and global maximum.
         std::vector<std::string> features;
         bool noFeatures = false;         ///< keep no feature vectors at all
-        /// Scan only shard `shardIndex` of `shardCount` (0 = the whole dataset): the contiguous images
-        /// [floor(I·T/N), floor((I+1)·T/N)) of the T images scanned (after `limit`), so shards merged in order keep
-        /// the dataset's row order (ShardPlan).
+        /// Scan only shard `shardIndex` of `shardCount` (0 = the whole dataset): a contiguous run of the T images
+        /// scanned (after `limit`), on multiples of 64 images, so shards merged in order keep the dataset's row
+        /// order and see a whole scan's batches (ShardPlan).
         int shardIndex = 0, shardCount = 0;
     };
 

@@ -213,6 +213,10 @@ void ShardMerge::copyFeature(size_t shard, size_t feature)
     const auto &from = s.features.at(feature);
     const auto &to = merged.features.at(feature);
     const std::int64_t rows = s.total - s.first, cols = from.dims;
+    QDir().mkpath(QFileInfo(q(to.file)).absolutePath());
+    NpyMatrixFile out(to.file, merged.total, cols);
+    if (rows == 0)
+        return; // a shard without images (fewer blocks than shards) has no matrix
     QFile in(q(from.file));
     if (!in.open(QIODevice::ReadOnly))
         throw IoError("cannot read the features of shard " + shardName(s) + ": '" + from.file +
@@ -226,8 +230,6 @@ void ShardMerge::copyFeature(size_t shard, size_t feature)
         in.size() < static_cast<qint64>(length + header.dataBytes()))
         throw DataError("the features '" + from.file + "' of shard " + shardName(s) + " are not " +
                         std::to_string(rows) + " × " + std::to_string(cols) + " float32 rows (damaged?)");
-    QDir().mkpath(QFileInfo(q(to.file)).absolutePath());
-    NpyMatrixFile out(to.file, merged.total, cols);
     in.seek(static_cast<qint64>(header.dataOffset));
     const std::int64_t chunk = std::max<std::int64_t>(1, (16 << 20) / (cols * 4)); // ~16 MB of rows at a time
     torch::Tensor block = torch::empty({chunk, cols}, torch::kFloat32);

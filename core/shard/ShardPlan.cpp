@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace convscope {
@@ -16,13 +17,14 @@ ShardPlan::ShardPlan(std::int64_t images, int shards) : images_(images), shards_
 
 std::int64_t ShardPlan::first(int shard) const
 {
-    // images_ ≤ 2^31 and shards_ < 2^31: the product fits in 64 bits.
-    return images_ * shard / shards_;
+    // blocks < 2^31 and shards_ < 2^31: the product fits in 64 bits.
+    const std::int64_t blocks = (images_ + kBlock - 1) / kBlock;
+    return std::min(images_, kBlock * (blocks * shard / shards_));
 }
 
 std::int64_t ShardPlan::end(int shard) const
 {
-    return images_ * (static_cast<std::int64_t>(shard) + 1) / shards_;
+    return shard + 1 >= shards_ ? images_ : first(shard + 1);
 }
 
 std::pair<int, int> ShardPlan::parse(const std::string &text)

@@ -1,7 +1,11 @@
 #pragma once
-// How a scan of T images splits into N shards: shard I covers the contiguous images [floor(I·T/N),
-// floor((I+1)·T/N)), so the shards tile the dataset in order (merged feature matrices keep its row order) and
-// differ in size by at most one image. Where a shard's own project goes: `<project>/shard-I-of-N`.
+// How a scan of T images splits into N shards: into contiguous runs of whole blocks of 64 images (the default batch
+// size), B = ceil(T/64) blocks, shard I taking blocks [floor(I·B/N), floor((I+1)·B/N)) — images
+// [64·floor(I·B/N), min(T, 64·floor((I+1)·B/N))). The shards tile the dataset in order (merged feature matrices keep
+// its row order) and differ in size by at most 64 images. On block boundaries, a shard scanned at batch 64 (or 32,
+// 16, …) sees exactly the batches a whole scan sees, so even fully connected outputs — whose last bits the BLAS may
+// round differently for another batch size — merge bit for bit. Where a shard's own project goes:
+// `<project>/shard-I-of-N`.
 #include <cstdint>
 #include <string>
 
@@ -9,6 +13,8 @@ namespace convscope {
 
 class ShardPlan {
 public:
+    static constexpr std::int64_t kBlock = 64; ///< images per block: shard boundaries fall on multiples of it
+
     /// Throws UsageError when `shards` < 1.
     ShardPlan(std::int64_t images, int shards);
 
