@@ -13,7 +13,6 @@
 #include <QRegularExpression>
 
 #include <algorithm>
-#include <map>
 #include <optional>
 
 namespace convscope {
@@ -30,6 +29,12 @@ std::string shardName(const ProjectStore::ScanInfo &s)
     return std::to_string(s.shardIndex) + "/" + std::to_string(s.shardCount);
 }
 
+/// A scalar JSON value as text.
+std::string text(const QJsonValue &v)
+{
+    return v.isString() ? v.toString().toStdString() : QString::number(v.toDouble(), 'g', 15).toStdString();
+}
+
 /// What two scan identities differ in, in words.
 std::string differences(const std::string &a, const std::string &b)
 {
@@ -44,12 +49,9 @@ std::string differences(const std::string &a, const std::string &b)
         if (x.value(key) != y.value(key)) {
             out += out.empty() ? "" : ", ";
             out += words;
-            if (std::string(key) == "dataset" || std::string(key) == "images" || std::string(key) == "k")
-                out += " (" + QJsonDocument(QJsonObject{{"v", x.value(key)}}).toJson(QJsonDocument::Compact)
-                                  .mid(5).chopped(1).toStdString() +
-                       " vs " +
-                       QJsonDocument(QJsonObject{{"v", y.value(key)}}).toJson(QJsonDocument::Compact)
-                           .mid(5).chopped(1).toStdString() + ")";
+            const std::string k = key;
+            if (k == "dataset" || k == "images" || k == "k")
+                out += " (" + text(x.value(key)) + " vs " + text(y.value(key)) + ")";
         }
     return out.empty() ? "their identity" : out;
 }
