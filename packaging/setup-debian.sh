@@ -35,6 +35,8 @@ PACKAGES=(
   dataset-fashion-mnist
   # GUI screenshots under a virtual display
   xvfb xauth
+  # the Debian package (packaging/build-deb.sh, check-deb.sh): dpkg-shlibdeps, objcopy/strip/readelf, file
+  dpkg-dev binutils file
 )
 
 SUDO=""

@@ -9,6 +9,7 @@
 #include "data/ImageReference.h"
 #include "data/ImageSource.h"
 #include "model/Model.h"
+#include "model/ModelSidecarWriter.h"
 #include "model/ModulePath.h"
 #include "common/NpyFile.h"
 #include "data/Preprocessor.h"
@@ -299,12 +300,116 @@ int cmdActivations(const QStringList &args)
     return 0;
 }
 
+/// "0.485,0.456,0.406" as floats; UsageError naming the option otherwise.
+std::vector<float> floatList(const QCommandLineParser &p, const QString &name)
+{
+    std::vector<float> v;
+    for (const QString &part : p.value(name).split(',', Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const float x = part.trimmed().toFloat(&ok);
+        if (!ok)
+            throw UsageError("--" + name.toStdString() + " takes numbers separated by commas, not '" +
+                             part.toStdString() + "'");
+        v.push_back(x);
+    }
+    return v;
+}
+
+QJsonObject inputJson(const InputSpec &in)
+{
+    auto list = [](const std::vector<float> &v) {
+        QJsonArray a;
+        for (float x : v)
+            a.append(static_cast<double>(x));
+        return a;
+    };
+    return QJsonObject{{"width", in.width}, {"height", in.height}, {"channels", in.channels},
+                       {"mean", list(in.mean)}, {"std", list(in.std)}, {"resize", resizePolicyName(in.resize)},
+                       {"resize_to", in.resizeTo}, {"range", static_cast<double>(in.range)}};
+}
+
+int cmdInputSpec(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption({"width", "Input width in pixels.", "n"});
+    p.addOption({"height", "Input height in pixels.", "n"});
+    p.addOption({"resize", "How images of another size are fitted: stretch, crop (shorter side to --resize-to, "
+                           "then the centre) or pad (keep the aspect ratio, pad with the mean).", "mode"});
+    p.addOption({"resize-to", "Shorter side before the centre crop (crop only).", "n"});
+    p.addOption({"range", "Pixel values are scaled to [0, range] before the mean: 1 (torchvision) or 255.", "r"});
+    p.addOption({"mean", "Per-channel mean, comma separated (one value for all channels).", "values"});
+    p.addOption({"std", "Per-channel standard deviation, comma separated.", "values"});
+    p.addOption({"labels-file", "Class names, one per line (relative to the sidecar's folder, or absolute).", "file"});
+    p.addOption({"json", "Print the input spec in effect as JSON."});
+    if (auto rc = parse(p, args, "Shows how the model takes its input (from its sidecar, or what Convscope "
+                                 "assumes without one); with any of the options, writes them into the sidecar "
+                                 "(MODEL.json, other fields kept) and shows the result.", "MODEL", 1, 1))
+        return *rc;
+    const QString modelPath = p.positionalArguments()[1];
+    auto model = Model::load(modelPath.toStdString());
+    InputSpec spec = model->input();
+    bool change = false;
+    if (p.isSet("width"))
+        spec.width = intOption(p, "width", spec.width, 1, 8192), change = true;
+    if (p.isSet("height"))
+        spec.height = intOption(p, "height", spec.height, 1, 8192), change = true;
+    if (p.isSet("resize")) {
+        if (!parseResizePolicy(p.value("resize").toStdString(), spec.resize))
+            throw UsageError("--resize is stretch, crop or pad, not '" + p.value("resize").toStdString() + "'");
+        change = true;
+    }
+    if (p.isSet("resize-to"))
+        spec.resizeTo = intOption(p, "resize-to", spec.resizeTo, 1, 16384), change = true;
+    else if (p.isSet("width") || p.isSet("height"))
+        spec.resizeTo = std::max(spec.width, spec.height) * 8 / 7; // as torchvision's 256 for 224
+    if (p.isSet("range"))
+        spec.range = static_cast<float>(realOption(p, "range", spec.range, 1e-6, 1e6)), change = true;
+    if (p.isSet("mean"))
+        spec.mean = floatList(p, "mean"), change = true;
+    if (p.isSet("std"))
+        spec.std = floatList(p, "std"), change = true;
+    const std::string labels = p.value("labels-file").toStdString();
+    change = change || !labels.empty();
+    if (change) {
+        const std::string written = ModelSidecarWriter::write(modelPath.toStdString(), spec, labels);
+        std::fprintf(stderr, "wrote %s\n", written.c_str());
+        model = Model::load(modelPath.toStdString()); // as every command will read it from now on
+    }
+    const InputSpec &in = model->input();
+    const std::string source = model->sidecar().path.empty() ? "assumed (no sidecar)" : model->sidecar().path;
+    if (p.isSet("json")) {
+        printJson(QJsonObject{{"input", inputJson(in)}, {"source", q(source)},
+                              {"classes", model->numClasses()},
+                              {"labels", static_cast<int>(model->sidecar().labels.size())}});
+        return 0;
+    }
+    auto join = [](const std::vector<float> &v) {
+        std::string s;
+        for (float x : v)
+            s += (s.empty() ? "" : ", ") + QString::number(static_cast<double>(x), 'g', 6).toStdString();
+        return s;
+    };
+    std::printf("source     %s\n", source.c_str());
+    std::printf("size       %d x %d, %d channel%s\n", in.width, in.height, in.channels, in.channels == 1 ? "" : "s");
+    std::printf("resize     %s%s\n", resizePolicyName(in.resize),
+                in.resize == ResizePolicy::CenterCrop ? (" (shorter side to " + std::to_string(in.resizeTo) + ")").c_str() : "");
+    std::printf("range      [0, %g]\n", static_cast<double>(in.range));
+    std::printf("mean       %s\n", join(in.mean).c_str());
+    std::printf("std        %s\n", join(in.std).c_str());
+    std::printf("labels     %zu names for %d outputs%s\n", model->sidecar().labels.size(), model->numClasses(),
+                model->sidecar().labels.empty() ? " (outputs read \"class N\": --labels-file names them)" : "");
+    for (const auto &note : model->sidecar().notes)
+        std::printf("note       %s\n", note.c_str());
+    return 0;
+}
+
 } // namespace
 
 const std::vector<CliCommand> &ModelCommands::all()
 {
     static const std::vector<CliCommand> commands = {
         {"info", "layer table, output shapes, parameters and multiply-adds of a model", cmdInfo},
+        {"input-spec", "how a model takes its input (size, resize, mean/std, labels); set it in the sidecar", cmdInputSpec},
         {"predict", "top-k predictions for images", cmdPredict},
         {"evaluate", "accuracy on a labelled dataset", cmdEvaluate},
         {"filters", "filter weights of a conv layer as a PNG/SVG grid", cmdFilters},

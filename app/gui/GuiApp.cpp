@@ -20,9 +20,10 @@ namespace {
 
 QString demoModel()
 {
+    // The installed demo first (a package), then the source tree's (a build).
     const QStringList candidates = {
-        QString(CONVSCOPE_SOURCE_DEMO) + "/fashion_cnn.pt",
-        QCoreApplication::applicationDirPath() + "/../share/convscope/demo/fashion_cnn.pt"};
+        QCoreApplication::applicationDirPath() + "/../share/convscope/demo/fashion_cnn.pt",
+        QString(CONVSCOPE_SOURCE_DEMO) + "/fashion_cnn.pt"};
     for (const QString &c : candidates)
         if (QFileInfo::exists(c))
             return QFileInfo(c).absoluteFilePath();
@@ -40,6 +41,7 @@ int GuiApp::run(int argc, char **argv)
     QApplication app(argc, argv);
     QApplication::setApplicationName("convscope");
     QApplication::setOrganizationName("convscope");
+    QApplication::setApplicationVersion(CONVSCOPE_VERSION);
     QApplication::setWindowIcon(QIcon(":/convscope.svg"));
     AppStyle::apply(app);
     QSettings settings;
@@ -71,6 +73,9 @@ int GuiApp::run(int argc, char **argv)
             window.waitUntilSettled(30000);
             window.units()->startScan();
         });
+    // The first start shows the getting-started guide (not for screenshots or a scan asked on the command line).
+    if (screenshot.isEmpty() && !scan && window.guideWanted())
+        QTimer::singleShot(0, &window, [&window] { window.showGuide(); });
     if (!screenshot.isEmpty())
         QTimer::singleShot(0, &window, [&window, screenshot, scan] {
             window.waitUntilSettled(30000);

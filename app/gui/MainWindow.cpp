@@ -10,10 +10,13 @@
 #include "common/Error.h"
 #include "panels/FiltersPanel.h"
 #include "widgets/LayerTreePanel.h"
+#include "widgets/GuideDialog.h"
+#include "widgets/InputSpecDialog.h"
 #include "widgets/MessageBar.h"
 #include "widgets/TileGridView.h"
 #include "panels/UnitsPanel.h"
 #include "jobs/JobLane.h"
+#include "jobs/ScanController.h"
 #include "jobs/Workspace.h"
 
 #include <QApplication>
@@ -22,6 +25,8 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QRegularExpression>
+#include <QScrollArea>
+#include <QScreen>
 #include <QElapsedTimer>
 #include <QDir>
 #include <QFileInfo>
@@ -29,6 +34,7 @@
 #include <QImageReader>
 #include <QInputDialog>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QLabel>
 #include <QProgressBar>
@@ -58,15 +64,24 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     setWindowIcon(QIcon(":/convscope.svg"));
     setAcceptDrops(true);
     QTabWidget *tabs = tabs_;
-    tabs->addTab(filters_, tr("Filters"));
-    tabs->addTab(activations_, tr("Activations"));
-    tabs->addTab(units_, tr("Units"));
+    // Each page scrolls when the window is smaller than the page needs: a page's minimum size never grows the
+    // window or squeezes the docks (a scan's status line or a wider combo box used to do both).
+    auto page = [](QWidget *panel) {
+        auto *area = new QScrollArea;
+        area->setFrameShape(QFrame::NoFrame);
+        area->setWidgetResizable(true);
+        area->setWidget(panel);
+        return area;
+    };
+    tabs->addTab(page(filters_), tr("Filters"));
+    tabs->addTab(page(activations_), tr("Activations"));
+    tabs->addTab(page(units_), tr("Units"));
     tabs->setTabToolTip(2, tr("Top-9 patches of every unit over the dataset (needs a scan)"));
-    tabs->addTab(explain_, tr("Explain"));
+    tabs->addTab(page(explain_), tr("Explain"));
     tabs->setTabToolTip(3, tr("Saliency, Grad-CAM and the sanity check for the current input's top classes"));
-    tabs->addTab(search_, tr("Search"));
+    tabs->addTab(page(search_), tr("Search"));
     tabs->setTabToolTip(4, tr("Similar images by neural descriptors, and which layer describes best"));
-    tabs->addTab(map_, tr("Map"));
+    tabs->addTab(page(map_), tr("Map"));
     tabs->setTabToolTip(5, tr("t-SNE map of the dataset by a layer's features, drawn as thumbnails"));
     connect(map_, &MapPanel::openImage, this, [this](const QString &reference) {
         workspace_->setInput(reference);
@@ -107,8 +122,8 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
         addDockWidget(area, d);
         return d;
     };
-    QDockWidget *layers = dock(tr("Layers"), "layers", layers_, Qt::LeftDockWidgetArea);
-    QDockWidget *data = dock(tr("Dataset"), "dataset", datasets_, Qt::BottomDockWidgetArea);
+    dock(tr("Layers"), "layers", layers_, Qt::LeftDockWidgetArea);
+    dock(tr("Dataset"), "dataset", datasets_, Qt::BottomDockWidgetArea);
 
     buildMenus();
 
@@ -122,6 +137,26 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     cancel->hide();
     modelFormat_ = new QLabel;
     statusBar()->addPermanentWidget(modelFormat_);
+    // A running scan shows in the status bar on every tab, not only on the Units tab.
+    auto *scanning = new QLabel;
+    scanning->setObjectName("scanStatus");
+    scanning->setToolTip(tr("The dataset scan runs in the background; the Units tab shows it and can stop it"));
+    scanning->hide();
+    statusBar()->addPermanentWidget(scanning);
+    ScanController *scans = units_->scans();
+    connect(scans, &ScanController::started, scanning, [scanning](qint64 at, qint64 total) {
+        scanning->setText(tr("Scanning: %1 of %2 images").arg(QLocale().toString(at), QLocale().toString(total)));
+        scanning->show();
+    });
+    connect(scans, &ScanController::progress, scanning, [scanning](qint64 done, qint64 total, double rate) {
+        const qint64 left = rate > 0 ? static_cast<qint64>(static_cast<double>(total - done) / rate) : -1;
+        scanning->setText(tr("Scanning: %1 of %2 images%3")
+                              .arg(QLocale().toString(done), QLocale().toString(total),
+                                   left >= 0 ? tr(" · %1 s left").arg(left) : QString()));
+    });
+    connect(scans, &ScanController::finished, scanning, &QLabel::hide);
+    connect(scans, &ScanController::cancelled, scanning, &QLabel::hide);
+    connect(scans, &ScanController::failed, scanning, &QLabel::hide);
     statusBar()->addPermanentWidget(busy);
     statusBar()->addPermanentWidget(cancel);
     connect(cancel, &QToolButton::clicked, workspace_, &Workspace::cancel);
@@ -146,6 +181,15 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     connect(workspace_, &Workspace::failed, messages_, &MessageBar::showError);
     connect(workspace_, &Workspace::modelChanged, this, [this] {
         setWindowTitle(QFileInfo(workspace_->modelPath()).fileName() + " — Convscope");
+        // Assumptions about the input (no sidecar) are said, with the way to check and save them.
+        QStringList notes;
+        for (const std::string &note : workspace_->model()->sidecar().notes)
+            notes << QString::fromStdString(note);
+        if (!notes.isEmpty())
+            messages_->showNotice(tr("%1: %2.").arg(QFileInfo(workspace_->modelPath()).fileName(), notes.join("; ")),
+                                  tr("Check Input Spec…"), [this] { showInputSpec(); });
+        else if (messages_->actionButton()->isVisible())
+            messages_->hide(); // the previous model's notice
         addRecent("recentModels", workspace_->modelPath());
         showModelFormat();
         if (!pendingLayer_.isEmpty()) { // restore the session's layer
@@ -181,12 +225,36 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
         if (!f.isEmpty())
             workspace_->setInput(f);
     });
-    resize(1280, 800);
+    // The docks keep a usable size whatever the pages ask for: the layer tree shows names, type and output.
+    layers_->setMinimumWidth(kLayersMinimum);
+    datasets_->setMinimumHeight(kDatasetMinimum);
+    resize(defaultWindowSize());
     restoreGeometry(settings_->value("geometry").toByteArray());
-    if (!restoreState(settings_->value("windowState").toByteArray())) {
-        resizeDocks({layers}, {440}, Qt::Horizontal);
-        resizeDocks({data}, {180}, Qt::Vertical);
-    }
+    restoredLayout_ = restoreState(settings_->value("windowState").toByteArray());
+}
+
+QSize MainWindow::defaultWindowSize() const
+{
+    const QScreen *s = screen();
+    const QSize room = s ? s->availableGeometry().size() : QSize(1280, 800);
+    return QSize(1280, 800).expandedTo(room * 0.85).boundedTo(room);
+}
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    if (docksChecked_)
+        return;
+    docksChecked_ = true;
+    // A saved dock layout is kept only if it is sane: a layer tree between its minimum and half the window, a
+    // dataset strip between its minimum and a third of the window. Anything else (a layout squeezed by an older
+    // version) gets the default layout. (restoreGeometry already fits a saved window to the screen it opens on.)
+    auto *layers = findChild<QDockWidget *>("layers");
+    auto *data = findChild<QDockWidget *>("dataset");
+    if (layers->isVisible() && (!restoredLayout_ || layers->width() < kLayersMinimum || layers->width() > width() / 2))
+        resizeDocks({layers}, {std::min(kLayersDefault, width() / 3)}, Qt::Horizontal);
+    if (data->isVisible() && (!restoredLayout_ || data->height() < kDatasetMinimum || data->height() > height() / 3))
+        resizeDocks({data}, {kDatasetDefault}, Qt::Vertical);
 }
 
 MainWindow::~MainWindow()
@@ -237,6 +305,7 @@ void MainWindow::buildMenus()
             openCheckpoints(files);
     });
     file->addSeparator();
+    file->addAction(tr("&Input Spec…"), QKeySequence(Qt::CTRL | Qt::Key_I), this, &MainWindow::showInputSpec);
     file->addAction(tr("&Compare Models…"), this, [this] {
         ComparePanel *c = compareWindow();
         c->show();
@@ -278,14 +347,76 @@ void MainWindow::buildMenus()
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget *d : findChildren<QDockWidget *>())
         view->addAction(d->toggleViewAction());
-    view->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [this] {
-        filters_->grid()->zoomIn();
-        activations_->grid()->zoomIn();
+    view->addSeparator();
+    // Zoom acts on the grid in sight (filters, activations or the units of a layer), nowhere else.
+    auto zoom = [this](void (TileGridView::*step)()) {
+        if (TileGridView *grid = shownGrid())
+            (grid->*step)();
+        else
+            statusBar()->showMessage(tr("Zoom works on the Filters, Activations and Units grids (or Ctrl+wheel over a grid)"), 4000);
+    };
+    view->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [zoom] { zoom(&TileGridView::zoomIn); });
+    view->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this, [zoom] { zoom(&TileGridView::zoomOut); });
+    view->addAction(tr("&Fit to Window"), QKeySequence(Qt::CTRL | Qt::Key_0), this, [zoom] { zoom(&TileGridView::resetZoom); });
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Getting Started"), QKeySequence::HelpContents, this, [this] { showGuide(); });
+    help->addAction(tr("&Keyboard Shortcuts"), this, [this] { showGuide()->showShortcuts(); });
+    help->addSeparator();
+    help->addAction(tr("&About Convscope"), this, [this] {
+        QMessageBox::about(this, tr("About Convscope"),
+                           tr("<h3>Convscope %1</h3><p>What has your CNN learned? Filters, activations, top patches, "
+                              "reconstructions, explanations, maps and search for your own model and images — "
+                              "offline, on a laptop.</p><p>Qt %2 · LibTorch · OpenCV</p>"
+                              "<p>The same work in batch: <code>convscope --help</code>.</p>")
+                               .arg(QCoreApplication::applicationVersion(), QString::fromLatin1(qVersion())));
     });
-    view->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this, [this] {
-        filters_->grid()->zoomOut();
-        activations_->grid()->zoomOut();
+}
+
+GuideDialog *MainWindow::showGuide()
+{
+    QList<QAction *> actions;
+    for (QAction *menu : menuBar()->actions())
+        if (menu->menu())
+            actions += menu->menu()->actions();
+    const bool canScan = workspace_->model() && workspace_->dataset() && !units_->busy() && !units_->hasScan();
+    auto *guide = new GuideDialog(actions, canScan, settings_->value("guide/showAtStart", false).toBool(), this);
+    guide->setAttribute(Qt::WA_DeleteOnClose);
+    connect(guide, &GuideDialog::scanRequested, this, [this] {
+        showTab("units");
+        units_->startScan();
     });
+    connect(guide, &QDialog::finished, this, [this, guide] {
+        settings_->setValue("guide/showAtStart", guide->showAtStart());
+    });
+    settings_->setValue("guide/shown", true);
+    guide->show();
+    return guide;
+}
+
+TileGridView *MainWindow::shownGrid() const
+{
+    QWidget *page = tabs_->currentWidget();
+    for (TileGridView *grid : {filters_->grid(), activations_->grid(), units_->grid()})
+        if (page && page->isAncestorOf(grid))
+            return grid;
+    return nullptr;
+}
+
+InputSpecDialog *MainWindow::showInputSpec()
+{
+    if (!workspace_->model()) {
+        messages_->showError(tr("Open a model first: the input spec belongs to a model."));
+        return nullptr;
+    }
+    auto *dialog = new InputSpecDialog(workspace_->model(), workspace_->inputReference(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &InputSpecDialog::saved, this, [this](const QString &path) {
+        statusBar()->showMessage(tr("Wrote %1; the model is opened again with it").arg(path), 6000);
+        workspace_->openModel(workspace_->modelPath()); // predictions, scans and maps use the new input spec
+    });
+    dialog->show();
+    return dialog;
 }
 
 ComparePanel *MainWindow::compareWindow()
@@ -379,7 +510,9 @@ void MainWindow::showTab(const QString &name)
                                                {"explain", explain_}, {"search", search_},
                                                {"map", map_}};
     if (auto it = tabs.find(name.toLower()); it != tabs.end())
-        tabs_->setCurrentWidget(it->second);
+        for (int i = 0; i < tabs_->count(); ++i)
+            if (tabs_->widget(i)->isAncestorOf(it->second))
+                tabs_->setCurrentIndex(i);
 }
 
 bool MainWindow::restoreSession()

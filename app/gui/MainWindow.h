@@ -45,6 +45,8 @@ public:
     /// Shows a centre tab by name: "filters", "activations", "units", "explain", "search", "map".
     void showTab(const QString &name);
     MessageBar *messages() const { return messages_; }
+    /// The grid View ▸ Zoom acts on: the current tab's (filters, activations, a layer's units), else null.
+    class TileGridView *shownGrid() const;
     /// The Compare window (created on first use by File ▸ Compare Models…), holding the open model and dataset.
     ComparePanel *compareWindow();
     /// The Feature Evolution window (File ▸ Feature Evolution…, or the Units tab's Evolution… button), holding the
@@ -54,6 +56,16 @@ public:
     /// the last one. Errors go to the message bar.
     void openCheckpoints(const QStringList &files);
 
+    /// Help ▸ Getting Started: what each tab answers, what to try first, the shortcuts (non-modal).
+    class GuideDialog *showGuide();
+    /// True on the first start, and later while the user has "Show this guide at start" ticked.
+    bool guideWanted() const
+    {
+        return !settings_->value("guide/shown", false).toBool() || settings_->value("guide/showAtStart", false).toBool();
+    }
+    /// File ▸ Input Spec…: the open model's input spec with a preview of the current input; Save writes the
+    /// sidecar and opens the model again. Null (and a message) without a model.
+    class InputSpecDialog *showInputSpec();
     /// Opens a model and optionally a dataset (the sidecar's dataset when none is open or asked for).
     void open(const QString &model, const QString &dataset = {});
     /// Processes events until no background work is left and the grids are drawn (screenshots, tests), at most
@@ -62,12 +74,19 @@ public:
     /// Restores the last session; false when there is none (or its files are gone).
     bool restoreSession();
 
+    /// Layer dock widths and dataset dock heights (pixels): the minimum a panel can squeeze them to and the default.
+    static constexpr int kLayersMinimum = 250, kLayersDefault = 360;
+    static constexpr int kDatasetMinimum = 150, kDatasetDefault = 190;
+
 protected:
+    void showEvent(QShowEvent *event) override;
     void closeEvent(QCloseEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
 
 private:
+    /// 85 % of the screen's available area, at least 1280×800 (at most the whole area on smaller screens).
+    QSize defaultWindowSize() const;
     void buildMenus();
     void openDropped(const QString &path);
     /// The status bar's format badge (and a note on folded batch norm) for an imported ONNX model.
@@ -97,6 +116,8 @@ private:
     MapPanel *map_;
     class QTabWidget *tabs_;
     QString pendingLayer_;
+    bool restoredLayout_ = false; ///< a saved dock layout was restored
+    bool docksChecked_ = false; ///< the restored layout was checked at the first show
 };
 
 } // namespace convscope

@@ -25,5 +25,7 @@ struct InputSpec {
 
 /// "stretch", "crop", "pad".
 const char *resizePolicyName(ResizePolicy policy);
+/// The policy named `name` ("stretch", "crop", "pad"); false (and `policy` unchanged) for any other name.
+bool parseResizePolicy(const std::string &name, ResizePolicy &policy);
 
 } // namespace convscope

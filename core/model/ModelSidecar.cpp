@@ -19,6 +19,16 @@ const char *resizePolicyName(ResizePolicy policy)
     return "crop";
 }
 
+bool parseResizePolicy(const std::string &name, ResizePolicy &policy)
+{
+    for (ResizePolicy p : {ResizePolicy::Stretch, ResizePolicy::CenterCrop, ResizePolicy::Pad})
+        if (name == resizePolicyName(p)) {
+            policy = p;
+            return true;
+        }
+    return false;
+}
+
 std::string ModelSidecar::findFor(const std::string &modelPath)
 {
     QFileInfo model(QString::fromStdString(modelPath));

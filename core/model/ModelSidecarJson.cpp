@@ -83,17 +83,8 @@ void readInput(const QJsonObject &in, InputSpec &spec, const std::string &file)
     if (spec.channels != 1 && spec.channels != 3)
         throw DataError(file + ": 'input.channels' must be 1 or 3");
     readPerChannel(in, spec, file);
-    if (in.contains("resize")) {
-        const QString r = in["resize"].toString();
-        if (r == "stretch")
-            spec.resize = ResizePolicy::Stretch;
-        else if (r == "crop")
-            spec.resize = ResizePolicy::CenterCrop;
-        else if (r == "pad")
-            spec.resize = ResizePolicy::Pad;
-        else
-            throw DataError(file + ": 'input.resize' must be \"stretch\", \"crop\" or \"pad\"");
-    }
+    if (in.contains("resize") && !parseResizePolicy(in["resize"].toString().toStdString(), spec.resize))
+        throw DataError(file + ": 'input.resize' must be \"stretch\", \"crop\" or \"pad\"");
     spec.resizeTo = positiveInt(in, "resize_to", std::max(spec.width, spec.height) * 8 / 7, file);
     if (in.contains("range")) {
         spec.range = static_cast<float>(in["range"].toDouble(-1));

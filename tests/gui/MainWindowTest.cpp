@@ -29,6 +29,7 @@
 #include <QLabel>
 #include <QListView>
 #include <QProcess>
+#include <QPushButton>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -197,7 +198,10 @@ TEST_CASE("main window on a ResNet-18 with a folder of photos and a restored ses
         ws->selectLayer(ws->model()->layer("layer2.0.relu#2").index);
         ws->setInputFromDataset(chelsea);
         window.waitUntilSettled(30000);
-        CHECK(window.messages()->text().isEmpty());
+        // No error; the one message is the notice that, without a sidecar, ImageNet preprocessing is assumed.
+        INFO(window.messages()->text().toStdString());
+        CHECK(window.messages()->text().contains("assuming ImageNet preprocessing"));
+        CHECK(window.messages()->actionButton()->isVisible());
         CHECK(ws->input()->seen.size() == QSize(224, 224));
         CHECK(window.activations()->grid()->tiles().count() == 128);
         CHECK(window.activations()->predictions()->rowCount() == 5);

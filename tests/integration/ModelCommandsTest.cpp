@@ -142,3 +142,53 @@ TEST_CASE("cli activations: .npy equals PyTorch's forward hook, PNG has one tile
     REQUIRE(svg.open(QIODevice::ReadOnly));
     CHECK(svg.readAll().count("<image") == ours.size(1));
 }
+
+TEST_CASE("cli input-spec shows the assumed input, writes the sidecar keeping its other fields, refuses what the model cannot take", "[cli][inputspec]")
+{
+    QTemporaryDir dir;
+    const QString model = dir.filePath("net.pt");
+    REQUIRE(QFile::copy(demo(), model));
+    // Without a sidecar: the assumption, and how to name the classes.
+    Run shown = cli({"input-spec", model});
+    REQUIRE(shown.code == 0);
+    CHECK(shown.out.contains("assumed (no sidecar)"));
+    CHECK(shown.out.contains("--labels-file"));
+
+    // An existing sidecar's other fields are kept.
+    QFile side(dir.filePath("net.json"));
+    REQUIRE(side.open(QIODevice::WriteOnly));
+    side.write(R"({"name": "my net", "layer_names": {"features.conv1": "first"}, "input": {"width": 28, "height": 28}})");
+    side.close();
+    QFile labels(dir.filePath("names.txt"));
+    REQUIRE(labels.open(QIODevice::WriteOnly));
+    for (int i = 0; i < 10; ++i)
+        labels.write(QByteArray("kind ") + QByteArray::number(i) + "\n");
+    labels.close();
+    Run wrote = cli({"input-spec", model, "--mean", "0.286", "--std", "0.353", "--labels-file", "names.txt", "--json"});
+    REQUIRE(wrote.code == 0);
+    const QJsonObject o = QJsonDocument::fromJson(wrote.out).object();
+    CHECK(o["source"].toString() == dir.filePath("net.json"));
+    CHECK(o["labels"].toInt() == 10);
+    CHECK(o["input"].toObject()["std"].toArray()[0].toDouble() == Approx(0.353));
+    REQUIRE(side.open(QIODevice::ReadOnly));
+    const QJsonObject saved = QJsonDocument::fromJson(side.readAll()).object();
+    side.close();
+    CHECK(saved["name"].toString() == "my net");
+    CHECK(saved["layer_names"].toObject()["features.conv1"].toString() == "first");
+    CHECK(saved["labels_file"].toString() == "names.txt");
+    // Every command reads it: predictions are named.
+    Run predicted = cli({"predict", model, testSet() + "#0", "--json"});
+    REQUIRE(predicted.code == 0);
+    CHECK(predicted.out.contains("kind 9")); // test image 0 is an ankle boot, class 9
+
+    // An input size the model does not take, and a bad value: usage errors, the sidecar unchanged.
+    const QByteArray before = [&] { side.open(QIODevice::ReadOnly); QByteArray b = side.readAll(); side.close(); return b; }();
+    Run wrongSize = cli({"input-spec", model, "--width", "20", "--height", "20"});
+    CHECK(wrongSize.code == 2);
+    CHECK(wrongSize.err.contains("not saved"));
+    Run badMean = cli({"input-spec", model, "--mean", "0.1,x"});
+    CHECK(badMean.code == 2);
+    CHECK(badMean.err.contains("--mean"));
+    REQUIRE(side.open(QIODevice::ReadOnly));
+    CHECK(side.readAll() == before);
+}

@@ -39,6 +39,8 @@ public:
     std::shared_ptr<const Model> model() const { return model_; }
     std::shared_ptr<const ImageSource> dataset() const { return dataset_; }
     QString modelPath() const { return modelPath_; }
+    /// The current input as a file or DATASET#INDEX (empty for a pasted image or none).
+    QString inputReference() const { return inputReference_; }
     QString datasetPath() const { return datasetPath_; }
     int layer() const { return layer_; }
     const InputResult *input() const { return input_.get(); }

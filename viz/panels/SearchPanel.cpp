@@ -108,7 +108,7 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     table_->verticalHeader()->hide();
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    chart_->setMinimumHeight(220);
+    chart_->setMinimumHeight(150);
     chart_->setRenderHint(QPainter::Antialiasing);
     AppStyle::clearChart(chart_, tr("mAP per layer and descriptor: press \"Which layer describes best?\""));
 
@@ -188,22 +188,25 @@ void SearchPanel::setWorking(bool working)
 
 void SearchPanel::layOut()
 {
+    // Two rows: searching (the index, k, the comparisons) and building a new index.
     auto *bar = new QHBoxLayout;
     bar->addWidget(new QLabel(tr("Index")));
     bar->addWidget(index_, 1);
-    bar->addSpacing(12);
-    bar->addWidget(layer_);
-    bar->addWidget(descriptor_);
-    bar->addWidget(pca_);
-    bar->addWidget(ann_);
-    bar->addWidget(build_);
-    bar->addWidget(progress_);
-    bar->addWidget(stop_);
-    bar->addSpacing(12);
     bar->addWidget(k_);
+    bar->addSpacing(12);
     bar->addWidget(evaluate_);
     bar->addWidget(classify_);
     bar->addWidget(adapt_);
+    auto *buildBar = new QHBoxLayout;
+    buildBar->addWidget(new QLabel(tr("New index from")));
+    buildBar->addWidget(layer_);
+    buildBar->addWidget(descriptor_);
+    buildBar->addWidget(pca_);
+    buildBar->addWidget(ann_);
+    buildBar->addWidget(build_);
+    buildBar->addWidget(progress_);
+    buildBar->addWidget(stop_);
+    buildBar->addStretch(1);
     auto *side = new QVBoxLayout;
     side->addWidget(new QLabel(tr("<b>Query</b> (the current input)")));
     side->addWidget(query_);
@@ -227,6 +230,7 @@ void SearchPanel::layOut()
     split->setSizes({420, 380});
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
+    layout->addLayout(buildBar);
     layout->addWidget(status_);
     layout->addWidget(split, 1);
 }

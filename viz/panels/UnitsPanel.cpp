@@ -16,6 +16,7 @@
 #include <QProgressBar>
 #include <QSlider>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSplitter>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -66,13 +67,15 @@ UnitsPanel::UnitsPanel(Workspace *workspace, QWidget *parent)
                                "Stopped scans resume where they stopped; finished ones are reused."));
     cancel_->setText(tr("Stop"));
     cancel_->setToolTip(tr("Stop after the current batch; finished images are kept and the scan resumes later"));
-    progress_->setMaximumWidth(260);
+    progress_->setMinimumWidth(220); // "12,345 of 70,000 images" on one line
+    progress_->setMaximumWidth(300);
     progress_->hide();
     cancel_->hide();
     status_->setWordWrap(true);
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     sort_->addItems({tr("Unit order"), tr("Strongest first"), tr("Most class-selective first"), tr("Dead units first")});
     layer_->setMinimumContentsLength(18);
+    count_->setWordWrap(true); // "32 of 32 units · 0 dead · field 3×3 px" wraps rather than widening the page
     layer_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
 
     layOut();
@@ -165,35 +168,39 @@ void UnitsPanel::layOut()
                                     "strongest units changed"));
     checkpointRow_->hide();
 
+    // The unit's detail scrolls as one column: its patches and images are drawn large enough to read (tiles up to
+    // 112 px, captions whole) rather than squeezed into a third of the height each.
     auto *detail = new QWidget;
     auto *dl = new QVBoxLayout(detail);
-    dl->setContentsMargins(0, 0, 0, 0);
+    dl->setContentsMargins(0, 0, 4, 0);
     unitTitle_->setWordWrap(true);
     dl->addWidget(unitTitle_);
-    auto *stack = new QSplitter(Qt::Vertical);
-    auto section = [stack](const QString &title, QWidget *view) {
-        auto *box = new QWidget;
-        auto *bl = new QVBoxLayout(box);
-        bl->setContentsMargins(0, 0, 0, 0);
-        if (!title.isEmpty())
-            bl->addWidget(new QLabel(title));
-        bl->addWidget(view, 1);
-        stack->addWidget(box);
-    };
-    section(tr("<b>Top patches</b> (click one to open its image)"), patches_);
-    section(tr("<b>Max-response images</b> by mean activation, response overlaid"), images_);
-    section({}, synthesis_);
-    stack->setChildrenCollapsible(false);
-    stack->setStretchFactor(0, 3); // the patches get the most room, then the images and the synthesised ones
-    stack->setStretchFactor(1, 2);
-    stack->setStretchFactor(2, 2);
-    dl->addWidget(stack, 1);
+    for (TileGridView *view : {patches_, images_}) {
+        view->setFitWidth(112);
+        view->setKeepColumns(true);
+        view->setGrowToContents(true);
+    }
+    auto *patchTitle = new QLabel(tr("<b>Top patches</b> (click one to open its image)"));
+    patchTitle->setWordWrap(true);
+    dl->addWidget(patchTitle);
+    dl->addWidget(patches_);
+    auto *imageTitle = new QLabel(tr("<b>Max-response images</b> by mean activation, response overlaid"));
+    imageTitle->setWordWrap(true);
+    dl->addWidget(imageTitle);
+    dl->addWidget(images_);
+    dl->addWidget(synthesis_);
+    dl->addStretch(1);
+    auto *detailScroll = new QScrollArea;
+    detailScroll->setWidget(detail);
+    detailScroll->setWidgetResizable(true);
+    detailScroll->setFrameShape(QFrame::NoFrame);
+
     auto *split = new QSplitter;
     split->addWidget(grid_);
-    split->addWidget(detail);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
-    split->setSizes({600, 400});
+    split->addWidget(detailScroll);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
+    split->setSizes({500, 500});
     grid_->setFitWidth(96);
 
     auto *layout = new QVBoxLayout(this);
@@ -209,6 +216,9 @@ void UnitsPanel::connectScans()
         progress_->setRange(0, static_cast<int>(total));
         progress_->setValue(static_cast<int>(at));
         progress_->setFormat(tr("%v of %m images"));
+        // The first report comes after a whole batch (decoding and the forward pass): say what is happening.
+        status_->setText(tr("Running the first batch (up to %1 images: decoding and the forward pass)…")
+                             .arg(std::min<qint64>(total - at, StoredScan::Options{}.scan.batchSize)));
     });
     connect(scans_, &ScanController::progress, this, [this](qint64 done, qint64 total, double rate) {
         progress_->setValue(static_cast<int>(done));
@@ -275,7 +285,11 @@ void UnitsPanel::reset()
     const QSignalBlocker block(layer_);
     layer_->clear();
     layer_->setEnabled(false);
-    grid_->clear(tr("No scan yet"));
+    grid_->clear(workspace_->model() && workspace_->dataset()
+                     ? tr("Not scanned yet.\n\nPress Scan dataset (above) to find every unit's top 9 patches\n"
+                          "and max-response images over the %1 images of the dataset.")
+                           .arg(thousands(workspace_->dataset()->size()))
+                     : tr("Open a model and a dataset, then scan the dataset here."));
     patches_->clear();
     images_->clear();
     synthesis_->clearUnit();
@@ -401,7 +415,7 @@ void UnitsPanel::startScan()
 {
     if (!workspace_->model() || !workspace_->dataset() || scans_->running())
         return;
-    setBusy(true, tr("Starting the scan…"));
+    setBusy(true, tr("Preparing the scan: finding the model's layers and opening the project…"));
     progress_->setRange(0, 0);
     scans_->start(workspace_->model(), workspace_->dataset(), workspace_->datasetPath(), StoredScan::Options{});
 }
@@ -451,11 +465,8 @@ void UnitsPanel::showScan(const QString &project, const ProjectStore::ScanInfo &
     Q_EMIT scanShown(project, info.id);
     const qint64 scanId = info.id;
     scannedLayers_ = info.layers;
-    status_->setText(tr("Scan %1: %2 images, %3 s of scanning · %4")
-                         .arg(scanId)
-                         .arg(thousands(info.total))
-                         .arg(info.seconds, 0, 'f', 1)
-                         .arg(QDir::toNativeSeparators(project)));
+    status_->setText(tr("Scan %1: %2 images, %3 s of scanning").arg(scanId).arg(thousands(info.total)).arg(info.seconds, 0, 'f', 1));
+    status_->setToolTip(tr("Stored in %1").arg(QDir::toNativeSeparators(project)));
     {
         const QSignalBlocker block(layer_);
         layer_->clear();

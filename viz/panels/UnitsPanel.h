@@ -67,6 +67,8 @@ public:
     void waitForIdle();
     /// True while a scan or a load runs.
     bool busy() const;
+    /// True when a finished scan is shown.
+    bool hasScan() const { return scanId_ >= 0; }
 
     TileGridView *grid() const { return grid_; }
     TileGridView *patches() const { return patches_; }

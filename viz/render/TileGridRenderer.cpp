@@ -4,12 +4,66 @@
 #include "common/Error.h"
 
 #include <QFileInfo>
+#include <QFontMetrics>
 #include <QPainter>
 #include <QSvgGenerator>
 
 #include <cmath>
 
 namespace convscope {
+
+namespace {
+
+constexpr int kCaptionPixels = 10; ///< caption font size
+constexpr int kCaptionLine = 13;   ///< pixels per caption line
+
+QFont captionFont()
+{
+    QFont f;
+    f.setPixelSize(kCaptionPixels);
+    return f;
+}
+
+/// A caption in at most two lines of `width` pixels: whole if it fits, else broken at " · " or a space (the second
+/// line takes the rest), each line elided with "…" only when a single part is still too wide. `cut` tells whether
+/// anything was elided.
+QStringList captionLines(const QString &text, int width, bool *cut = nullptr)
+{
+    const QFontMetrics fm(captionFont());
+    if (cut)
+        *cut = false;
+    if (fm.horizontalAdvance(text) <= width)
+        return {text};
+    // The longest first line that fits, breaking at " · " first, then at spaces.
+    QString first, rest = text;
+    for (const QString &sep : {QStringLiteral(" · "), QStringLiteral(" ")}) {
+        for (int at = text.lastIndexOf(sep); at > 0; at = text.lastIndexOf(sep, at - 1)) {
+            if (fm.horizontalAdvance(text.left(at)) <= width) {
+                first = text.left(at);
+                rest = text.mid(at + sep.size());
+                break;
+            }
+        }
+        if (!first.isEmpty())
+            break;
+    }
+    QStringList lines;
+    if (first.isEmpty()) { // one word: split it where it stops fitting
+        int n = text.size();
+        while (n > 1 && fm.horizontalAdvance(text.left(n)) > width)
+            --n;
+        first = text.left(n);
+        rest = text.mid(n);
+    }
+    lines << first;
+    const QString second = fm.elidedText(rest, Qt::ElideRight, width);
+    if (cut && second != rest)
+        *cut = true;
+    lines << second;
+    return lines;
+}
+
+} // namespace
 
 struct TileGridRenderer::Layout {
     int columns = 1, rows = 1;
@@ -37,7 +91,7 @@ TileGridRenderer::Layout TileGridRenderer::layout(const TileSet &tiles) const
     l.tileW = std::max(1, static_cast<int>(w * scale));
     l.tileH = std::max(1, static_cast<int>(h * scale));
     l.smooth = scale < 1;
-    l.captionH = options_.captions && l.tileW >= 24 && !tiles.captions.empty() ? 14 : 0;
+    l.captionH = options_.captions ? captionHeight(tiles, l.tileW) : 0;
     l.titleH = tiles.title.empty() ? 0 : 24;
     l.width = options_.width > 0 ? options_.width : options_.gap + l.columns * (l.tileW + options_.gap);
     l.width = std::max(l.width, options_.gap + l.columns * (l.tileW + options_.gap));
@@ -99,19 +153,45 @@ void TileGridRenderer::paint(QPainter &painter, const TileSet &tiles, const Layo
         painter.drawText(QRect(options_.gap + 2, 0, l.width - 2 * options_.gap, l.titleH),
                          Qt::AlignVCenter | Qt::AlignLeft, QString::fromStdString(tiles.title));
     }
-    QFont small = painter.font();
-    small.setPixelSize(10);
-    painter.setFont(small);
+    painter.setFont(captionFont());
     painter.setRenderHint(QPainter::SmoothPixmapTransform, l.smooth);
     for (int64_t i = 0; i < tiles.count(); ++i) {
         const int col = static_cast<int>(i % l.columns), row = static_cast<int>(i / l.columns);
         const int x = options_.gap + col * (l.tileW + options_.gap);
         const int y = l.titleH + options_.gap + row * (l.tileH + l.captionH + options_.gap); // as tileRect()
         painter.drawImage(QRect(x, y, l.tileW, l.tileH), tileImage(tiles, i));
-        if (l.captionH && i < static_cast<int64_t>(tiles.captions.size()))
-            painter.drawText(QRect(x, y + l.tileH, l.tileW, l.captionH), Qt::AlignCenter,
-                             QString::fromStdString(tiles.captions[i]));
+        if (l.captionH && i < static_cast<int64_t>(tiles.captions.size())) {
+            const QStringList lines = captionLines(QString::fromStdString(tiles.captions[i]), l.tileW + options_.gap);
+            for (int k = 0; k < lines.size(); ++k)
+                painter.drawText(QRect(x - options_.gap / 2, y + l.tileH + k * kCaptionLine, l.tileW + options_.gap, kCaptionLine),
+                                 Qt::AlignCenter | Qt::TextDontClip, lines[k]);
+        }
     }
+}
+
+int TileGridRenderer::captionHeight(const TileSet &tiles, int tileWidth)
+{
+    if (tileWidth < 24 || tiles.captions.empty())
+        return 0;
+    const QFontMetrics fm(captionFont());
+    for (const std::string &c : tiles.captions)
+        if (fm.horizontalAdvance(QString::fromStdString(c)) > tileWidth)
+            return 2 * kCaptionLine + 1;
+    return kCaptionLine + 1;
+}
+
+int TileGridRenderer::cutCaptions(const TileSet &tiles) const
+{
+    const Layout l = layout(tiles);
+    if (!l.captionH)
+        return tiles.captions.empty() ? 0 : static_cast<int>(std::min<int64_t>(tiles.count(), tiles.captions.size()));
+    int n = 0;
+    for (const std::string &c : tiles.captions) {
+        bool cut = false;
+        captionLines(QString::fromStdString(c), l.tileW + options_.gap, &cut);
+        n += cut;
+    }
+    return n;
 }
 
 QImage TileGridRenderer::render(const TileSet &tiles) const

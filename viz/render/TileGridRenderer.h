@@ -17,7 +17,7 @@ public:
     struct Options {
         int width = 0;          ///< total image width in pixels; 0 = choose so tiles are ~64 px
         int gap = 2;            ///< pixels between tiles
-        bool captions = true;   ///< tile index under each tile (hidden automatically when tiles are tiny)
+        bool captions = true;   ///< caption under each tile, one or two lines (hidden when tiles are under 24 px)
         QColor background = QColor(32, 33, 36);
         QColor text = QColor(232, 234, 237);
     };
@@ -28,6 +28,12 @@ public:
     QImage render(const TileSet &tiles) const;
     /// One tile as an image of its native size (no scaling, no caption).
     static QImage tileImage(const TileSet &tiles, std::int64_t index);
+    /// Pixels under each tile row for the captions of tiles drawn `tileWidth` wide: 0 (no captions or tiles under
+    /// 24 px), one line, or two when a caption is wider than a tile.
+    static int captionHeight(const TileSet &tiles, int tileWidth);
+    /// How many captions are shortened with "…" or not drawn at all (tiles too small for captions): 0 when every
+    /// caption shows whole. Captions wrap to a second line before they are cut.
+    int cutCaptions(const TileSet &tiles) const;
     /// Index of the tile under `pos` in render() coordinates, or -1.
     int tileAt(const TileSet &tiles, QPoint pos) const;
     /// Where tile `index` is drawn in render() coordinates.

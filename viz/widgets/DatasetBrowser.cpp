@@ -27,10 +27,12 @@ DatasetBrowser::DatasetBrowser(Workspace *workspace, QWidget *parent)
     view_->setLayoutMode(QListView::Batched);
     view_->setBatchSize(500);
     view_->setIconSize(QSize(model_->thumbnailSize(), model_->thumbnailSize()));
-    view_->setGridSize(QSize(model_->thumbnailSize() + 16, model_->thumbnailSize() + 22));
+    // Room for "Ankle boot" or a short file name under each thumbnail; longer names are cut in the middle (the
+    // start and the number at the end stay), the whole name in the tooltip.
+    view_->setGridSize(QSize(model_->thumbnailSize() + 34, model_->thumbnailSize() + 24));
     view_->setSpacing(2);
     view_->setWordWrap(false);
-    view_->setTextElideMode(Qt::ElideRight);
+    view_->setTextElideMode(Qt::ElideMiddle);
     view_->setToolTip(tr("Double-click an image to run the model on it"));
     filter_->setMinimumWidth(160);
     view_->setMinimumHeight(model_->thumbnailSize() + 40); // a row of thumbnails at least

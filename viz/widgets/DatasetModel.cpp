@@ -110,6 +110,8 @@ QVariant DatasetModel::data(const QModelIndex &index, int role) const
         const int label = source_->label(i);
         return label >= 0 ? labelText(label) : QFileInfo(QString::fromStdString(source_->name(i))).fileName();
     }
+    case Qt::SizeHintRole: // wider than the thumbnail: "Ankle boot" or a short file name shows whole under it
+        return QSize(thumbnailSize() + 30, thumbnailSize() + 20);
     case Qt::ToolTipRole: {
         const QString label = labelText(source_->label(i));
         const QString problem = unusable_.value(i);

@@ -44,10 +44,11 @@ LayerTreePanel::LayerTreePanel(Workspace *workspace, QWidget *parent)
     view_->setAlternatingRowColors(true);
     view_->header()->setStretchLastSection(false);
     view_->setIndentation(12);
-    view_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    // Every column as wide as its contents (names are never cut; the tree scrolls sideways when the dock is narrow).
     view_->header()->setMinimumSectionSize(36);
-    for (int c = 1; c < LayerTreeModel::ColumnCount; ++c)
+    for (int c = 0; c < LayerTreeModel::ColumnCount; ++c)
         view_->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    view_->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     search_->setPlaceholderText(tr("Filter layers by name…"));
     search_->setClearButtonEnabled(true);
     kind_->addItem(tr("All kinds"), QString());

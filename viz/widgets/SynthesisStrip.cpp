@@ -78,7 +78,6 @@ SynthesisStrip::SynthesisStrip(QWidget *parent)
 
     auto *row = new QHBoxLayout;
     row->setContentsMargins(0, 0, 0, 0);
-    row->addWidget(new QLabel(tr("<b>Synthesised</b>")));
     row->addWidget(unitButton_);
     row->addWidget(layerButton_);
     row->addWidget(steps_);
@@ -88,6 +87,7 @@ SynthesisStrip::SynthesisStrip(QWidget *parent)
     row->addWidget(export_);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(new QLabel(tr("<b>Synthesised</b> images that excite the unit most")));
     layout->addLayout(row);
     layout->addWidget(summary_);
     layout->addWidget(view_, 1);

@@ -29,20 +29,14 @@ TileGridRenderer::Options TileGridView::renderOptions() const
     o.gap = gap_;
     if (fitWidth_ > 0 && tiles_.count()) {
         const int tileW = static_cast<int>(tiles_.values.size(3));
-        o.width = static_cast<int>(tiles_.columns * (tileW * fitScale() + o.gap) + o.gap);
+        o.width = static_cast<int>(std::ceil(tiles_.columns * (tileW * fitScale() + o.gap) + o.gap));
         return o;
     }
     const int64_t n = std::max<int64_t>(1, tiles_.count());
     const int columns = tiles_.columns > 0 ? tiles_.columns : static_cast<int>(std::ceil(std::sqrt(double(n))));
-    const int rows = static_cast<int>((n + columns - 1) / columns);
     const int tileW = tiles_.count() ? static_cast<int>(tiles_.values.size(3)) : 1;
-    const int tileH = tiles_.count() ? static_cast<int>(tiles_.values.size(2)) : 1;
-    // At zoom 1 the whole grid fits the viewport (captions take 14 px a row); never below 1 px per value.
-    const QSize room = viewport()->size() - QSize(8, 8);
-    const double byWidth = static_cast<double>(room.width() - o.gap * (columns + 1)) / (columns * tileW);
-    const double byHeight = static_cast<double>(room.height() - o.gap * (rows + 1) - 14 * rows) / (rows * tileH);
-    const double scale = wholeOrSmaller(std::min(byWidth, byHeight) * zoom_);
-    o.width = static_cast<int>(columns * (tileW * scale + o.gap) + o.gap);
+    // Rounded up: the renderer derives the scale back from the width, and a pixel less would draw smaller tiles.
+    o.width = static_cast<int>(std::ceil(columns * (tileW * shownScale() + o.gap) + o.gap));
     return o;
 }
 
@@ -84,6 +78,15 @@ void TileGridView::setGap(int pixels)
         render();
 }
 
+void TileGridView::setGrowToContents(bool grow)
+{
+    grow_ = grow;
+    setVerticalScrollBarPolicy(grow ? Qt::ScrollBarAlwaysOff : Qt::ScrollBarAsNeeded);
+    setHorizontalScrollBarPolicy(grow ? Qt::ScrollBarAlwaysOff : Qt::ScrollBarAsNeeded);
+    if (!grow)
+        setMinimumHeight(0), setMaximumHeight(QWIDGETSIZE_MAX);
+}
+
 void TileGridView::setKeepColumns(bool keep)
 {
     keepColumns_ = keep;
@@ -122,8 +125,9 @@ void TileGridView::render()
         double best = -1;
         for (int c = 1; c <= n; ++c) {
             const int rows = (n + c - 1) / c;
+            const double captionH = TileGridRenderer::captionHeight(tiles_, 64);
             const double scale = std::min((room.width() - double(gap_) * (c + 1)) / (c * tileW),
-                                          (room.height() - double(gap_) * (rows + 1) - 14.0 * rows) / (rows * tileH));
+                                          (room.height() - double(gap_) * (rows + 1) - captionH * rows) / (rows * tileH));
             if (scale > best + 1e-9) {
                 best = scale;
                 tiles_.columns = c;
@@ -137,20 +141,75 @@ void TileGridView::render()
                               image_ = image;
                               canvas_->setPixmap(QPixmap::fromImage(image_));
                               canvas_->adjustSize();
+                              if (grow_)
+                                  setFixedHeight(image_.height() + 2 * frameWidth() + 8);
                               Q_EMIT rendered();
                           });
 }
 
+double TileGridView::baseScale() const
+{
+    if (!tiles_.count())
+        return 1;
+    const int tileW = static_cast<int>(tiles_.values.size(3)), tileH = static_cast<int>(tiles_.values.size(2));
+    if (fitWidth_ > 0)
+        return static_cast<double>(fitWidth_) / std::max(tileW, tileH);
+    // At zoom 1 the whole grid fits the viewport, captions included (one line, or two for long captions).
+    const int64_t n = tiles_.count();
+    const int columns = tiles_.columns > 0 ? tiles_.columns : static_cast<int>(std::ceil(std::sqrt(double(n))));
+    const int rows = static_cast<int>((n + columns - 1) / columns);
+    const QSize room = viewport()->size() - QSize(8, 8);
+    const double byWidth = static_cast<double>(room.width() - gap_ * (columns + 1)) / (columns * tileW);
+    auto fit = [&](int captionH) {
+        return std::min(byWidth, static_cast<double>(room.height() - gap_ * (rows + 1) - captionH * rows) / (rows * tileH));
+    };
+    const double first = fit(TileGridRenderer::captionHeight(tiles_, 64));
+    return std::max(1e-3, fit(TileGridRenderer::captionHeight(tiles_, static_cast<int>(tileW * wholeOrSmaller(first * zoom_)))));
+}
+
+void TileGridView::zoomBy(int direction)
+{
+    if (!tiles_.count())
+        return;
+    // Steps the drawn tile size, not a factor that rounding can swallow: every step shows a different grid (a
+    // 3-pixel slice drawn 1 pixel wide grows to 2, 3, ... pixels; whole multiples of the data above that).
+    const double tilePixels = static_cast<double>(std::max(tiles_.values.size(3), tiles_.values.size(2)));
+    const double shown = shownScale();
+    const double pixels = shown * tilePixels;
+    double next;
+    if (direction > 0)
+        next = shown >= 1 ? shown + 1 : std::min(1.0, std::max(shown * 1.25, (std::floor(pixels) + 1) / tilePixels));
+    else if (shown > 1)
+        next = shown - 1;
+    else
+        next = std::ceil(pixels) - 1 >= 1 ? std::min(shown / 1.25, (std::ceil(pixels) - 1) / tilePixels) : shown / 1.25;
+    next = std::clamp(next, 1.0 / 16, 64.0);
+    zoom_ = 1.0;
+    zoom_ = (next + 1e-6) / baseScale();
+    render();
+}
+
 void TileGridView::zoomIn()
 {
-    zoom_ = std::min(zoom_ * 1.25, 16.0);
-    render();
+    zoomBy(+1);
 }
 
 void TileGridView::zoomOut()
 {
-    zoom_ = std::max(zoom_ / 1.25, 0.25);
+    zoomBy(-1);
+}
+
+void TileGridView::resetZoom()
+{
+    zoom_ = 1.0;
     render();
+}
+
+double TileGridView::shownScale() const
+{
+    if (!tiles_.count())
+        return 1.0;
+    return fitWidth_ > 0 ? fitScale() : wholeOrSmaller(baseScale() * zoom_);
 }
 
 bool TileGridView::eventFilter(QObject *watched, QEvent *event)

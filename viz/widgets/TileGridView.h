@@ -24,14 +24,21 @@ public:
     QImage image() const { return image_; }
     /// Options used for on-screen rendering (export uses its own width).
     TileGridRenderer::Options renderOptions() const;
+    /// One step larger / smaller: the drawn tile size changes by at least one pixel each step.
     void zoomIn();
     void zoomOut();
+    /// Back to the default (the whole grid fits the view, or the fit-width tile size).
+    void resetZoom();
+    /// Drawn pixels per tile value at the current zoom (tests, status).
+    double shownScale() const;
     /// Fill the width with tiles of about `tilePixels` (integer zoom), scrolling vertically — for long grids such
     /// as a layer's units. 0 (the default) fits the whole grid in the view instead.
     void setFitWidth(int tilePixels);
     /// In fit-width mode, keep the tile set's own column count (a figure whose columns mean something, such as
     /// checkpoints): tiles of at most `tilePixels`, smaller where the columns would not fit the width.
     void setKeepColumns(bool keep);
+    /// The view takes the rendered grid's height (no scroll bar of its own), for grids inside a scrolling column.
+    void setGrowToContents(bool grow);
     /// Pixels between tiles (default 2); wider for tiles that are mosaics themselves.
     void setGap(int pixels);
 
@@ -44,6 +51,8 @@ protected:
 
 private:
     static double wholeOrSmaller(double scale);
+    double baseScale() const; ///< pixels per value at zoom 1 (before rounding)
+    void zoomBy(int direction);
     double fitScale() const; ///< tile scale in fit-width mode
     void render();
     QLabel *canvas_;
@@ -52,6 +61,7 @@ private:
     double zoom_ = 1.0;
     int fitWidth_ = 0;
     bool keepColumns_ = false;
+    bool grow_ = false;
     int gap_ = TileGridRenderer::Options{}.gap;
     int requestedColumns_ = 0; ///< the set's own columns (0 = square), before fit-width layout
     JobLane *renders_; ///< the grid drawn off the GUI thread; a newer one supersedes it

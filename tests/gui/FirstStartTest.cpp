@@ -1,0 +1,60 @@
+// The first start: the guide says what each tab answers and what to try first, lists the real shortcuts, and its
+// "Scan the dataset now" starts the Units tab's scan; the Units tab says how to scan before there is a scan.
+#include "GuiTestSupport.h"
+
+#include "gui/MainWindow.h"
+#include "panels/UnitsPanel.h"
+#include "widgets/GuideDialog.h"
+#include "widgets/TileGridView.h"
+
+#include <QCoreApplication>
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QPushButton>
+#include <QTableWidget>
+
+using namespace convscope;
+using namespace guitest;
+
+TEST_CASE("first start: guide with every tab and the real shortcuts, its scan button scans, then it stays away", "[gui][guide]")
+{
+    QTemporaryDir dir;
+    qputenv("XDG_DATA_HOME", dir.filePath("data").toUtf8());
+    QSettings settings(dir.filePath("settings.ini"), QSettings::IniFormat);
+    {
+        MainWindow w(&settings);
+        openAndSettle(w, demo(), {}, QSize(1280, 800));
+        CHECK(w.guideWanted());
+        // Before a scan the Units tab says how to get one.
+        CHECK(w.units()->grid()->findChild<QLabel *>()->text().contains("Scan dataset"));
+
+        GuideDialog *guide = w.showGuide();
+        REQUIRE(guide);
+        saveArtifact(*guide, "guide.png");
+        for (const char *tab : {"Filters", "Activations", "Units", "Explain", "Search", "Map", "Scan dataset", "Input Spec"})
+            CHECK(guide->text().contains(tab));
+        auto *keys = guide->findChild<QTableWidget *>();
+        REQUIRE(keys);
+        QStringList shortcuts;
+        for (int r = 0; r < keys->rowCount(); ++r)
+            shortcuts << keys->item(r, 0)->text() + " = " + keys->item(r, 1)->text();
+        INFO(shortcuts.join("; ").toStdString());
+        CHECK(shortcuts.filter("Open Model").size() == 1);
+        CHECK(shortcuts.filter("Zoom In").size() == 1);
+        CHECK(shortcuts.filter("Input Spec").size() == 1);
+
+        QPushButton *scan = nullptr;
+        for (QPushButton *b : guide->findChildren<QPushButton *>())
+            if (b->text().contains("Scan"))
+                scan = b;
+        REQUIRE(scan);
+        scan->click();
+        w.waitUntilSettled(300000);
+        w.units()->waitForIdle();
+        w.waitUntilSettled(30000);
+        CHECK(w.units()->hasScan());
+        CHECK(w.units()->grid()->tiles().count() > 0);
+        CHECK_FALSE(w.guideWanted()); // shown once
+    }
+    qunsetenv("XDG_DATA_HOME");
+}
