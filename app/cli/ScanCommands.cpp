@@ -323,6 +323,12 @@ int cmdTop(const QStringList &args)
     if (!p.isSet("units")) {
         CliProgressBar bar("units");
         const std::size_t units = sheets.ranking(slot, TopKTracker::Statistic::SpatialMax).size();
+        if (!p.isSet("width")) { // legible by default: every patch about 48 pixels, the title whole
+            const double perRow = columns > 0 ? columns : std::ceil(std::sqrt(static_cast<double>(std::max<std::size_t>(units, 1))));
+            const double mosaic = std::ceil(std::sqrt(static_cast<double>(std::max(sheets.info().k, 1)))) * 48 * (withRecon ? 2 : 1);
+            ro.width = static_cast<int>(std::clamp(perRow * (mosaic + ro.gap) + ro.gap, 960.0, 12000.0));
+            renderer = TileGridRenderer(ro);
+        }
         const int side = posterPatchSide(ro.width, columns, units, sheets.info().k);
         TileSet poster = withRecon ? recon.poster(slot, {}, &bar, side) : sheets.poster(slot, {}, side, &bar);
         bar.finish();
@@ -339,6 +345,11 @@ int cmdTop(const QStringList &args)
                                         : sheets.unitPatches(slot, u);
         if (columns)
             set.columns = columns;
+        if (!p.isSet("width")) { // a unit's sheet: patches (or images) of about 128 pixels, captions whole
+            const int perRow = set.columns > 0 ? set.columns : static_cast<int>(std::ceil(std::sqrt(double(std::max<int64_t>(set.count(), 1)))));
+            ro.width = std::max(480, perRow * (128 + ro.gap) + ro.gap);
+            renderer = TileGridRenderer(ro);
+        }
         QString file = out;
         if (units.size() > 1) {
             const QFileInfo fi(out);

@@ -7,6 +7,7 @@
 #include "widgets/GuideDialog.h"
 #include "widgets/TileGridView.h"
 
+#include <QComboBox>
 #include <QCoreApplication>
 #include <QDialogButtonBox>
 #include <QLabel>
@@ -55,6 +56,21 @@ TEST_CASE("first start: guide with every tab and the real shortcuts, its scan bu
         CHECK(w.units()->hasScan());
         CHECK(w.units()->grid()->tiles().count() > 0);
         CHECK_FALSE(w.guideWanted()); // shown once
+
+        // The unit shown in the detail is framed in the layer's grid, also after re-sorting.
+        w.units()->showUnit(5);
+        w.units()->waitForIdle();
+        w.waitUntilSettled(30000);
+        const auto &shown = w.units()->shownUnits();
+        auto at = [&shown](std::int64_t u) { return static_cast<int>(std::find(shown.begin(), shown.end(), u) - shown.begin()); };
+        CHECK(w.units()->grid()->highlighted() == at(5));
+        const QImage framed = w.units()->grid()->findChild<QLabel *>()->pixmap().toImage();
+        CHECK(framed != w.units()->grid()->image()); // the frame is drawn over the grid
+        w.units()->sortBox()->setCurrentIndex(1); // strongest first
+        w.units()->waitForIdle();
+        w.waitUntilSettled(30000);
+        CHECK(w.units()->grid()->highlighted() == at(5));
+        CHECK(at(5) < static_cast<int>(shown.size()));
     }
     qunsetenv("XDG_DATA_HOME");
 }

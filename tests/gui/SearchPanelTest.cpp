@@ -76,8 +76,18 @@ TEST_CASE("search tab: index, query, region, why similar, which layer describes 
     window.waitUntilSettled(30000);
     CHECK(search->table()->rowCount() == 12);
     for (QChartView *view : search->findChildren<QChartView *>())
-        if (view != search->probeResults()->chart())
+        if (view != search->probeResults()->chart()) {
             CHECK(view->chart()->series().size() == 1);
+            CHECK(view->minimumHeight() >= 90 + 18 * 12); // every row readable (the chart scrolls)
+        }
+    // The last map (the output of the `features` block) is named as what it is.
+    int blockRows = 0;
+    for (int r = 0; r < search->table()->rowCount(); ++r)
+        if (search->table()->item(r, 0)->text().startsWith("features ")) {
+            CHECK(search->table()->item(r, 0)->text().contains("block output 128"));
+            ++blockRows;
+        }
+    CHECK(blockRows > 0);
     saveArtifact(window, "search-eval.png");
 
     // Which layer classifies best: a linear probe per layer with stored features (the scan's defaults: the last map

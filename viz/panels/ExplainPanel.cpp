@@ -80,6 +80,10 @@ ExplainPanel::ExplainPanel(Workspace *workspace, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
     layout->addWidget(split, 1);
+    // The figure's columns (original, then each re-initialised layer) fill the width, rows scroll: tiles of up to
+    // 112 px with their method and correlation readable, instead of the whole figure squeezed into the height.
+    sanity_->setFitWidth(112);
+    sanity_->setKeepColumns(true);
     sanity_->clear(tr("The sanity check shows here."));
     sanityNotes_->setText(tr("<b>Sanity check</b>: which maps depend on what the model learned?"));
 

@@ -93,7 +93,7 @@ MapPanel::MapPanel(Workspace *workspace, QWidget *parent)
     status_->setWordWrap(true);
     layOut();
     selectionGrid_->clear(tr("Nothing selected"));
-    view_->setToolTip(tr("Wheel: zoom · drag: pan · Shift+drag: rectangle · Ctrl+drag: lasso · click: open the image"));
+    // How to use the map is a line under it, not a tooltip: a tooltip would cover the hover card of the point.
     showMethodOptions();
     connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &MapPanel::showMethodOptions);
 
@@ -156,8 +156,16 @@ void MapPanel::layOut()
     sl->addWidget(variance_);
     sl->addWidget(new QLabel(tr("<b>Selection</b> (Shift+drag: rectangle · Ctrl+drag: lasso)")));
     sl->addWidget(selectionGrid_, 1);
+    auto *mapColumn = new QWidget;
+    auto *ml = new QVBoxLayout(mapColumn);
+    ml->setContentsMargins(0, 0, 0, 0);
+    ml->addWidget(view_, 1);
+    auto *hint = new QLabel(tr("Wheel: zoom · drag: pan · Shift+drag: rectangle · Ctrl+drag: lasso · click: open the image"));
+    hint->setEnabled(false); // drawn dimmed
+    hint->setWordWrap(true);
+    ml->addWidget(hint);
     auto *split = new QSplitter;
-    split->addWidget(view_);
+    split->addWidget(mapColumn);
     split->addWidget(side);
     split->setSizes({800, 300});
     auto *layout = new QVBoxLayout(this);

@@ -32,6 +32,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QScrollArea>
 #include <QSplitter>
 #include <QStyle>
 #include <QTableWidget>
@@ -220,7 +221,13 @@ void SearchPanel::layOut()
     upper->setLayout(top);
     auto *lower = new QSplitter;
     lower->addWidget(table_);
-    lower->addWidget(chart_);
+    // The chart grows with its rows (a layer × descriptor × PCA size each, 18 px) and scrolls, so bars and their
+    // labels stay readable for many layers.
+    auto *chartScroll = new QScrollArea;
+    chartScroll->setWidget(chart_);
+    chartScroll->setWidgetResizable(true);
+    chartScroll->setFrameShape(QFrame::NoFrame);
+    lower->addWidget(chartScroll);
     lower->setSizes({400, 500});
     lowerTabs_->addTab(lower, tr("Describes best (retrieval)"));
     lowerTabs_->addTab(probeView_, tr("Classifies best (linear probes)"));
@@ -635,12 +642,32 @@ void SearchPanel::classify()
 void SearchPanel::showEvaluation(const std::vector<RetrievalEvaluator::Row> &rows)
 {
     table_->setRowCount(static_cast<int>(rows.size()));
+    auto model = workspace_->model();
+    // A block's output (the default "last map" of a Sequential) is named with what it is, not only the block.
+    auto layerText = [&model](const std::string &path) {
+        QString text = QString::fromStdString(path);
+        if (!model)
+            return text;
+        try {
+            const LayerInfo &l = model->layer(path);
+            if (l.kind == LayerKind::Block) {
+                QStringList dims;
+                for (size_t d = 1; d < l.outputShape.size(); ++d)
+                    dims << QString::number(l.outputShape[d]);
+                text += tr(" (block output %1)").arg(dims.join(QChar(0xd7)));
+            } else if (!l.displayName.empty()) {
+                text += " (" + QString::fromStdString(l.displayName) + ")";
+            }
+        } catch (const Error &) {
+        }
+        return text;
+    };
     auto *map = new QBarSet(tr("mAP"));
     auto *p10 = new QBarSet(tr("precision@10"));
     QStringList categories;
     for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
         const auto &r = rows[static_cast<size_t>(i)];
-        const QStringList cells{QString::fromStdString(r.layer), QString::fromStdString(r.descriptor),
+        const QStringList cells{layerText(r.layer), QString::fromStdString(r.descriptor),
                                 r.pca > 0 ? QString::number(r.pca) : "-", QString::number(r.dims),
                                 QString::number(r.result.map, 'f', 4),
                                 QString::number(r.result.precisionAtK, 'f', 4)};
@@ -668,6 +695,7 @@ void SearchPanel::showEvaluation(const std::vector<RetrievalEvaluator::Row> &row
     series->attachAxis(x);
     series->attachAxis(y);
     chart->setTheme(QChart::ChartThemeDark);
+    chart_->setMinimumHeight(std::max(150, 90 + 18 * static_cast<int>(categories.size())));
     QChart *old = chart_->chart();
     chart_->setChart(chart);
     delete old;

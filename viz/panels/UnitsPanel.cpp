@@ -278,6 +278,7 @@ void UnitsPanel::reset()
         lane->drop();
     project_.clear();
     scanId_ = -1;
+    shownUnit_ = -1;
     scannedLayers_.clear();
     layerData_.reset();
     unitData_.reset();
@@ -586,7 +587,10 @@ void UnitsPanel::applyOrder()
                 view.values = asIs ? all : all.index_select(0, torch::tensor(order, torch::kInt64));
                 return view;
             },
-            [this](TileSet &ordered) { grid_->setTiles(std::move(ordered)); });
+            [this](TileSet &ordered) {
+                grid_->setTiles(std::move(ordered));
+                highlightShownUnit();
+            });
     } else {
         orderJobs_->drop();
         grid_->clear(tr("Every unit of this layer is dead (never above zero)."));
@@ -596,6 +600,12 @@ void UnitsPanel::applyOrder()
     if (auto model = workspace_->model(); model && layerData_->slot < static_cast<int>(scannedLayers_.size()))
         field = QString::fromStdString(model->layer(scannedLayers_[static_cast<size_t>(layerData_->slot)]).field.describe());
     count_->setText(tr("%1 of %2 units · %3 dead · field %4").arg(order.size()).arg(sum.size()).arg(dead).arg(field));
+}
+
+void UnitsPanel::highlightShownUnit()
+{
+    const auto at = std::find(shown_.begin(), shown_.end(), shownUnit_);
+    grid_->setHighlighted(at == shown_.end() ? -1 : static_cast<int>(at - shown_.begin()));
 }
 
 void UnitsPanel::showUnit(std::int64_t unit)
@@ -611,6 +621,8 @@ void UnitsPanel::showUnit(std::int64_t unit)
     const int slot = layerData_->slot;
     const auto summary = layerData_->summaries[static_cast<size_t>(unit)];
     const auto rule = projectionRule();
+    shownUnit_ = unit;
+    highlightShownUnit();
     if (rule && (!reconstructor_ || &reconstructor_->model() != model.get()))
         reconstructor_ = std::make_shared<Reconstructor>(model);
     auto reconstructor = reconstructor_;

@@ -157,6 +157,8 @@ private:
 
     QString project_;
     qint64 scanId_ = -1;
+    std::int64_t shownUnit_ = -1; ///< the unit whose detail is shown (framed in the grid)
+    void highlightShownUnit();
     std::vector<std::string> scannedLayers_;
     std::shared_ptr<LayerData> layerData_;
     std::vector<std::int64_t> shown_;

@@ -2,6 +2,7 @@
 
 #include <QLabel>
 #include <QMouseEvent>
+#include <QPainter>
 #include <QPixmap>
 #include <QScrollBar>
 #include <QToolTip>
@@ -57,8 +58,32 @@ double TileGridView::fitScale() const
     return wholeOrSmaller(scale);
 }
 
+void TileGridView::setHighlighted(int index)
+{
+    if (index == highlight_)
+        return;
+    highlight_ = index;
+    if (!image_.isNull())
+        showImage();
+}
+
+void TileGridView::showImage()
+{
+    QPixmap pixmap = QPixmap::fromImage(image_);
+    if (highlight_ >= 0 && highlight_ < tiles_.count()) {
+        const QRect r = TileGridRenderer(renderOptions()).tileRect(tiles_, highlight_);
+        QPainter painter(&pixmap);
+        QPen pen(palette().color(QPalette::Highlight), 3);
+        pen.setJoinStyle(Qt::MiterJoin);
+        painter.setPen(pen);
+        painter.drawRect(r.adjusted(-2, -2, 1, 1));
+    }
+    canvas_->setPixmap(pixmap);
+}
+
 void TileGridView::setTiles(TileSet tiles)
 {
+    highlight_ = -1;
     tiles_ = std::move(tiles);
     requestedColumns_ = tiles_.columns;
     render();
@@ -139,7 +164,7 @@ void TileGridView::render()
     renders_->run<QImage>([renderer, tiles] { return renderer.render(tiles); },
                           [this](QImage &image) {
                               image_ = image;
-                              canvas_->setPixmap(QPixmap::fromImage(image_));
+                              showImage();
                               canvas_->adjustSize();
                               if (grow_)
                                   setFixedHeight(image_.height() + 2 * frameWidth() + 8);
@@ -231,6 +256,7 @@ bool TileGridView::eventFilter(QObject *watched, QEvent *event)
             return false;
         }
         if (event->type() == QEvent::MouseButtonRelease) {
+            setHighlighted(index);
             Q_EMIT tileClicked(index);
             return true;
         }

@@ -37,6 +37,9 @@ public:
     /// In fit-width mode, keep the tile set's own column count (a figure whose columns mean something, such as
     /// checkpoints): tiles of at most `tilePixels`, smaller where the columns would not fit the width.
     void setKeepColumns(bool keep);
+    /// Frames tile `index` (-1: none). A clicked tile is framed by itself; new tiles clear it.
+    void setHighlighted(int index);
+    int highlighted() const { return highlight_; }
     /// The view takes the rendered grid's height (no scroll bar of its own), for grids inside a scrolling column.
     void setGrowToContents(bool grow);
     /// Pixels between tiles (default 2); wider for tiles that are mosaics themselves.
@@ -62,6 +65,8 @@ private:
     int fitWidth_ = 0;
     bool keepColumns_ = false;
     bool grow_ = false;
+    int highlight_ = -1;
+    void showImage(); ///< the rendered grid with the highlight frame, as the canvas's pixmap
     int gap_ = TileGridRenderer::Options{}.gap;
     int requestedColumns_ = 0; ///< the set's own columns (0 = square), before fit-width layout
     JobLane *renders_; ///< the grid drawn off the GUI thread; a newer one supersedes it
