@@ -379,12 +379,21 @@ GuideDialog *MainWindow::showGuide()
     for (QAction *menu : menuBar()->actions())
         if (menu->menu())
             actions += menu->menu()->actions();
-    const bool canScan = workspace_->model() && workspace_->dataset() && !units_->busy() && !units_->hasScan();
-    auto *guide = new GuideDialog(actions, canScan, settings_->value("guide/showAtStart", false).toBool(), this);
+    auto *guide = new GuideDialog(actions, settings_->value("guide/showAtStart", false).toBool(), this);
     guide->setAttribute(Qt::WA_DeleteOnClose);
-    connect(guide, &GuideDialog::scanRequested, this, [this] {
+    // "Scan the dataset now" while there is something to scan (at the first start the demo is still loading).
+    auto offer = [this, guide] {
+        guide->setScanAvailable(workspace_->model() && workspace_->dataset() && !units_->scans()->running() &&
+                                !units_->hasScan());
+    };
+    offer();
+    connect(workspace_, &Workspace::modelChanged, guide, offer);
+    connect(workspace_, &Workspace::datasetChanged, guide, offer);
+    connect(units_, &UnitsPanel::scanShown, guide, offer);
+    connect(guide, &GuideDialog::scanRequested, this, [this, guide] {
         showTab("units");
         units_->startScan();
+        guide->setScanAvailable(false);
     });
     connect(guide, &QDialog::finished, this, [this, guide] {
         settings_->setValue("guide/showAtStart", guide->showAtStart());
@@ -411,9 +420,13 @@ InputSpecDialog *MainWindow::showInputSpec()
     }
     auto *dialog = new InputSpecDialog(workspace_->model(), workspace_->inputReference(), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &InputSpecDialog::saved, this, [this](const QString &path) {
+    connect(dialog, &InputSpecDialog::saved, this, [this, model = workspace_->modelPath()](const QString &path) {
+        if (workspace_->modelPath() != model) { // another model was opened meanwhile
+            statusBar()->showMessage(tr("Wrote %1").arg(path), 6000);
+            return;
+        }
         statusBar()->showMessage(tr("Wrote %1; the model is opened again with it").arg(path), 6000);
-        workspace_->openModel(workspace_->modelPath()); // predictions, scans and maps use the new input spec
+        workspace_->openModel(model); // predictions, scans and maps use the new input spec
     });
     dialog->show();
     return dialog;

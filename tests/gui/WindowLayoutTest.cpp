@@ -186,4 +186,21 @@ TEST_CASE("View zoom acts on the grid in sight and every step changes it", "[gui
     w.showTab("filters");
     w.waitUntilSettled(60000);
     CHECK(grid->shownScale() == Approx(firstScale));
+
+    // A captioned grid (activation maps with their channel numbers): every step still grows it, also where the
+    // captions appear (they take room from the rows; the zoom steps must not feed back on that).
+    w.workspace()->selectLayer(w.workspace()->model()->layer("features.relu3").index);
+    w.showTab("activations");
+    w.waitUntilSettled(60000);
+    TileGridView *maps = w.activations()->grid();
+    REQUIRE(w.shownGrid() == maps);
+    REQUIRE(maps->tiles().count() == 64);
+    double last = maps->shownScale();
+    for (int step = 0; step < 8; ++step) {
+        REQUIRE(trigger(QObject::tr("Zoom &In")));
+        w.waitUntilSettled(60000);
+        INFO("activations step " << step << " scale " << maps->shownScale());
+        CHECK(maps->shownScale() > last);
+        last = maps->shownScale();
+    }
 }

@@ -91,7 +91,9 @@ TileGridRenderer::Layout TileGridRenderer::layout(const TileSet &tiles) const
     l.tileW = std::max(1, static_cast<int>(w * scale));
     l.tileH = std::max(1, static_cast<int>(h * scale));
     l.smooth = scale < 1;
-    l.captionH = options_.captions ? captionHeight(tiles, l.tileW) : 0;
+    l.captionH = !options_.captions ? 0
+                 : options_.widestCaption >= 0 || tiles.captions.empty() ? captionHeight(tiles.captions.empty() ? -1 : options_.widestCaption, l.tileW)
+                                                                         : captionHeight(tiles, l.tileW);
     l.titleH = tiles.title.empty() ? 0 : 24;
     l.width = options_.width > 0 ? options_.width : options_.gap + l.columns * (l.tileW + options_.gap);
     l.width = std::max(l.width, options_.gap + l.columns * (l.tileW + options_.gap));
@@ -169,15 +171,27 @@ void TileGridRenderer::paint(QPainter &painter, const TileSet &tiles, const Layo
     }
 }
 
+int TileGridRenderer::widestCaption(const TileSet &tiles)
+{
+    if (tiles.captions.empty())
+        return -1;
+    const QFontMetrics fm(captionFont());
+    int widest = 0;
+    for (const std::string &c : tiles.captions)
+        widest = std::max(widest, fm.horizontalAdvance(QString::fromStdString(c)));
+    return widest;
+}
+
+int TileGridRenderer::captionHeight(int widestCaption, int tileWidth)
+{
+    if (tileWidth < 24 || widestCaption < 0)
+        return 0;
+    return widestCaption > tileWidth ? 2 * kCaptionLine + 1 : kCaptionLine + 1;
+}
+
 int TileGridRenderer::captionHeight(const TileSet &tiles, int tileWidth)
 {
-    if (tileWidth < 24 || tiles.captions.empty())
-        return 0;
-    const QFontMetrics fm(captionFont());
-    for (const std::string &c : tiles.captions)
-        if (fm.horizontalAdvance(QString::fromStdString(c)) > tileWidth)
-            return 2 * kCaptionLine + 1;
-    return kCaptionLine + 1;
+    return captionHeight(widestCaption(tiles), tileWidth);
 }
 
 int TileGridRenderer::cutCaptions(const TileSet &tiles) const

@@ -20,6 +20,7 @@ public:
         bool captions = true;   ///< caption under each tile, one or two lines (hidden when tiles are under 24 px)
         QColor background = QColor(32, 33, 36);
         QColor text = QColor(232, 234, 237);
+        int widestCaption = -1; ///< widestCaption(tiles) when the caller knows it (views: once per tile set); -1 measures
     };
 
     explicit TileGridRenderer(Options options) : options_(options) {}
@@ -31,6 +32,10 @@ public:
     /// Pixels under each tile row for the captions of tiles drawn `tileWidth` wide: 0 (no captions or tiles under
     /// 24 px), one line, or two when a caption is wider than a tile.
     static int captionHeight(const TileSet &tiles, int tileWidth);
+    /// The same from the widest caption's width in pixels (widestCaption(); -1 = no captions).
+    static int captionHeight(int widestCaption, int tileWidth);
+    /// Width in pixels of the widest caption as drawn, -1 when the set has none.
+    static int widestCaption(const TileSet &tiles);
     /// How many captions are shortened with "…" or not drawn at all (tiles too small for captions): 0 when every
     /// caption shows whole. Captions wrap to a second line before they are cut.
     int cutCaptions(const TileSet &tiles) const;

@@ -12,8 +12,9 @@
 
 namespace convscope {
 
-GuideDialog::GuideDialog(const QList<QAction *> &actions, bool canScan, bool showAtStart, QWidget *parent)
-    : QDialog(parent), pages_(new QTabWidget), atStart_(new QCheckBox(tr("Show this guide at start")))
+GuideDialog::GuideDialog(const QList<QAction *> &actions, bool showAtStart, QWidget *parent)
+    : QDialog(parent), pages_(new QTabWidget), atStart_(new QCheckBox(tr("Show this guide at start"))),
+      scan_(new QPushButton(tr("Scan the dataset now")))
 {
     setWindowTitle(tr("Getting started with Convscope"));
     text_ = tr(
@@ -69,11 +70,10 @@ GuideDialog::GuideDialog(const QList<QAction *> &actions, bool canScan, bool sho
 
     atStart_->setChecked(showAtStart);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close);
-    if (canScan) {
-        QPushButton *scan = buttons->addButton(tr("Scan the dataset now"), QDialogButtonBox::AcceptRole);
-        scan->setToolTip(tr("Start the Units tab's scan: every unit's top 9 patches over the dataset"));
-        connect(scan, &QPushButton::clicked, this, &GuideDialog::scanRequested);
-    }
+    buttons->addButton(scan_, QDialogButtonBox::ActionRole);
+    scan_->setToolTip(tr("Start the Units tab's scan: every unit's top 9 patches over the dataset"));
+    scan_->hide();
+    connect(scan_, &QPushButton::clicked, this, &GuideDialog::scanRequested);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     auto *layout = new QVBoxLayout(this);
@@ -84,6 +84,11 @@ GuideDialog::GuideDialog(const QList<QAction *> &actions, bool canScan, bool sho
     row->addWidget(buttons);
     layout->addLayout(row);
     resize(640, 560);
+}
+
+void GuideDialog::setScanAvailable(bool available)
+{
+    scan_->setVisible(available);
 }
 
 void GuideDialog::showShortcuts()

@@ -14,8 +14,10 @@ namespace convscope {
 class GuideDialog : public QDialog {
     Q_OBJECT
 public:
-    /// `actions`: the menu actions whose shortcuts are listed; `canScan`: offer "Scan the dataset now".
-    GuideDialog(const QList<QAction *> &actions, bool canScan, bool showAtStart, QWidget *parent = nullptr);
+    /// `actions`: the menu actions whose shortcuts are listed.
+    GuideDialog(const QList<QAction *> &actions, bool showAtStart, QWidget *parent = nullptr);
+    /// Shows "Scan the dataset now" (a model and a dataset are open and not scanned) or hides it.
+    void setScanAvailable(bool available);
     /// Shows the keyboard shortcuts page.
     void showShortcuts();
     bool showAtStart() const;
@@ -28,6 +30,7 @@ Q_SIGNALS:
 private:
     QTabWidget *pages_;
     QCheckBox *atStart_;
+    class QPushButton *scan_;
     QString text_;
 };
 

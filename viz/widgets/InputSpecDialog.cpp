@@ -7,6 +7,7 @@
 #include "model/ModelSidecarWriter.h"
 #include "render/ImageConversion.h"
 
+#include <QCloseEvent>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -145,16 +146,19 @@ InputSpecDialog::InputSpecDialog(std::shared_ptr<const Model> model, const QStri
             return;
         }
         buttons->setEnabled(false);
+        saving_ = true; // closing now would drop the outcome of a file that is being written
         error_->setText(tr("Checking that the model takes this input…"));
         saves_->run<QString>(
             [model = model_->path(), s, labels = labelsFile().toStdString()] {
                 return QString::fromStdString(ModelSidecarWriter::write(model, s, labels));
             },
             [this](QString &path) {
+                saving_ = false;
                 Q_EMIT saved(path);
                 accept();
             },
             [this, buttons](const QString &message) {
+                saving_ = false;
                 buttons->setEnabled(true);
                 error_->setText(message);
             });
@@ -169,7 +173,11 @@ InputSpecDialog::InputSpecDialog(std::shared_ptr<const Model> model, const QStri
     connect(presets, qOverload<int>(&QComboBox::currentIndexChanged), this, [this, presets](int i) {
         if (i <= 0)
             return;
-        InputSpec s = spec();
+        InputSpec s = model_->input(); // the form's size and resize stay; mean, std and range come from the preset
+        s.width = width_->value();
+        s.height = height_->value();
+        s.resize = static_cast<ResizePolicy>(resize_->currentData().toInt());
+        s.resizeTo = resizeTo_->value();
         const int c = s.channels;
         if (i == 1) {
             s = InputSpec{};
@@ -230,10 +238,29 @@ void InputSpecDialog::setSpec(const InputSpec &s)
     height_->setValue(s.height);
     resizeTo_->setValue(s.resizeTo);
     resize_->setCurrentIndex(resize_->findData(static_cast<int>(s.resize)));
-    range_->setCurrentIndex(s.range > 1.5f ? 1 : 0);
+    int at = range_->findData(static_cast<double>(s.range));
+    if (at < 0) { // a range other than 1 or 255 is kept as it is, not rounded to the nearest choice
+        range_->addItem(tr("[0, %1] (from the sidecar)").arg(static_cast<double>(s.range)), static_cast<double>(s.range));
+        at = range_->count() - 1;
+    }
+    range_->setCurrentIndex(at);
     mean_->setText(joined(s.mean));
     std_->setText(joined(s.std));
     updatePreview();
+}
+
+void InputSpecDialog::reject()
+{
+    if (!saving_)
+        QDialog::reject();
+}
+
+void InputSpecDialog::closeEvent(QCloseEvent *event)
+{
+    if (saving_)
+        event->ignore();
+    else
+        QDialog::closeEvent(event);
 }
 
 QString InputSpecDialog::labelsFile() const

@@ -43,6 +43,12 @@ public:
     /// Blocks until the preview is drawn (tests).
     void waitForPreview();
 
+    /// Refused while Save runs (its outcome would be lost).
+    void reject() override;
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
 Q_SIGNALS:
     /// The sidecar was written (the model should be opened again to use it).
     void saved(const QString &sidecarPath);
@@ -57,6 +63,7 @@ private:
     QComboBox *resize_, *range_;
     QLineEdit *mean_, *std_, *labels_;
     JobLane *loads_, *previews_, *saves_;
+    bool saving_ = false;
 };
 
 } // namespace convscope

@@ -30,9 +30,10 @@ MessageBar::MessageBar(QWidget *parent) : QFrame(parent), label_(new QLabel), ac
     action_->hide();
     connect(close, &QToolButton::clicked, this, &QWidget::hide);
     connect(action_, &QPushButton::clicked, this, [this] {
+        const auto act = act_; // the action may show another message, replacing act_
         hide();
-        if (act_)
-            act_();
+        if (act)
+            act();
     });
     hide();
 }

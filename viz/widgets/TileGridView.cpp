@@ -28,6 +28,7 @@ TileGridRenderer::Options TileGridView::renderOptions() const
 {
     TileGridRenderer::Options o;
     o.gap = gap_;
+    o.widestCaption = widestCaption_;
     if (fitWidth_ > 0 && tiles_.count()) {
         const int tileW = static_cast<int>(tiles_.values.size(3));
         o.width = static_cast<int>(std::ceil(tiles_.columns * (tileW * fitScale() + o.gap) + o.gap));
@@ -47,15 +48,22 @@ double TileGridView::wholeOrSmaller(double scale)
     return scale >= 1 ? std::floor(scale) : std::max(scale, 1.0 / 16);
 }
 
-double TileGridView::fitScale() const
+double TileGridView::fitBase() const
 {
     const int tileW = static_cast<int>(tiles_.values.size(3)), tileH = static_cast<int>(tiles_.values.size(2));
-    double scale = static_cast<double>(fitWidth_) / std::max(tileW, tileH) * zoom_;
+    double scale = static_cast<double>(fitWidth_) / std::max(tileW, tileH);
     if (keepColumns_ && requestedColumns_ > 0) { // the set's columns fit the width (rows scroll)
-        const int room = viewport()->width() - 8 - verticalScrollBar()->sizeHint().width();
+        const int room = viewport()->width() - 8 - (grow_ ? 0 : verticalScrollBar()->sizeHint().width());
         scale = std::min(scale, (room - double(gap_) * (requestedColumns_ + 1)) / (requestedColumns_ * tileW));
     }
-    return wholeOrSmaller(scale);
+    return scale;
+}
+
+double TileGridView::fitScale() const
+{
+    // Zoomed in, the grid grows past the width and scrolls sideways; a column without scroll bars of its own (grow
+    // to contents) always fits its width.
+    return wholeOrSmaller(grow_ ? fitBase() : fitBase() * zoom_);
 }
 
 void TileGridView::setHighlighted(int index)
@@ -85,6 +93,7 @@ void TileGridView::setTiles(TileSet tiles)
 {
     highlight_ = -1;
     tiles_ = std::move(tiles);
+    widestCaption_ = TileGridRenderer::widestCaption(tiles_);
     requestedColumns_ = tiles_.columns;
     render();
 }
@@ -123,6 +132,7 @@ void TileGridView::clear(const QString &message)
 {
     renders_->drop();
     tiles_ = TileSet();
+    widestCaption_ = -1;
     image_ = QImage();
     canvas_->setPixmap(QPixmap());
     canvas_->setText(message);
@@ -144,13 +154,13 @@ void TileGridView::render()
     } else if (requestedColumns_ > 0) {
         tiles_.columns = requestedColumns_;
     } else { // the column count whose grid fills the view at the largest tile size
-        const QSize room = viewport()->size() - QSize(8, 8);
+        const QSize room = maximumViewportSize() - QSize(8, 8); // not viewport(): scroll bars must not feed back
         const double tileW = static_cast<double>(tiles_.values.size(3)), tileH = static_cast<double>(tiles_.values.size(2));
         const auto n = static_cast<int>(tiles_.count());
         double best = -1;
         for (int c = 1; c <= n; ++c) {
             const int rows = (n + c - 1) / c;
-            const double captionH = TileGridRenderer::captionHeight(tiles_, 64);
+            const double captionH = TileGridRenderer::captionHeight(widestCaption_, 64);
             const double scale = std::min((room.width() - double(gap_) * (c + 1)) / (c * tileW),
                                           (room.height() - double(gap_) * (rows + 1) - captionH * rows) / (rows * tileH));
             if (scale > best + 1e-9) {
@@ -178,18 +188,19 @@ double TileGridView::baseScale() const
         return 1;
     const int tileW = static_cast<int>(tiles_.values.size(3)), tileH = static_cast<int>(tiles_.values.size(2));
     if (fitWidth_ > 0)
-        return static_cast<double>(fitWidth_) / std::max(tileW, tileH);
+        return fitBase();
     // At zoom 1 the whole grid fits the viewport, captions included (one line, or two for long captions).
     const int64_t n = tiles_.count();
     const int columns = tiles_.columns > 0 ? tiles_.columns : static_cast<int>(std::ceil(std::sqrt(double(n))));
     const int rows = static_cast<int>((n + columns - 1) / columns);
-    const QSize room = viewport()->size() - QSize(8, 8);
+    const QSize room = maximumViewportSize() - QSize(8, 8); // not viewport(): scroll bars must not feed back
     const double byWidth = static_cast<double>(room.width() - gap_ * (columns + 1)) / (columns * tileW);
     auto fit = [&](int captionH) {
         return std::min(byWidth, static_cast<double>(room.height() - gap_ * (rows + 1) - captionH * rows) / (rows * tileH));
     };
-    const double first = fit(TileGridRenderer::captionHeight(tiles_, 64));
-    return std::max(1e-3, fit(TileGridRenderer::captionHeight(tiles_, static_cast<int>(tileW * wholeOrSmaller(first * zoom_)))));
+    // Captions as they are at zoom 1 (the base must not depend on the zoom, or zoom steps would feed back).
+    const double first = fit(TileGridRenderer::captionHeight(widestCaption_, 64));
+    return std::max(1e-3, fit(TileGridRenderer::captionHeight(widestCaption_, static_cast<int>(tileW * wholeOrSmaller(first)))));
 }
 
 void TileGridView::zoomBy(int direction)

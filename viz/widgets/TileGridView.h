@@ -57,6 +57,7 @@ private:
     double baseScale() const; ///< pixels per value at zoom 1 (before rounding)
     void zoomBy(int direction);
     double fitScale() const; ///< tile scale in fit-width mode
+    double fitBase() const;  ///< fit-width scale at zoom 1 (before rounding)
     void render();
     QLabel *canvas_;
     TileSet tiles_;
@@ -66,6 +67,7 @@ private:
     bool keepColumns_ = false;
     bool grow_ = false;
     int highlight_ = -1;
+    int widestCaption_ = -1; ///< of tiles_, measured once per tile set
     void showImage(); ///< the rendered grid with the highlight frame, as the canvas's pixmap
     int gap_ = TileGridRenderer::Options{}.gap;
     int requestedColumns_ = 0; ///< the set's own columns (0 = square), before fit-width layout
