@@ -315,19 +315,6 @@ std::vector<float> floatList(const QCommandLineParser &p, const QString &name)
     return v;
 }
 
-QJsonObject inputJson(const InputSpec &in)
-{
-    auto list = [](const std::vector<float> &v) {
-        QJsonArray a;
-        for (float x : v)
-            a.append(static_cast<double>(x));
-        return a;
-    };
-    return QJsonObject{{"width", in.width}, {"height", in.height}, {"channels", in.channels},
-                       {"mean", list(in.mean)}, {"std", list(in.std)}, {"resize", resizePolicyName(in.resize)},
-                       {"resize_to", in.resizeTo}, {"range", static_cast<double>(in.range)}};
-}
-
 int cmdInputSpec(const QStringList &args)
 {
     QCommandLineParser p;
@@ -378,7 +365,7 @@ int cmdInputSpec(const QStringList &args)
     const InputSpec &in = model->input();
     const std::string source = model->sidecar().path.empty() ? "assumed (no sidecar)" : model->sidecar().path;
     if (p.isSet("json")) {
-        printJson(QJsonObject{{"input", inputJson(in)}, {"source", q(source)},
+        printJson(QJsonObject{{"input", ModelSidecarWriter::inputJson(in)}, {"source", q(source)},
                               {"classes", model->numClasses()},
                               {"labels", static_cast<int>(model->sidecar().labels.size())}});
         return 0;

@@ -25,6 +25,19 @@ std::string ModelSidecarWriter::pathFor(const std::string &modelPath)
     return model.dir().filePath(model.completeBaseName() + ".json").toStdString();
 }
 
+QJsonObject ModelSidecarWriter::inputJson(const InputSpec &spec)
+{
+    auto list = [](const std::vector<float> &v) {
+        QJsonArray a;
+        for (float x : v)
+            a.append(static_cast<double>(x));
+        return a;
+    };
+    return QJsonObject{{"width", spec.width}, {"height", spec.height}, {"channels", spec.channels},
+                       {"mean", list(spec.mean)}, {"std", list(spec.std)}, {"resize", resizePolicyName(spec.resize)},
+                       {"resize_to", spec.resizeTo}, {"range", static_cast<double>(spec.range)}};
+}
+
 std::string ModelSidecarWriter::write(const std::string &modelPath, const InputSpec &spec, const std::string &labelsFile)
 {
     const std::string path = pathFor(modelPath);
@@ -44,36 +57,18 @@ std::string ModelSidecarWriter::write(const std::string &modelPath, const InputS
     }
     if (spec.channels != 1 && spec.channels != 3)
         throw UsageError("the input must have 1 or 3 channels");
-    auto list = [](const std::vector<float> &v) {
-        QJsonArray a;
-        for (float x : v)
-            a.append(static_cast<double>(x));
-        return a;
-    };
-    QJsonObject input = root.value("input").toObject();
-    input["width"] = spec.width;
-    input["height"] = spec.height;
-    input["channels"] = spec.channels;
-    input["mean"] = list(spec.mean);
-    input["std"] = list(spec.std);
-    input["resize"] = resizePolicyName(spec.resize);
-    input["resize_to"] = spec.resizeTo;
-    input["range"] = static_cast<double>(spec.range);
+    QJsonObject input = root.value("input").toObject(); // keys Convscope does not know stay
+    const QJsonObject fields = inputJson(spec);
+    for (auto it = fields.begin(); it != fields.end(); ++it)
+        input[it.key()] = it.value();
     root["input"] = input;
     if (!labelsFile.empty()) {
         root.remove("labels");
         root["labels_file"] = QString::fromStdString(labelsFile);
     }
     const QByteArray bytes = QJsonDocument(root).toJson(QJsonDocument::Indented);
-    try { // the file as it will be read: a value that would not load is refused here, not at the next start
-        ModelSidecarJson::parse(bytes, spec.channels, path);
-    } catch (const DataError &e) {
-        throw UsageError(e.what());
-    }
-    QSaveFile out(file);
-    if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size())
-        throw IoError("cannot write " + path + ": " + out.errorString().toStdString());
-    // The model must take the input as written: loaded once with the new file (still beside it, not in place).
+    // The file as it will be read, and the model must take the input it describes: the model is loaded once with
+    // it (beside the sidecar, not yet in place), so a bad value or size is refused now, not at the next start.
     QTemporaryFile trial(QFileInfo(file).dir().filePath(".convscope-sidecar-XXXXXX.json"));
     if (!trial.open() || trial.write(bytes) != bytes.size() || !trial.flush())
         throw IoError("cannot write a trial sidecar in " + QFileInfo(file).path().toStdString());
@@ -82,13 +77,12 @@ std::string ModelSidecarWriter::write(const std::string &modelPath, const InputS
         o.sidecar = trial.fileName().toStdString();
         Model::load(modelPath, o);
     } catch (const UnsupportedModelError &e) {
-        out.cancelWriting();
         throw UsageError(std::string("not saved: ") + e.what());
     } catch (const DataError &e) {
-        out.cancelWriting();
         throw UsageError(std::string("not saved: ") + e.what());
     }
-    if (!out.commit())
+    QSaveFile out(file);
+    if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size() || !out.commit())
         throw IoError("cannot write " + path + ": " + out.errorString().toStdString());
     return path;
 }

@@ -6,6 +6,8 @@
 // replaced whole (a crash leaves the old one).
 #include "model/InputSpec.h"
 
+#include <QJsonObject>
+
 #include <string>
 
 namespace convscope {
@@ -15,6 +17,8 @@ public:
     /// Where the sidecar of `modelPath` is or will be: the existing one (ModelSidecar::findFor), else
     /// "<folder>/<model name without its last suffix>.json".
     static std::string pathFor(const std::string &modelPath);
+    /// The sidecar's "input" object for `spec` (every field; `convscope input-spec --json` prints the same).
+    static QJsonObject inputJson(const InputSpec &spec);
     /// Writes `spec` (and `labelsFile` when not empty: relative to the sidecar's folder or absolute) into the
     /// sidecar of `modelPath`; returns the file written. Throws UsageError (values that do not load or an input the
     /// model does not take: the message says which), IoError (unwritable folder, labels file missing) or DataError (the existing
