@@ -16,6 +16,14 @@
 
 namespace convscope {
 
+namespace {
+/// Why the model refused the trial sidecar, named as the file the user is saving rather than the trial copy.
+UsageError notSaved(const Error &e, const QString &trial, const QString &file)
+{
+    return UsageError("not saved: " + QString::fromStdString(e.what()).replace(trial, file).toStdString());
+}
+} // namespace
+
 std::string ModelSidecarWriter::pathFor(const std::string &modelPath)
 {
     const std::string existing = ModelSidecar::findFor(modelPath);
@@ -77,9 +85,9 @@ std::string ModelSidecarWriter::write(const std::string &modelPath, const InputS
         o.sidecar = trial.fileName().toStdString();
         Model::load(modelPath, o);
     } catch (const UnsupportedModelError &e) {
-        throw UsageError(std::string("not saved: ") + e.what());
+        throw notSaved(e, trial.fileName(), file);
     } catch (const DataError &e) {
-        throw UsageError(std::string("not saved: ") + e.what());
+        throw notSaved(e, trial.fileName(), file);
     }
     QSaveFile out(file);
     if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size() || !out.commit())
