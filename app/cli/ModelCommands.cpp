@@ -326,6 +326,8 @@ int cmdInputSpec(const QStringList &args)
     p.addOption({"range", "Pixel values are scaled to [0, range] before the mean: 1 (torchvision) or 255.", "r"});
     p.addOption({"mean", "Per-channel mean, comma separated (one value for all channels).", "values"});
     p.addOption({"std", "Per-channel standard deviation, comma separated.", "values"});
+    p.addOption({"channel-order", "rgb, or bgr for a model that takes its planes blue first (Caffe, models trained on "
+                                  "OpenCV-decoded images); --mean and --std are then in that order too.", "order"});
     p.addOption({"labels-file", "Class names, one per line (relative to the sidecar's folder, or absolute).", "file"});
     p.addOption({"json", "Print the input spec in effect as JSON."});
     if (auto rc = parse(p, args, "Shows how the model takes its input (from its sidecar, or what Convscope "
@@ -355,6 +357,14 @@ int cmdInputSpec(const QStringList &args)
         spec.mean = floatList(p, "mean"), change = true;
     if (p.isSet("std"))
         spec.std = floatList(p, "std"), change = true;
+    if (p.isSet("channel-order")) {
+        if (!parseChannelOrder(p.value("channel-order").toStdString(), spec.order))
+            throw UsageError("--channel-order is rgb or bgr, not '" + p.value("channel-order").toStdString() + "'");
+        if (spec.channels != 3 && spec.order == ChannelOrder::Bgr)
+            throw UsageError("--channel-order bgr needs a 3-channel model; this one takes " +
+                             std::to_string(spec.channels));
+        change = true;
+    }
     const std::string labels = p.value("labels-file").toStdString();
     change = change || !labels.empty();
     if (change) {
@@ -377,12 +387,14 @@ int cmdInputSpec(const QStringList &args)
         return s;
     };
     std::printf("source     %s\n", source.c_str());
-    std::printf("size       %d x %d, %d channel%s\n", in.width, in.height, in.channels, in.channels == 1 ? "" : "s");
+    std::printf("size       %d x %d, %d channel%s%s\n", in.width, in.height, in.channels, in.channels == 1 ? "" : "s",
+                in.channels == 3 ? (in.order == ChannelOrder::Bgr ? " in BGR order" : " in RGB order") : "");
     std::printf("resize     %s%s\n", resizePolicyName(in.resize),
                 in.resize == ResizePolicy::CenterCrop ? (" (shorter side to " + std::to_string(in.resizeTo) + ")").c_str() : "");
     std::printf("range      [0, %g]\n", static_cast<double>(in.range));
-    std::printf("mean       %s\n", join(in.mean).c_str());
-    std::printf("std        %s\n", join(in.std).c_str());
+    const char *order = in.channels == 3 ? (in.order == ChannelOrder::Bgr ? " (B, G, R)" : " (R, G, B)") : "";
+    std::printf("mean       %s%s\n", join(in.mean).c_str(), order);
+    std::printf("std        %s%s\n", join(in.std).c_str(), order);
     std::printf("labels     %zu names for %d outputs%s\n", model->sidecar().labels.size(), model->numClasses(),
                 model->sidecar().labels.empty() ? " (outputs read \"class N\": --labels-file names them)" : "");
     for (const auto &note : model->sidecar().notes)
@@ -396,7 +408,9 @@ const std::vector<CliCommand> &ModelCommands::all()
 {
     static const std::vector<CliCommand> commands = {
         {"info", "layer table, output shapes, parameters and multiply-adds of a model", cmdInfo},
-        {"input-spec", "how a model takes its input (size, resize, mean/std, labels); set it in the sidecar", cmdInputSpec},
+        {"input-spec",
+         "how a model takes its input (size, resize, mean/std, channel order, labels); set it in the sidecar",
+         cmdInputSpec},
         {"predict", "top-k predictions for images", cmdPredict},
         {"evaluate", "accuracy on a labelled dataset", cmdEvaluate},
         {"filters", "filter weights of a conv layer as a PNG/SVG grid", cmdFilters},

@@ -65,9 +65,9 @@ cv::Mat Preprocessor::fitUnchecked(const cv::Mat &decoded) const
     const double scale = std::min(double(W) / img.cols, double(H) / img.rows);
     const int w = std::clamp(int(img.cols * scale + 0.5), 1, W), h = std::clamp(int(img.rows * scale + 0.5), 1, H);
     cv::Mat inner = toUnitFloat(resized(img, w, h));
-    cv::Scalar mean;
+    cv::Scalar mean; // the pad colour, in the image's RGB order (a BGR model's mean is blue first)
     for (int c = 0; c < spec_.channels; ++c)
-        mean[c] = spec_.mean[c] / spec_.range;
+        mean[c] = spec_.mean[swapsPlanes() ? 2 - c : c] / spec_.range;
     cv::Mat canvas(H, W, inner.type(), mean);
     inner.copyTo(canvas(cv::Rect((W - w) / 2, (H - h) / 2, w, h)));
     return canvas;
@@ -119,6 +119,8 @@ void Preprocessor::tensorInto(const cv::Mat &decoded, const torch::Tensor &chw) 
                       (decoded.channels() == 1 || decoded.channels() == 3) && (C == 1 || C == 3);
     if (!fast) {
         copyInto(fit(decoded), chw);
+        if (swapsPlanes())
+            chw.copy_(chw.flip(0));
         normaliseInPlace(chw.unsqueeze(0));
         return;
     }
@@ -157,6 +159,12 @@ void Preprocessor::tensorInto(const cv::Mat &decoded, const torch::Tensor &chw) 
             for (int c = 0; c < C; ++c)
                 for (int x = 0; x < W; ++x)
                     o[c * plane + x] = table[c][row[x]];
+        } else if (swapsPlanes()) { // BGR in, BGR out
+            for (int x = 0; x < W; ++x) {
+                o[x] = table[0][row[3 * x]];
+                o[plane + x] = table[1][row[3 * x + 1]];
+                o[2 * plane + x] = table[2][row[3 * x + 2]];
+            }
         } else { // BGR in, RGB out
             for (int x = 0; x < W; ++x) {
                 o[x] = table[0][row[3 * x + 2]];
@@ -173,8 +181,22 @@ torch::Tensor Preprocessor::normalise(const cv::Mat &fitted) const
     torch::Tensor t = torch::from_blob(f.data, {f.rows, f.cols, f.channels()}, torch::kFloat32)
                           .permute({2, 0, 1})
                           .clone(at::MemoryFormat::Contiguous); // own the pixels: `f` dies with this scope
+    if (swapsPlanes())
+        t = t.flip(0);
     normaliseInPlace(t.unsqueeze(0));
     return t;
+}
+
+bool Preprocessor::swapsPlanes() const
+{
+    return spec_.channels == 3 && spec_.order == ChannelOrder::Bgr;
+}
+
+torch::Tensor Preprocessor::inModelOrder(const torch::Tensor &rgb) const
+{
+    if (!swapsPlanes() || rgb.dim() < 3 || rgb.size(rgb.dim() - 3) != 3)
+        return rgb;
+    return rgb.flip(rgb.dim() - 3);
 }
 
 void Preprocessor::normaliseInPlace(const torch::Tensor &batch) const

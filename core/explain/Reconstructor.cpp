@@ -1,6 +1,7 @@
 #include "explain/Reconstructor.h"
 
 #include "common/Error.h"
+#include "data/Preprocessor.h"
 #include "model/Model.h"
 
 #include <torch/torch.h>
@@ -114,7 +115,7 @@ std::vector<UnitReconstruction> Reconstructor::units(const torch::Tensor &images
     const torch::Tensor selected = out.dim() == 2 ? out.index({rows, c})
                                                   : out.index({rows, c, torch::tensor(ys, opts), torch::tensor(xs, opts)});
     const torch::Tensor values = selected.detach().contiguous();
-    const torch::Tensor grad = gradientOf(selected.sum(), leaf);
+    const torch::Tensor grad = Preprocessor(model_->input()).inRgbOrder(gradientOf(selected.sum(), leaf));
     std::vector<UnitReconstruction> result(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i)
         result[i] = {grad[i], values[i].item<float>(), static_cast<int>(ys[i]), static_cast<int>(xs[i])};
@@ -148,7 +149,7 @@ torch::Tensor Reconstructor::classSaliency(const torch::Tensor &images, const st
     const torch::Tensor logits = Model::firstTensor(outs.at(0));
     const torch::Tensor idx = torch::tensor(std::vector<int64_t>(classes.begin(), classes.end()));
     const torch::Tensor score = logits.gather(1, idx.unsqueeze(1)).sum();
-    return gradientOf(score, leaf);
+    return Preprocessor(model_->input()).inRgbOrder(gradientOf(score, leaf));
 }
 
 GradCamResult Reconstructor::gradCam(const torch::Tensor &images, const std::vector<int> &classes, int layer) const

@@ -11,7 +11,9 @@
 // output, bilinearly upsampled to the input size (align_corners = false). Guided Grad-CAM multiplies guided
 // backprop by the upsampled map.
 //
-// All results are raw (not normalised); tensors are float32 on the CPU. Thread-safe: graphs are built once per
+// All results are raw (not normalised); tensors are float32 on the CPU. Images go in as the model takes them
+// (Preprocessor::tensor: its channel order); maps with respect to the input come out in RGB order, ready to show
+// (a BGR model's are swapped back, Preprocessor::inRgbOrder). Thread-safe: graphs are built once per
 // (layer, rule) under a mutex, runs share nothing.
 #include "explain/BackpropGraph.h"
 #include "explain/BackpropRule.h"
@@ -37,7 +39,7 @@ struct UnitTarget {
 };
 
 struct UnitReconstruction {
-    torch::Tensor map;  ///< C×H×W: d activation / d input (preprocessed input space)
+    torch::Tensor map;  ///< C×H×W: d activation / d input (preprocessed input space, planes in RGB order)
     float value = 0;    ///< the unit's activation
     int y = 0, x = 0;   ///< position used (0, 0 for fully connected layers)
 };

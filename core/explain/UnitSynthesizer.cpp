@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "common/Progress.h"
+#include "data/Preprocessor.h"
 #include "explain/BackpropGraph.h"
 #include "model/Model.h"
 
@@ -207,7 +208,7 @@ torch::Tensor UnitSynthesizer::modelInput(const torch::Tensor &images) const
     }
     const torch::Tensor m = torch::tensor(mean).view({1, channels_, 1, 1});
     const torch::Tensor s = torch::tensor(sd).view({1, channels_, 1, 1});
-    return (images * in.range - m) / s;
+    return (Preprocessor(in).inModelOrder(images) * in.range - m) / s; // the images are RGB
 }
 
 torch::Tensor UnitSynthesizer::layerOutput(const BackpropGraph &graph, const torch::Tensor &input) const

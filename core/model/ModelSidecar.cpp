@@ -29,6 +29,20 @@ bool parseResizePolicy(const std::string &name, ResizePolicy &policy)
     return false;
 }
 
+const char *channelOrderName(ChannelOrder order)
+{
+    return order == ChannelOrder::Bgr ? "bgr" : "rgb";
+}
+
+bool parseChannelOrder(const std::string &name, ChannelOrder &order)
+{
+    const QString n = QString::fromStdString(name).trimmed().toLower();
+    if (n != "rgb" && n != "bgr")
+        return false;
+    order = n == "bgr" ? ChannelOrder::Bgr : ChannelOrder::Rgb;
+    return true;
+}
+
 std::string ModelSidecar::findFor(const std::string &modelPath)
 {
     QFileInfo model(QString::fromStdString(modelPath));

@@ -2,7 +2,7 @@
 // The optional JSON file next to a model (`model.json` or `model.pt.json`) that says how to feed it and how to
 // name what it outputs. Example:
 //   { "name": "...", "input": {"width": 28, "height": 28, "channels": 1, "mean": [0.286], "std": [0.353],
-//     "resize": "stretch|crop|pad", "resize_to": 256, "range": 1.0},
+//     "resize": "stretch|crop|pad", "resize_to": 256, "range": 1.0, "channel_order": "rgb|bgr"},
 //     "labels": ["T-shirt", ...]  or  "labels_file": "labels.txt" (one per line, relative to the JSON),
 //     "layer_names": {"features.conv1": "conv 1"}, "dataset": "path/to/images" }
 #include "model/InputSpec.h"

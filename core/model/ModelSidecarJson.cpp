@@ -83,6 +83,11 @@ void readInput(const QJsonObject &in, InputSpec &spec, const std::string &file)
     if (spec.channels != 1 && spec.channels != 3)
         throw DataError(file + ": 'input.channels' must be 1 or 3");
     readPerChannel(in, spec, file);
+    if (in.contains("channel_order") &&
+        !parseChannelOrder(in["channel_order"].toString().toStdString(), spec.order))
+        throw DataError(file + ": 'input.channel_order' must be \"rgb\" or \"bgr\"");
+    if (spec.channels == 1)
+        spec.order = ChannelOrder::Rgb; // one plane has no order
     if (in.contains("resize") && !parseResizePolicy(in["resize"].toString().toStdString(), spec.resize))
         throw DataError(file + ": 'input.resize' must be \"stretch\", \"crop\" or \"pad\"");
     spec.resizeTo = positiveInt(in, "resize_to", std::max(spec.width, spec.height) * 8 / 7, file);

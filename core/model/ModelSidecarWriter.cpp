@@ -41,9 +41,15 @@ QJsonObject ModelSidecarWriter::inputJson(const InputSpec &spec)
             a.append(static_cast<double>(x));
         return a;
     };
-    return QJsonObject{{"width", spec.width}, {"height", spec.height}, {"channels", spec.channels},
-                       {"mean", list(spec.mean)}, {"std", list(spec.std)}, {"resize", resizePolicyName(spec.resize)},
-                       {"resize_to", spec.resizeTo}, {"range", static_cast<double>(spec.range)}};
+    return QJsonObject{{"width", spec.width},
+                       {"height", spec.height},
+                       {"channels", spec.channels},
+                       {"channel_order", channelOrderName(spec.channels == 3 ? spec.order : ChannelOrder::Rgb)},
+                       {"mean", list(spec.mean)},
+                       {"std", list(spec.std)},
+                       {"resize", resizePolicyName(spec.resize)},
+                       {"resize_to", spec.resizeTo},
+                       {"range", static_cast<double>(spec.range)}};
 }
 
 std::string ModelSidecarWriter::write(const std::string &modelPath, const InputSpec &spec, const std::string &labelsFile)

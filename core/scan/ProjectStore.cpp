@@ -189,12 +189,14 @@ ProjectStore::Identity ProjectStore::identity(const Model &model, const std::str
     for (float v : in.std)
         stdev.append(v);
     const int k = scan.layers().front().byMax.k();
+    QJsonObject input{{"w", in.width},     {"h", in.height},     {"c", in.channels},
+                      {"mean", mean},      {"std", stdev},       {"range", in.range},
+                      {"resize", static_cast<int>(in.resize)}};
+    if (in.channels == 3 && in.order == ChannelOrder::Bgr)
+        input["order"] = "bgr"; // only then: the scans of RGB models keep the identity they had
     QJsonObject identity{{"model", q(id.modelHash)}, {"dataset", q(id.dataset)},
                                {"images", static_cast<qint64>(scan.datasetImages())}, {"layers", layers}, {"k", k},
-                               {"features", features},
-                               {"input", QJsonObject{{"w", in.width}, {"h", in.height}, {"c", in.channels},
-                                                     {"mean", mean}, {"std", stdev}, {"range", in.range},
-                                                     {"resize", static_cast<int>(in.resize)}}}};
+                               {"features", features}, {"input", input}};
     auto hash = [](const QJsonObject &o) {
         return QCryptographicHash::hash(QJsonDocument(o).toJson(QJsonDocument::Compact), QCryptographicHash::Sha256)
             .toHex()

@@ -1,6 +1,7 @@
 #include "scan/TopPatchSheets.h"
 
 #include "common/Error.h"
+#include "data/Preprocessor.h"
 
 #include <cmath>
 #include <cstdio>
@@ -164,7 +165,7 @@ torch::Tensor TopPatchSheets::modelInput(const std::vector<std::int64_t> &images
     std::vector<torch::Tensor> rows;
     for (std::int64_t i : images)
         rows.push_back(extractor_.whole(i).narrow(0, 0, in.channels));
-    torch::Tensor x = torch::stack(rows);
+    torch::Tensor x = Preprocessor(in).inModelOrder(torch::stack(rows));
     for (int c = 0; c < in.channels; ++c)
         x.select(1, c).mul_(in.range).sub_(in.mean[static_cast<size_t>(c)]).div_(in.std[static_cast<size_t>(c)]);
     return x;

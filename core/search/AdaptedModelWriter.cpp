@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "model/Model.h"
+#include "model/ModelSidecarWriter.h"
 #include "model/ProbeGraphBuilder.h"
 
 #include <QFile>
@@ -110,15 +111,7 @@ void AdaptedModelWriter::write(const Model &model, const std::string &layer, Fea
         throw UnsupportedModelError("cannot write the adapted model: " + std::string(e.what_without_backtrace()));
     }
 
-    const InputSpec &in = model.input();
-    QJsonArray mean, std;
-    for (float v : in.mean)
-        mean.append(static_cast<double>(v));
-    for (float v : in.std)
-        std.append(static_cast<double>(v));
-    const QJsonObject input{{"width", in.width},   {"height", in.height}, {"channels", in.channels},
-                            {"mean", mean},        {"std", std},          {"resize", resizePolicyName(in.resize)},
-                            {"resize_to", in.resizeTo}, {"range", static_cast<double>(in.range)}};
+    const QJsonObject input = ModelSidecarWriter::inputJson(model.input());
     QJsonArray labels; // the original model's class names (its sidecar's), kept for whatever showed them
     for (const auto &l : model.sidecar().labels)
         labels.append(QString::fromStdString(l));

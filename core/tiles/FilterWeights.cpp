@@ -40,9 +40,21 @@ TileSet FilterWeights::tiles(const Model &model, const LayerInfo &layer, const O
     if (layer.kind != LayerKind::Conv || !w.defined() || w.dim() != 4)
         throw UsageError("'" + layer.path + "' is a " + layer.type +
                          "; filter weights are shown for 2-D convolutions (pick a conv layer from `convscope info`)");
+    // The first convolution of a BGR model reads the image's planes blue first: its colour tiles are shown in RGB
+    // like every other image (the slices and raw weights keep the model's order).
+    bool swap = false;
+    if (model.input().order == ChannelOrder::Bgr && w.size(1) == 3)
+        for (const LayerInfo &l : model.layers())
+            if (l.kind == LayerKind::Conv) {
+                swap = &l == &layer || l.path == layer.path;
+                break;
+            }
     TileSet set = tiles(w, options);
+    if (swap && set.kind == TileValues::Color)
+        set.values = set.values.flip(1);
     set.title = layer.path + " (" + layer.type + ", " + std::to_string(w.size(0)) + " filters " +
-                std::to_string(w.size(1)) + "×" + std::to_string(w.size(2)) + "×" + std::to_string(w.size(3)) + ")";
+                std::to_string(w.size(1)) + "×" + std::to_string(w.size(2)) + "×" + std::to_string(w.size(3)) + ")" +
+                (swap ? " · input planes BGR, shown as RGB" : "");
     return set;
 }
 

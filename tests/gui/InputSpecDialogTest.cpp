@@ -14,6 +14,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QComboBox>
 #include <QPushButton>
 
 using namespace convscope;
@@ -94,4 +95,48 @@ TEST_CASE("input spec dialog: the assumption is said, the preview follows the fo
     CHECK(w.workspace()->model()->label(9) == "Ankle boot");
     CHECK_FALSE(w.messages()->actionButton()->isVisible());
     saveArtifact(w, "input-spec-after-save.png");
+}
+
+TEST_CASE("input spec dialog: the channel order is offered for colour models, the Caffe preset takes BGR, Save writes it", "[gui][inputspec]")
+{
+    QTemporaryDir dir;
+    const QString model = dir.filePath("caffe_like.pt");
+    REQUIRE(QFile::copy(QString::fromStdString(testpaths::fixtures() + "/resnet18.scripted.pt"), model));
+    InputSpecDialog dialog(Model::load(model.toStdString()), QString());
+    QComboBox *presets = nullptr, *order = nullptr;
+    for (QComboBox *c : dialog.findChildren<QComboBox *>()) {
+        if (c->itemText(0).startsWith("Presets"))
+            presets = c;
+        if (c->itemText(0).startsWith("RGB"))
+            order = c;
+    }
+    REQUIRE(presets);
+    REQUIRE(order);
+    CHECK(order->isEnabled());
+    CHECK(dialog.spec().order == ChannelOrder::Rgb);
+    for (int i = 0; i < presets->count(); ++i)
+        if (presets->itemText(i).startsWith("Caffe"))
+            presets->setCurrentIndex(i);
+    const InputSpec caffe = dialog.spec();
+    CHECK(caffe.order == ChannelOrder::Bgr);
+    CHECK(caffe.range == 255);
+    CHECK(caffe.mean == std::vector<float>{103.53f, 116.28f, 123.675f}); // blue first, as the planes
+    CHECK(order->currentText().startsWith("BGR"));
+    dialog.show();
+    dialog.waitForPreview();
+    QCoreApplication::processEvents();
+    saveArtifact(dialog, "input-spec-dialog-bgr.png");
+    const QString written = dialog.save();
+    QFile f(written);
+    REQUIRE(f.open(QIODevice::ReadOnly));
+    const QJsonObject input = QJsonDocument::fromJson(f.readAll()).object()["input"].toObject();
+    CHECK(input["channel_order"].toString() == "bgr");
+    CHECK(input["mean"].toArray()[0].toDouble() == Approx(103.53));
+    CHECK(Model::load(model.toStdString())->input().order == ChannelOrder::Bgr);
+
+    // A one-channel model has no order to choose.
+    InputSpecDialog gray(Model::load(demo().toStdString()), QString());
+    for (QComboBox *c : gray.findChildren<QComboBox *>())
+        if (c->itemText(0).startsWith("RGB"))
+            CHECK_FALSE(c->isEnabled());
 }

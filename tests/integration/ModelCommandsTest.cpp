@@ -15,6 +15,8 @@
 #include <QTemporaryDir>
 #include <QThread>
 
+#include <map>
+
 #include "CliRunner.h"
 
 using namespace clirunner;
@@ -191,4 +193,52 @@ TEST_CASE("cli input-spec shows the assumed input, writes the sidecar keeping it
     CHECK(badMean.err.contains("--mean"));
     REQUIRE(side.open(QIODevice::ReadOnly));
     CHECK(side.readAll() == before);
+}
+
+TEST_CASE("cli input-spec --channel-order bgr: a BGR model predicts what its RGB twin predicts", "[cli][inputspec]")
+{
+    // resnet18_bgr is resnet18 with conv1 reading its planes in reverse (tests/fixtures/make_models.py): fed BGR
+    // planes with the reversed mean/std it computes what resnet18 computes on RGB.
+    QTemporaryDir dir;
+    const QString twin = dir.filePath("twin.pt");
+    REQUIRE(QFile::copy(fixture("resnet18_bgr.scripted.pt"), twin));
+    const QString photo = fixture("photos64/astronaut_centre.png");
+    Run wrote = cli({"input-spec", twin, "--width", "64", "--height", "64", "--resize", "stretch", "--channel-order",
+                     "BGR", "--mean", "0.406,0.456,0.485", "--std", "0.225,0.224,0.229", "--json"});
+    REQUIRE(wrote.code == 0);
+    CHECK(QJsonDocument::fromJson(wrote.out).object()["input"].toObject()["channel_order"].toString() == "bgr");
+    Run shown = cli({"input-spec", twin});
+    REQUIRE(shown.code == 0);
+    CHECK(shown.out.contains("BGR order"));
+    CHECK(shown.out.contains("(B, G, R)"));
+
+    auto logits = [](const Run &r) {
+        std::map<int, double> byClass;
+        for (const auto &p : QJsonDocument::fromJson(r.out).array().at(0).toObject()["predictions"].toArray())
+            byClass[p.toObject()["class"].toInt()] = p.toObject()["logit"].toDouble();
+        return byClass;
+    };
+    Run bgr = cli({"predict", twin, photo, "--json"});
+    Run rgb = cli({"predict", fixture("resnet18.scripted.pt"), photo, "--sidecar", fixture("photos64.json"), "--json"});
+    REQUIRE(bgr.code == 0);
+    REQUIRE(rgb.code == 0);
+    const auto a = logits(bgr), b = logits(rgb);
+    REQUIRE(a.size() >= 3);
+    REQUIRE(b.size() == a.size());
+    for (const auto &[c, logit] : b) {
+        REQUIRE(a.count(c));
+        CHECK(a.at(c) == Approx(logit).margin(1e-4));
+    }
+    // Told RGB, the twin sees the planes the wrong way round and predicts something else.
+    REQUIRE(cli({"input-spec", twin, "--channel-order", "rgb", "--mean", "0.485,0.456,0.406", "--std",
+                 "0.229,0.224,0.225"}).code == 0);
+    CHECK(logits(cli({"predict", twin, photo, "--json"})) != b);
+
+    // Usage errors: an unknown order, and BGR for a one-channel model.
+    CHECK(cli({"input-spec", twin, "--channel-order", "rbg"}).code == 2);
+    const QString gray = dir.filePath("gray.pt");
+    REQUIRE(QFile::copy(demo(), gray));
+    Run oneChannel = cli({"input-spec", gray, "--channel-order", "bgr"});
+    CHECK(oneChannel.code == 2);
+    CHECK(oneChannel.err.contains("3-channel"));
 }

@@ -55,7 +55,7 @@ std::vector<float> numbers(const QString &text, const char *what, int channels)
 InputSpecDialog::InputSpecDialog(std::shared_ptr<const Model> model, const QString &inputReference, QWidget *parent)
     : QDialog(parent), model_(std::move(model)), source_(new QLabel),
       previewLabel_(new QLabel), error_(new QLabel), width_(new QSpinBox), height_(new QSpinBox),
-      resizeTo_(new QSpinBox), resize_(new QComboBox), range_(new QComboBox), mean_(new QLineEdit),
+      resizeTo_(new QSpinBox), resize_(new QComboBox), range_(new QComboBox), order_(new QComboBox), mean_(new QLineEdit),
       std_(new QLineEdit), labels_(new QLineEdit), loads_(new JobLane(this)), previews_(new JobLane(this)), saves_(new JobLane(this))
 {
     setWindowTitle(tr("Input spec — %1").arg(QFileInfo(QString::fromStdString(model_->path())).fileName()));
@@ -80,8 +80,15 @@ InputSpecDialog::InputSpecDialog(std::shared_ptr<const Model> model, const QStri
     resize_->addItem(tr("Pad (keep the aspect ratio, pad with the mean)"), static_cast<int>(ResizePolicy::Pad));
     range_->addItem(tr("[0, 1] (torchvision)"), 1.0);
     range_->addItem(tr("[0, 255] (Caffe-style)"), 255.0);
-    mean_->setToolTip(tr("Subtracted after scaling to the pixel range; one value per channel, in RGB order"));
-    std_->setToolTip(tr("Divides after the mean; one value per channel"));
+    order_->addItem(tr("RGB (torchvision and most frameworks)"), static_cast<int>(ChannelOrder::Rgb));
+    order_->addItem(tr("BGR (Caffe, models trained on OpenCV-decoded images)"), static_cast<int>(ChannelOrder::Bgr));
+    order_->setToolTip(model_->input().channels == 3
+                           ? tr("The order of the colour planes the model takes; images are shown in RGB either way")
+                           : tr("A 1-channel model has no channel order"));
+    order_->setEnabled(model_->input().channels == 3);
+    mean_->setToolTip(tr("Subtracted after scaling to the pixel range; one value per channel, in the channel order "
+                         "above"));
+    std_->setToolTip(tr("Divides after the mean; one value per channel, in the channel order above"));
     labels_->setPlaceholderText(model_->sidecar().labels.empty() ? tr("none: outputs read \"class N\"")
                                                                  : tr("%n names in the sidecar", nullptr,
                                                                       static_cast<int>(model_->sidecar().labels.size())));
@@ -95,7 +102,7 @@ InputSpecDialog::InputSpecDialog(std::shared_ptr<const Model> model, const QStri
     presets->addItem(tr("Presets…"));
     presets->addItem(tr("ImageNet (torchvision): 224, crop from 256, ImageNet mean/std"));
     presets->addItem(tr("Pixels in [0, 1], no normalisation"));
-    presets->addItem(tr("Caffe-style: pixels 0–255, ImageNet mean, std 1"));
+    presets->addItem(tr("Caffe-style: pixels 0–255 in BGR order, ImageNet mean, std 1"));
 
     auto *form = new QFormLayout;
     form->addRow(tr("Presets"), presets);
@@ -109,6 +116,7 @@ InputSpecDialog::InputSpecDialog(std::shared_ptr<const Model> model, const QStri
     form->addRow(tr("Resize"), resize_);
     form->addRow(tr("Shorter side"), resizeTo_);
     form->addRow(tr("Pixel range"), range_);
+    form->addRow(tr("Channel order"), order_);
     form->addRow(tr("Mean"), mean_);
     form->addRow(tr("Std"), std_);
     form->addRow(tr("Labels file"), labelsRow);
@@ -179,6 +187,7 @@ InputSpecDialog::InputSpecDialog(std::shared_ptr<const Model> model, const QStri
         s.resize = static_cast<ResizePolicy>(resize_->currentData().toInt());
         s.resizeTo = resizeTo_->value();
         const int c = s.channels;
+        s.order = static_cast<ChannelOrder>(order_->currentData().toInt());
         if (i == 1) {
             s = InputSpec{};
             s.channels = c;
@@ -188,10 +197,11 @@ InputSpecDialog::InputSpecDialog(std::shared_ptr<const Model> model, const QStri
             s.mean.assign(static_cast<size_t>(c), 0.f);
             s.std.assign(static_cast<size_t>(c), 1.f);
             s.range = 1;
-        } else {
-            s.mean = c == 3 ? std::vector<float>{123.675f, 116.28f, 103.53f} : std::vector<float>{114.8f};
+        } else { // the ImageNet mean in 0–255, blue first as Caffe's models take it
+            s.mean = c == 3 ? std::vector<float>{103.53f, 116.28f, 123.675f} : std::vector<float>{114.8f};
             s.std.assign(static_cast<size_t>(c), 1.f);
             s.range = 255;
+            s.order = c == 3 ? ChannelOrder::Bgr : ChannelOrder::Rgb;
         }
         setSpec(s);
         const QSignalBlocker block(presets);
@@ -199,7 +209,7 @@ InputSpecDialog::InputSpecDialog(std::shared_ptr<const Model> model, const QStri
     });
     for (QSpinBox *s : {width_, height_, resizeTo_})
         connect(s, qOverload<int>(&QSpinBox::valueChanged), this, &InputSpecDialog::updatePreview);
-    for (QComboBox *c : {resize_, range_})
+    for (QComboBox *c : {resize_, range_, order_})
         connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, &InputSpecDialog::updatePreview);
     for (QLineEdit *e : {mean_, std_})
         connect(e, &QLineEdit::textChanged, this, &InputSpecDialog::updatePreview);
@@ -223,6 +233,7 @@ InputSpec InputSpecDialog::spec() const
     s.resize = static_cast<ResizePolicy>(resize_->currentData().toInt());
     s.resizeTo = resizeTo_->value();
     s.range = static_cast<float>(range_->currentData().toDouble());
+    s.order = s.channels == 3 ? static_cast<ChannelOrder>(order_->currentData().toInt()) : ChannelOrder::Rgb;
     s.mean = numbers(mean_->text(), "Mean", s.channels);
     s.std = numbers(std_->text(), "Std", s.channels);
     for (float x : s.std)
@@ -233,7 +244,7 @@ InputSpec InputSpecDialog::spec() const
 
 void InputSpecDialog::setSpec(const InputSpec &s)
 {
-    const QSignalBlocker a(width_), b(height_), c(resizeTo_), d(resize_), e(range_), f(mean_), g(std_);
+    const QSignalBlocker a(width_), b(height_), c(resizeTo_), d(resize_), e(range_), f(mean_), g(std_), h(order_);
     width_->setValue(s.width);
     height_->setValue(s.height);
     resizeTo_->setValue(s.resizeTo);
@@ -244,6 +255,7 @@ void InputSpecDialog::setSpec(const InputSpec &s)
         at = range_->count() - 1;
     }
     range_->setCurrentIndex(at);
+    order_->setCurrentIndex(order_->findData(static_cast<int>(s.order)));
     mean_->setText(joined(s.mean));
     std_->setText(joined(s.std));
     updatePreview();

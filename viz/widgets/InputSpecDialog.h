@@ -60,7 +60,7 @@ private:
     QImage preview_;
     QLabel *source_, *previewLabel_, *error_;
     QSpinBox *width_, *height_, *resizeTo_;
-    QComboBox *resize_, *range_;
+    QComboBox *resize_, *range_, *order_;
     QLineEdit *mean_, *std_, *labels_;
     JobLane *loads_, *previews_, *saves_;
     bool saving_ = false;

@@ -28,6 +28,47 @@ TEST_CASE("normalisation: (pixel/255*range - mean) / std, channels in RGB order"
     CHECK(Preprocessor(spec).tensor(bgr)[1][0][0].item<float>() == Approx((128 - 100) / 2.0).epsilon(1e-5));
 }
 
+TEST_CASE("a BGR model gets the planes blue first, normalised by its own mean and std in that order",
+          "[data][preprocess]")
+{
+    cv::RNG rng(11);
+    cv::Mat photo(131, 97, CV_8UC3);
+    rng.fill(photo, cv::RNG::UNIFORM, 0, 256);
+    for (ResizePolicy policy : {ResizePolicy::Stretch, ResizePolicy::CenterCrop, ResizePolicy::Pad}) {
+        INFO(resizePolicyName(policy));
+        InputSpec rgb;
+        rgb.width = 40;
+        rgb.height = 30;
+        rgb.resize = policy;
+        rgb.range = 255;
+        rgb.mean = {123.7f, 116.3f, 103.5f};
+        rgb.std = {58.4f, 57.1f, 57.4f};
+        InputSpec bgr = rgb;
+        bgr.order = ChannelOrder::Bgr;
+        bgr.mean = {103.5f, 116.3f, 123.7f};
+        bgr.std = {57.4f, 57.1f, 58.4f};
+        const torch::Tensor fromRgb = Preprocessor(rgb).tensor(photo), fromBgr = Preprocessor(bgr).tensor(photo);
+        CHECK(torch::equal(fromBgr, fromRgb.flip(0))); // same arithmetic per plane, planes reversed
+        CHECK_FALSE(torch::equal(fromBgr, fromRgb));
+        // Images for showing stay RGB; the swap helpers go both ways.
+        CHECK(torch::equal(Preprocessor::rgb(Preprocessor(bgr).fit(photo)), Preprocessor::rgb(Preprocessor(rgb).fit(photo))));
+        CHECK(torch::equal(Preprocessor(bgr).inRgbOrder(fromBgr), fromRgb));
+        CHECK(torch::equal(Preprocessor(rgb).inModelOrder(fromRgb), fromRgb));
+    }
+    // The first plane of a BGR model is the blue one.
+    InputSpec spec;
+    spec.width = 4;
+    spec.height = 2;
+    spec.resize = ResizePolicy::Stretch;
+    spec.order = ChannelOrder::Bgr;
+    spec.mean = {0.406f, 0.456f, 0.485f};
+    spec.std = {0.225f, 0.224f, 0.229f};
+    cv::Mat px(2, 4, CV_8UC3, cv::Scalar(10, 128, 250)); // B=10, G=128, R=250
+    const torch::Tensor t = Preprocessor(spec).tensor(px);
+    CHECK(t[0][0][0].item<float>() == Approx((10 / 255.0 - 0.406) / 0.225).epsilon(1e-5));
+    CHECK(t[2][1][3].item<float>() == Approx((250 / 255.0 - 0.485) / 0.229).epsilon(1e-5));
+}
+
 TEST_CASE("gray <-> colour conversion", "[data][preprocess]")
 {
     InputSpec gray;
@@ -101,8 +142,12 @@ TEST_CASE("tensorInto writes exactly what tensor() computes: 8-bit, 16-bit, grey
         ramp.at<cv::Vec3b>(0, v) = cv::Vec3b(v, static_cast<unsigned char>(255 - v), static_cast<unsigned char>(v ^ 0x5a));
     images.push_back(ramp);
     for (ResizePolicy policy : {ResizePolicy::Stretch, ResizePolicy::CenterCrop, ResizePolicy::Pad})
-        for (int channels : {3, 1}) {
+        for (int channels : {3, 1, 4}) { // 4: three channels in BGR order
             InputSpec spec;
+            if (channels == 4) {
+                channels = 3;
+                spec.order = ChannelOrder::Bgr;
+            }
             spec.width = 64;
             spec.height = 48;
             spec.resizeTo = 56;
@@ -118,8 +163,8 @@ TEST_CASE("tensorInto writes exactly what tensor() computes: 8-bit, 16-bit, grey
             }
             const Preprocessor pre(spec);
             for (const cv::Mat &img : images) {
-                INFO(resizePolicyName(policy) << ", " << channels << " channel(s), " << img.cols << "×" << img.rows
-                                               << " type " << img.type());
+                INFO(resizePolicyName(policy) << ", " << channels << " channel(s) " << channelOrderName(spec.order)
+                                               << ", " << img.cols << "×" << img.rows << " type " << img.type());
                 torch::Tensor slot = torch::full({channels, 48, 64}, std::nanf(""));
                 pre.tensorInto(img, slot);
                 CHECK(torch::equal(slot, pre.tensor(img)));

@@ -11,6 +11,8 @@
 
 #include "model/Model.h"
 #include "common/NpyFile.h"
+#include "data/ImageReference.h"
+#include "data/Preprocessor.h"
 #include "explain/Reconstructor.h"
 #include "explain/SanityCheck.h"
 #include "TestPaths.h"
@@ -147,4 +149,30 @@ TEST_CASE("the rule swaps every rectifier and names the activations it leaves al
     auto demo = Model::load(testpaths::demoModel());
     CHECK(Reconstructor(demo).uncovered(BackpropRule::Deconvnet).empty());
     CHECK(Reconstructor(demo).defaultCamLayer() == demo->layer("features.relu4").index);
+}
+
+TEST_CASE("a BGR model's reconstructions come out in RGB, equal to its RGB twin's", "[explain][reconstruct][inputspec]")
+{
+    // resnet18_bgr computes on BGR planes what resnet18 computes on RGB ones (tests/fixtures/make_models.py): its
+    // input gradients, swapped back to RGB for showing, must be resnet18's.
+    OneThread oneThread;
+    auto rgb = Model::load(testpaths::fixtures() + "/resnet18.scripted.pt",
+                           Model::Options{testpaths::fixtures() + "/photos64.json"});
+    auto bgr = Model::load(testpaths::fixtures() + "/resnet18_bgr.scripted.pt",
+                           Model::Options{testpaths::fixtures() + "/photos64_bgr.json"});
+    const cv::Mat photo = ImageReference::load(testpaths::fixtures() + "/photos64/astronaut_centre.png").image;
+    const torch::Tensor xRgb = Preprocessor(rgb->input()).tensor(photo).unsqueeze(0);
+    const torch::Tensor xBgr = Preprocessor(bgr->input()).tensor(photo).unsqueeze(0);
+    REQUIRE(torch::allclose(bgr->forward(xBgr), rgb->forward(xRgb), 1e-4, 1e-4));
+    const Reconstructor a(rgb), b(bgr);
+    const int layer = rgb->layer("layer2.0.conv2").index;
+    for (BackpropRule rule : {BackpropRule::Gradient, BackpropRule::Deconvnet, BackpropRule::Guided}) {
+        INFO(static_cast<int>(rule));
+        const torch::Tensor expected = a.unit(xRgb, layer, {5, -1, -1}, rule).map;
+        const torch::Tensor got = b.unit(xBgr, layer, {5, -1, -1}, rule).map;
+        CHECK(relativeDiff(got, expected) < 1e-4);
+        CHECK(relativeDiff(got.flip(0), expected) > 1e-2); // the planes differ: the swap is seen
+    }
+    CHECK(relativeDiff(b.classSaliency(xBgr, {3}, BackpropRule::Guided)[0],
+                       a.classSaliency(xRgb, {3}, BackpropRule::Guided)[0]) < 1e-4);
 }

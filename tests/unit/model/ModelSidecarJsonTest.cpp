@@ -37,6 +37,10 @@ TEST_CASE("sidecar JSON: the demo sidecar and a labels file", "[model][sidecar]"
                                  dir.filePath("m.json").toStdString());
     CHECK(s.labels == std::vector<std::string>{"cat", "dog"});
     CHECK(s.input.mean == std::vector<float>{0.5f, 0.5f, 0.5f});
+    CHECK(s.input.order == ChannelOrder::Rgb);
+    CHECK(parse(R"({"input": {"channel_order": "BGR"}})").input.order == ChannelOrder::Bgr);
+    CHECK(parse(R"({"input": {"channel_order": "rgb"}})").input.order == ChannelOrder::Rgb);
+    CHECK(parse(R"({"input": {"channel_order": "bgr"}})", 1).input.order == ChannelOrder::Rgb); // one plane: no order
 }
 
 TEST_CASE("sidecar JSON: wrong types and values give a DataError naming the field (fuzz regressions)",
@@ -48,7 +52,8 @@ TEST_CASE("sidecar JSON: wrong types and values give a DataError naming the fiel
                             R"({"input": {"channels": 2}})", R"({"input": {"mean": [1, 2]}})",
                             R"({"input": {"std": [0]}})", R"({"input": {"std": "x"}})", R"({"input": {"range": -1}})",
                             R"({"input": {"resize": "zoom"}})", R"({"input": {"mean": 1e39}})",
-                            R"({"labels_file": 5})"})
+                            R"({"labels_file": 5})", R"({"input": {"channel_order": "brg"}})",
+                            R"({"input": {"channel_order": 1}})"})
         CHECK_THROWS_AS(parse(bad), DataError);
     CHECK_THROWS_WITH(parse(R"({"input": {"std": [0, 1, 1]}})"), Catch::Contains("'input.std'"));
     CHECK_THROWS_AS(parse(QByteArray(int(ModelSidecarJson::kMaxBytes) + 1, ' ').constData()), DataError);

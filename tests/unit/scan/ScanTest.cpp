@@ -192,6 +192,32 @@ TEST_CASE("scan: ResNet-18 over a photo folder selects what the PyTorch referenc
     CHECK(compared > 1000);
 }
 
+TEST_CASE("scan: a BGR model selects what its RGB twin's PyTorch reference selects", "[scan][inputspec]")
+{
+    // resnet18_bgr: resnet18 with conv1 reading its planes in reverse, sidecar "channel_order": "bgr" with the mean
+    // and std reversed (tests/fixtures/make_models.py). Fed blue first it computes what resnet18 computes on RGB,
+    // so the photo folder's reference holds for it; fed RGB it would select other images.
+    QFile f(QString::fromStdString(testpaths::fixtures() + "/photos64_reference.json"));
+    REQUIRE(f.open(QIODevice::ReadOnly));
+    const QJsonObject ref = QJsonDocument::fromJson(f.readAll()).object();
+    OneThread oneThread;
+    auto model = Model::load(testpaths::fixtures() + "/resnet18_bgr.scripted.pt",
+                             Model::Options{testpaths::fixtures() + "/photos64_bgr.json"});
+    REQUIRE(model->input().order == ChannelOrder::Bgr);
+    auto source = ImageSource::open(testpaths::fixtures() + "/photos64");
+    const QJsonObject layers = ref["layers"].toObject();
+    Scan::Options o;
+    for (const QString &l : layers.keys())
+        o.layers.push_back(l.toStdString());
+    o.k = ref["k"].toInt();
+    o.batchSize = 7;
+    Scan scan(model, *source, o);
+    while (scan.run(1)) {
+    }
+    REQUIRE(scan.skipped().empty());
+    CHECK(compareWithReference(*model, scan, layers) > 1000);
+}
+
 TEST_CASE("scan: a folder of odd and broken files finishes, skips the broken with reasons, uses the odd", "[scan][errors]")
 {
     auto model = Model::load(testpaths::fixtures() + "/resnet18.scripted.pt",

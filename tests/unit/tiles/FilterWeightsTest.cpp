@@ -48,3 +48,23 @@ TEST_CASE("colour filters for RGB first layers", "[tiles][filters]")
     CHECK(t.values.min().item<float>() >= 0.0f);
     CHECK(t.values.max().item<float>() <= 1.0f);
 }
+
+TEST_CASE("a BGR model's first filters are shown in RGB: the same tiles as its RGB twin's", "[tiles][filters][inputspec]")
+{
+    // resnet18_bgr's conv1 is resnet18's with its input planes reversed (tests/fixtures/make_models.py).
+    auto rgb = Model::load(testpaths::fixtures() + "/resnet18.scripted.pt",
+                           Model::Options{testpaths::fixtures() + "/photos64.json"});
+    auto bgr = Model::load(testpaths::fixtures() + "/resnet18_bgr.scripted.pt",
+                           Model::Options{testpaths::fixtures() + "/photos64_bgr.json"});
+    const TileSet a = FilterWeights::tiles(*rgb, rgb->layer("conv1"), {});
+    const TileSet b = FilterWeights::tiles(*bgr, bgr->layer("conv1"), {});
+    REQUIRE(b.kind == TileValues::Color);
+    CHECK(torch::allclose(b.values, a.values));
+    CHECK_FALSE(torch::allclose(b.values.flip(1), a.values));
+    CHECK(b.title.find("BGR") != std::string::npos);
+    // Slices keep the model's own plane order (their captions number the input channels).
+    FilterWeights::Options slices;
+    slices.mode = FilterWeights::Mode::Slices;
+    CHECK(torch::equal(FilterWeights::tiles(*bgr, bgr->layer("conv1"), slices).raw,
+                       FilterWeights::tiles(*rgb, rgb->layer("conv1"), slices).raw.view({64, 3, 7, 7}).flip(1).reshape({192, 1, 7, 7})));
+}
