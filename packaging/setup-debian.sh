@@ -11,6 +11,8 @@ PACKAGES=(
   libqt6sql6-sqlite qt6-qpa-plugins libgl-dev
   # engine
   libtorch-dev libopencv-dev zlib1g-dev
+  # JPEG decoding straight through libjpeg-turbo (the library OpenCV decodes with, without its overhead)
+  libjpeg62-turbo-dev
   # ONNX models: the protobuf parser, shape inference (libonnx), and the backend conformance cases for the tests
   libonnx-dev libprotobuf-dev libonnx-testdata python3-onnx
   # scans over several processes and machines (scan --mpi; optional at build time)

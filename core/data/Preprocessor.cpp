@@ -152,24 +152,29 @@ void Preprocessor::tensorInto(const cv::Mat &decoded, const torch::Tensor &chw) 
     const int H = spec_.height, W = spec_.width, from = px.channels();
     const std::int64_t plane = static_cast<std::int64_t>(H) * W;
     float *out = chw.data_ptr<float>();
+    // Restrict-qualified planes and tables: the stores cannot alias the tables, so the loops keep them in place.
+    const float *__restrict t0 = table[0];
+    const float *__restrict t1 = table[C > 1 ? 1 : 0];
+    const float *__restrict t2 = table[C > 2 ? 2 : 0];
+    // A BGR model takes the decoded order as it is; an RGB one the first and last bytes swapped.
+    const int first = swapsPlanes() ? 0 : 2, last = 2 - first;
     for (int y = 0; y < H; ++y) {
-        const unsigned char *row = px.ptr<unsigned char>(y);
-        float *o = out + static_cast<std::int64_t>(y) * W;
+        const unsigned char *__restrict row = px.ptr<unsigned char>(y);
+        float *__restrict o0 = out + static_cast<std::int64_t>(y) * W;
         if (from == 1) {
-            for (int c = 0; c < C; ++c)
+            for (int c = 0; c < C; ++c) {
+                const float *__restrict tc = table[c];
+                float *__restrict oc = o0 + c * plane;
                 for (int x = 0; x < W; ++x)
-                    o[c * plane + x] = table[c][row[x]];
-        } else if (swapsPlanes()) { // BGR in, BGR out
-            for (int x = 0; x < W; ++x) {
-                o[x] = table[0][row[3 * x]];
-                o[plane + x] = table[1][row[3 * x + 1]];
-                o[2 * plane + x] = table[2][row[3 * x + 2]];
+                    oc[x] = tc[row[x]];
             }
-        } else { // BGR in, RGB out
+        } else {
+            float *__restrict o1 = o0 + plane;
+            float *__restrict o2 = o0 + 2 * plane;
             for (int x = 0; x < W; ++x) {
-                o[x] = table[0][row[3 * x + 2]];
-                o[plane + x] = table[1][row[3 * x + 1]];
-                o[2 * plane + x] = table[2][row[3 * x]];
+                o0[x] = t0[row[3 * x + first]];
+                o1[x] = t1[row[3 * x + 1]];
+                o2[x] = t2[row[3 * x + last]];
             }
         }
     }
