@@ -3,12 +3,13 @@
 #
 #   bash packaging/build-deb.sh BUILD_DIR OUT_DIR      # prints OUT_DIR/convscope_VERSION_ARCH.deb
 #
-# - installs the build (cmake --install) into a staging folder under /usr;
+# - installs the build (cmake --install) into a staging folder under /usr, with the manual page (packaging/
+#   make-manpage.sh, from the binary's help), README, copyright and changelog under /usr/share;
 # - keeps the debug symbols in OUT_DIR/convscope_VERSION_ARCH.debug, then strips the binary;
 # - Depends: what dpkg-shlibdeps computes from the binary's libraries, plus the packages of the Qt plugins the app
 #   dlopens (packaging/deb-plugins.list), which no tool can see;
 # - Recommends: the demo dataset and OpenBLAS; version from the project (CMakeCache.txt).
-# Nothing is downloaded. Needs dpkg-dev (dpkg-shlibdeps), binutils (objcopy, strip) and cmake.
+# Nothing is downloaded. Needs dpkg-dev (dpkg-shlibdeps), binutils (objcopy, strip), groff-base (preconv) and cmake.
 # Progress goes to stderr; the last line on stdout is the package's path. packaging/check-deb.sh checks the result.
 set -euo pipefail
 umask 022
@@ -48,6 +49,18 @@ if [ ! -x "$binary" ] || ! readelf -h "$binary" > /dev/null 2>&1; then
   log "usr/bin/$package is missing or not a whole ELF file: build $build first (or wait for its link to end)"
   exit 1
 fi
+
+# 1b. The documentation a Debian package carries: the manual page (from the binary's own help), the README, the
+#     copyright file and a changelog.
+man="$stage/usr/share/man/man1"
+doc="$stage/usr/share/doc/$package"
+mkdir -p "$man" "$doc"
+bash "$here/make-manpage.sh" "$binary" "$version" | gzip -9n > "$man/$package.1.gz"
+cp "$here/../README.md" "$doc/README.md"
+cp "$here/copyright" "$doc/copyright"
+printf '%s (%s) unstable; urgency=medium\n\n  * Built from the Convscope source tree (packaging/build-deb.sh).\n\n -- %s  %s\n' \
+  "$package" "$version" "$maintainer" "$(date -R)" | gzip -9n > "$doc/changelog.Debian.gz"
+chmod 0644 "$man/$package.1.gz" "$doc"/*
 
 # 2. Separate debug symbols (found by gdb through the build id), then strip as dh_strip does.
 objcopy --only-keep-debug --compress-debug-sections=zlib "$binary" "$debug_file"

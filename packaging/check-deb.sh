@@ -11,7 +11,8 @@
 #   libraries are covered as above;
 # - every declared Depends/Recommends is known to apt; Recommends names the demo dataset and OpenBLAS;
 # - the binary is stripped and has no RPATH/RUNPATH; Version is the project's (CMakeLists.txt);
-# - the menu entry, the icon and the demo model are in the package; the demo's dataset is a Recommends;
+# - the menu entry, the icon, the demo model, the manual page (a section per command), README, copyright and
+#   changelog are in the package; the demo's dataset is a Recommends;
 # - the packaged binary runs: `convscope --help` prints the usage, `convscope info` reads the packaged demo model.
 # Prints every problem and exits 1 when there is any.
 set -euo pipefail
@@ -54,9 +55,24 @@ done
 # --- Files ---------------------------------------------------------------------------------------------------------
 for f in usr/bin/convscope usr/share/applications/convscope.desktop \
          usr/share/icons/hicolor/scalable/apps/convscope.svg \
-         usr/share/convscope/demo/fashion_cnn.pt usr/share/convscope/demo/fashion_cnn.json; do
+         usr/share/convscope/demo/fashion_cnn.pt usr/share/convscope/demo/fashion_cnn.json \
+         usr/share/man/man1/convscope.1.gz usr/share/doc/convscope/copyright usr/share/doc/convscope/README.md \
+         usr/share/doc/convscope/changelog.Debian.gz; do
   [ -f "$root/$f" ] || problem "missing file /$f"
 done
+# The manual page describes every command the binary has (each command's own help is in it).
+manpage="$root/usr/share/man/man1/convscope.1.gz"
+if [ -f "$manpage" ]; then
+  zcat "$manpage" > "$work/convscope.1" # (not piped into grep -q: pipefail would see zcat's SIGPIPE)
+  for command in scan top map search input-spec; do
+    grep -qx "\.SS $command" "$work/convscope.1" || problem "the manual page has no section for '$command'"
+  done
+  if command -v groff > /dev/null; then
+    groff -man -Tutf8 -ww -z "$work/convscope.1" 2> "$work/groff.txt" ||
+      problem "groff cannot format the manual page: $(head -c 300 "$work/groff.txt")"
+    [ ! -s "$work/groff.txt" ] || problem "groff warns about the manual page: $(head -c 300 "$work/groff.txt")"
+  fi
+fi
 desktop="$root/usr/share/applications/convscope.desktop"
 if [ -f "$desktop" ]; then
   grep -qE '^Exec=convscope( |$)' "$desktop" || problem "the menu entry does not run convscope (Exec=)"

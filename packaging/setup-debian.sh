@@ -37,8 +37,9 @@ PACKAGES=(
   dataset-fashion-mnist
   # GUI screenshots under a virtual display
   xvfb xauth
-  # the Debian package (packaging/build-deb.sh, check-deb.sh): dpkg-shlibdeps, objcopy/strip/readelf, file
-  dpkg-dev binutils file
+  # the Debian package (packaging/build-deb.sh, check-deb.sh): dpkg-shlibdeps, objcopy/strip/readelf, file; preconv
+  # and groff for the manual page
+  dpkg-dev binutils file groff-base
 )
 
 SUDO=""

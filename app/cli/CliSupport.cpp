@@ -31,7 +31,20 @@ std::optional<int> parse(QCommandLineParser &p, const QStringList &args, const c
     if (!p.parse(QStringList{"convscope"} + args)) // parse() skips the first entry as the program name
         throw UsageError(p.errorText().toStdString() + "\n" + usage());
     if (p.isSet("help")) {
-        std::printf("%s\n\n%s", usage().c_str(), p.helpText().section('\n', 2).toLocal8Bit().constData());
+        // Usage, what the command does (wrapped at 80 columns), then Qt's list of options.
+        QString text, line;
+        for (const QString &word : QString::fromUtf8(description).split(' ', Qt::SkipEmptyParts)) {
+            if (!line.isEmpty() && line.size() + 1 + word.size() > 80) {
+                text += line + '\n';
+                line.clear();
+            }
+            line += (line.isEmpty() ? "" : " ") + word;
+        }
+        text += line;
+        const QString help = p.helpText();
+        const qsizetype options = help.indexOf("\nOptions:");
+        std::printf("%s\n\n%s\n%s", usage().c_str(), text.toLocal8Bit().constData(),
+                    options < 0 ? "" : help.mid(options).toLocal8Bit().constData());
         return 0;
     }
     const int n = static_cast<int>(p.positionalArguments().size()) - 1; // [0] is the command

@@ -41,4 +41,5 @@ TEST_CASE("cli bad input: clear one-line errors and distinct exit codes", "[cli]
     Run help = cli({"filters", "--help"});
     CHECK(help.code == 0);
     CHECK(help.out.contains("--mode"));
+    CHECK(help.out.contains("Draws the filter weights of a conv layer")); // what the command does, not only its options
 }
