@@ -13,6 +13,7 @@
 #include "widgets/GuideDialog.h"
 #include "widgets/InputSpecDialog.h"
 #include "widgets/MessageBar.h"
+#include "widgets/PageArea.h"
 #include "widgets/TileGridView.h"
 #include "panels/UnitsPanel.h"
 #include "jobs/JobLane.h"
@@ -66,13 +67,7 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     QTabWidget *tabs = tabs_;
     // Each page scrolls when the window is smaller than the page needs: a page's minimum size never grows the
     // window or squeezes the docks (a scan's status line or a wider combo box used to do both).
-    auto page = [](QWidget *panel) {
-        auto *area = new QScrollArea;
-        area->setFrameShape(QFrame::NoFrame);
-        area->setWidgetResizable(true);
-        area->setWidget(panel);
-        return area;
-    };
+    auto page = [](QWidget *panel) { return new PageArea(panel); };
     tabs->addTab(page(filters_), tr("Filters"));
     tabs->addTab(page(activations_), tr("Activations"));
     tabs->addTab(page(units_), tr("Units"));

@@ -15,6 +15,8 @@
 #include <QCoreApplication>
 #include <QDockWidget>
 #include <QHeaderView>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QTabWidget>
 #include <QTreeView>
 
@@ -95,6 +97,12 @@ TEST_CASE("panels never resize the window or squeeze the docks at 1280x800", "[g
             w.waitUntilSettled(30000);
             INFO("tab " << tab << ": " << describe(sizes(w)));
             CHECK(sizes(w) == before);
+            // Every page fits 1280×800 with the docks at their defaults: no page-wide scroll bar (a word-wrapped
+            // label once made the Search page as tall as its preferred height).
+            auto *page = qobject_cast<QScrollArea *>(w.findChild<QTabWidget *>()->currentWidget());
+            REQUIRE(page);
+            CHECK_FALSE(page->verticalScrollBar()->isVisible());
+            CHECK_FALSE(page->horizontalScrollBar()->isVisible());
         }
         saveArtifact(w, "layout-1280x800-units.png");
     }

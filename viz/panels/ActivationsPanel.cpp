@@ -102,7 +102,8 @@ ActivationsPanel::ActivationsPanel(Workspace *workspace, QWidget *parent)
     sideScroll->setWidgetResizable(true);
     sideScroll->setFrameShape(QFrame::NoFrame);
     sideScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    sideScroll->setFixedWidth(340);
+    // Its content's 340 px beside the vertical scroll bar, which would otherwise cover the right edge.
+    sideScroll->setFixedWidth(340 + style()->pixelMetric(QStyle::PM_ScrollBarExtent));
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(order_);

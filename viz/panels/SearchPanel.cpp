@@ -214,8 +214,18 @@ void SearchPanel::layOut()
     side->addWidget(openResult_);
     side->addWidget(whyTitle_);
     side->addWidget(why_, 1);
+    // The query column scrolls on its own, so a small window shrinks it instead of making the page scroll.
+    auto *sideWidget = new QWidget;
+    sideWidget->setLayout(side);
+    auto *sideScroll = new QScrollArea;
+    sideScroll->setWidget(sideWidget);
+    sideScroll->setWidgetResizable(true);
+    sideScroll->setFrameShape(QFrame::NoFrame);
+    sideScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    sideScroll->setFixedWidth(sideWidget->minimumSizeHint().width() + style()->pixelMetric(QStyle::PM_ScrollBarExtent));
+    sideScroll->setMinimumHeight(120);
     auto *top = new QHBoxLayout;
-    top->addLayout(side);
+    top->addWidget(sideScroll);
     top->addWidget(results_, 1);
     auto *upper = new QWidget;
     upper->setLayout(top);
@@ -234,7 +244,9 @@ void SearchPanel::layOut()
     auto *split = new QSplitter(Qt::Vertical);
     split->addWidget(upper);
     split->addWidget(lowerTabs_);
-    split->setSizes({420, 380});
+    split->setSizes({480, 320});
+    split->setStretchFactor(0, 3); // the results keep the larger share when the window is small
+    split->setStretchFactor(1, 2);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
     layout->addLayout(buildBar);

@@ -32,7 +32,7 @@ ProbeResultsView::ProbeResultsView(QWidget *parent)
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setToolTip(tr("Click a layer to select it everywhere"));
-    chart_->setMinimumHeight(150);
+    chart_->setMinimumHeight(110); // a bar per layer still reads; the Search page fits 1280×800
     chart_->setRenderHint(QPainter::Antialiasing);
     AppStyle::clearChart(chart_);
     auto *split = new QSplitter;
