@@ -63,7 +63,8 @@ done
 # The manual page describes every command the binary has (each command's own help is in it).
 manpage="$root/usr/share/man/man1/convscope.1.gz"
 if [ -f "$manpage" ]; then
-  zcat "$manpage" > "$work/convscope.1" # (not piped into grep -q: pipefail would see zcat's SIGPIPE)
+  # (Unpacked first, not piped into grep -q: pipefail would see zcat's SIGPIPE.)
+  zcat "$manpage" > "$work/convscope.1" || problem "the manual page is not a readable gzip file"
   for command in scan top map search input-spec; do
     grep -qx "\.SS $command" "$work/convscope.1" || problem "the manual page has no section for '$command'"
   done

@@ -21,6 +21,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -327,7 +329,8 @@ int cmdInputSpec(const QStringList &args)
     p.addOption({"mean", "Per-channel mean, comma separated (one value for all channels).", "values"});
     p.addOption({"std", "Per-channel standard deviation, comma separated.", "values"});
     p.addOption({"channel-order", "rgb, or bgr for a model that takes its planes blue first (Caffe, models trained on "
-                                  "OpenCV-decoded images); --mean and --std are then in that order too.", "order"});
+                                  "OpenCV-decoded images). --mean and --std are in that order; the ones kept from "
+                                  "before are reversed with the planes.", "order"});
     p.addOption({"labels-file", "Class names, one per line (relative to the sidecar's folder, or absolute).", "file"});
     p.addOption({"json", "Print the input spec in effect as JSON."});
     if (auto rc = parse(p, args, "Shows how the model takes its input (from its sidecar, or what Convscope "
@@ -358,11 +361,19 @@ int cmdInputSpec(const QStringList &args)
     if (p.isSet("std"))
         spec.std = floatList(p, "std"), change = true;
     if (p.isSet("channel-order")) {
+        const ChannelOrder before = spec.order;
         if (!parseChannelOrder(p.value("channel-order").toStdString(), spec.order))
             throw UsageError("--channel-order is rgb or bgr, not '" + p.value("channel-order").toStdString() + "'");
         if (spec.channels != 3 && spec.order == ChannelOrder::Bgr)
             throw UsageError("--channel-order bgr needs a 3-channel model; this one takes " +
                              std::to_string(spec.channels));
+        // The mean and std kept from before belong to the same colours: they turn with the planes.
+        if (spec.order != before) {
+            if (!p.isSet("mean"))
+                std::reverse(spec.mean.begin(), spec.mean.end());
+            if (!p.isSet("std"))
+                std::reverse(spec.std.begin(), spec.std.end());
+        }
         change = true;
     }
     const std::string labels = p.value("labels-file").toStdString();

@@ -5,6 +5,8 @@
 #include <opencv2/core.hpp>
 
 #include <csetjmp>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <cstdio> // jpeglib.h needs FILE and size_t first
 #include <jpeglib.h>
@@ -13,11 +15,12 @@ namespace convscope {
 
 namespace {
 
-/// libjpeg's error manager that jumps back instead of calling exit(), keeping the message.
+/// libjpeg's error manager that jumps back instead of calling exit(), formatting the message into the caller's
+/// buffer (not into this struct: a local written between setjmp and longjmp would be indeterminate after the jump).
 struct ErrorJump {
     jpeg_error_mgr base;
     std::jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
+    char *message; // JMSG_LENGTH_MAX bytes
 };
 
 void jumpOut(j_common_ptr cinfo)
@@ -29,26 +32,38 @@ void jumpOut(j_common_ptr cinfo)
 
 void ignoreMessage(j_common_ptr, int) {} // warnings (corrupt data the decoder recovers from): decoded, as OpenCV does
 
-enum class Outcome { Decoded, NotHandled, Failed };
+enum class Outcome { Decoded, NotHandled, TooLarge, Failed };
 
-/// The libjpeg part, in a function with nothing to destroy between setjmp and longjmp. `out` is allocated after
-/// the header is read (a plain cv::Mat assignment, not live across a jump into this frame's locals' destructors).
-Outcome decodeInto(const unsigned char *data, unsigned long size, int reduction, cv::Mat *out, char *message)
+/// The most pixels an image may have: OpenCV's limit (its OPENCV_IO_MAX_IMAGE_PIXELS, default 2^30), which
+/// cv::imdecode enforces, so that a few-megabyte file cannot claim 65535×65535 pixels and 12 GB.
+std::uint64_t maxPixels()
+{
+    const char *text = std::getenv("OPENCV_IO_MAX_IMAGE_PIXELS");
+    const unsigned long long v = text ? std::strtoull(text, nullptr, 10) : 0;
+    return v > 0 ? v : (std::uint64_t(1) << 30);
+}
+
+/// The libjpeg part, in a function with nothing to destroy between setjmp and longjmp (the caller owns `out` and
+/// `message`). A header libjpeg cannot read is left to OpenCV (NotHandled), which reports it its own way; an error
+/// in the data after it fails with libjpeg's message.
+Outcome decodeInto(const unsigned char *data, unsigned long size, int reduction, cv::Mat *out, char *message,
+                   std::uint64_t *pixels)
 {
     jpeg_decompress_struct cinfo;
     ErrorJump err;
     cinfo.err = jpeg_std_error(&err.base);
     err.base.error_exit = jumpOut;
     err.base.emit_message = ignoreMessage;
-    err.message[0] = '\0';
+    err.message = message;
+    volatile bool headerRead = false;
     if (setjmp(err.jump)) {
         jpeg_destroy_decompress(&cinfo);
-        std::snprintf(message, JMSG_LENGTH_MAX, "%s", err.message);
-        return Outcome::Failed;
+        return headerRead ? Outcome::Failed : Outcome::NotHandled;
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, size);
     jpeg_read_header(&cinfo, TRUE);
+    headerRead = true;
     const bool grey = cinfo.jpeg_color_space == JCS_GRAYSCALE && cinfo.num_components == 1;
     const bool colour = (cinfo.jpeg_color_space == JCS_YCbCr || cinfo.jpeg_color_space == JCS_RGB) &&
                         cinfo.num_components == 3;
@@ -59,8 +74,20 @@ Outcome decodeInto(const unsigned char *data, unsigned long size, int reduction,
     cinfo.scale_num = 1;
     cinfo.scale_denom = static_cast<unsigned int>(reduction);
     cinfo.out_color_space = grey ? JCS_GRAYSCALE : JCS_EXT_BGR;
+    jpeg_calc_output_dimensions(&cinfo);
+    *pixels = std::uint64_t(cinfo.output_width) * cinfo.output_height;
+    if (*pixels > maxPixels()) {
+        jpeg_destroy_decompress(&cinfo);
+        return Outcome::TooLarge;
+    }
     jpeg_start_decompress(&cinfo);
-    out->create(static_cast<int>(cinfo.output_height), static_cast<int>(cinfo.output_width), grey ? CV_8UC1 : CV_8UC3);
+    try {
+        out->create(static_cast<int>(cinfo.output_height), static_cast<int>(cinfo.output_width),
+                    grey ? CV_8UC1 : CV_8UC3);
+    } catch (...) { // out of memory: libjpeg's memory goes first
+        jpeg_destroy_decompress(&cinfo);
+        throw;
+    }
     while (cinfo.output_scanline < cinfo.output_height) {
         JSAMPROW rows[4];
         int n = 0;
@@ -95,7 +122,7 @@ int orientationIn(const unsigned char *exif, std::size_t n)
     if (!little && !(tiff[0] == 'M' && tiff[1] == 'M'))
         return 1;
     const unsigned long ifd = readLong(tiff + 4, little);
-    if (ifd + 2 > size)
+    if (size < 2 || ifd > size - 2) // (not ifd + 2 > size: that wraps where unsigned long has 32 bits)
         return 1;
     const unsigned entries = readShort(tiff + ifd, little);
     for (unsigned e = 0; e < entries; ++e) {
@@ -159,12 +186,23 @@ cv::Mat JpegDecoder::decode(const std::vector<unsigned char> &bytes, int reducti
         reduction = 1;
     cv::Mat img;
     char message[JMSG_LENGTH_MAX] = {};
-    switch (decodeInto(bytes.data(), static_cast<unsigned long>(bytes.size()), reduction, &img, message)) {
-    case Outcome::NotHandled: return {};
-    case Outcome::Failed: throw DataError("cannot decode image '" + name + "': " + message);
-    case Outcome::Decoded: break;
+    std::uint64_t pixels = 0;
+    cv::Mat decoded;
+    try {
+        switch (decodeInto(bytes.data(), static_cast<unsigned long>(bytes.size()), reduction, &img, message, &pixels)) {
+        case Outcome::NotHandled: return {};
+        case Outcome::TooLarge:
+            throw DataError("cannot decode image '" + name + "': " + std::to_string(pixels) +
+                            " pixels is more than the limit of " + std::to_string(maxPixels()) +
+                            " (OPENCV_IO_MAX_IMAGE_PIXELS)");
+        case Outcome::Failed: throw DataError("cannot decode image '" + name + "': " + message);
+        case Outcome::Decoded: break;
+        }
+        decoded = oriented(img, exifOrientation(bytes));
+    } catch (const cv::Exception &e) { // no memory for the pixels, or for turning them
+        throw DataError("cannot decode image '" + name + "': " + e.err);
     }
-    return oriented(img, exifOrientation(bytes));
+    return decoded;
 }
 
 } // namespace convscope

@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <cmath>
 
 namespace convscope {
@@ -88,6 +89,13 @@ void readInput(const QJsonObject &in, InputSpec &spec, const std::string &file)
         throw DataError(file + ": 'input.channel_order' must be \"rgb\" or \"bgr\"");
     if (spec.channels == 1)
         spec.order = ChannelOrder::Rgb; // one plane has no order
+    // A BGR sidecar without its own mean or std: the defaults (ImageNet's, red first) in the planes' order.
+    if (spec.order == ChannelOrder::Bgr) {
+        if (!in.contains("mean"))
+            std::reverse(spec.mean.begin(), spec.mean.end());
+        if (!in.contains("std"))
+            std::reverse(spec.std.begin(), spec.std.end());
+    }
     if (in.contains("resize") && !parseResizePolicy(in["resize"].toString().toStdString(), spec.resize))
         throw DataError(file + ": 'input.resize' must be \"stretch\", \"crop\" or \"pad\"");
     spec.resizeTo = positiveInt(in, "resize_to", std::max(spec.width, spec.height) * 8 / 7, file);

@@ -122,6 +122,11 @@ TEST_CASE("input spec dialog: the channel order is offered for colour models, th
     CHECK(caffe.range == 255);
     CHECK(caffe.mean == std::vector<float>{103.53f, 116.28f, 123.675f}); // blue first, as the planes
     CHECK(order->currentText().startsWith("BGR"));
+    // Switching the order by hand reverses the mean and std with the planes, and back.
+    order->setCurrentIndex(0);
+    CHECK(dialog.spec().mean == std::vector<float>{123.675f, 116.28f, 103.53f});
+    order->setCurrentIndex(1);
+    CHECK(dialog.spec().mean == std::vector<float>{103.53f, 116.28f, 123.675f});
     dialog.show();
     dialog.waitForPreview();
     QCoreApplication::processEvents();

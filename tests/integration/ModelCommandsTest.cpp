@@ -229,9 +229,13 @@ TEST_CASE("cli input-spec --channel-order bgr: a BGR model predicts what its RGB
         REQUIRE(a.count(c));
         CHECK(a.at(c) == Approx(logit).margin(1e-4));
     }
-    // Told RGB, the twin sees the planes the wrong way round and predicts something else.
-    REQUIRE(cli({"input-spec", twin, "--channel-order", "rgb", "--mean", "0.485,0.456,0.406", "--std",
-                 "0.229,0.224,0.225"}).code == 0);
+    // Told RGB, the twin sees the planes the wrong way round and predicts something else; the mean and std it
+    // had are reversed with the planes (they name colours).
+    Run toRgb = cli({"input-spec", twin, "--channel-order", "rgb", "--json"});
+    REQUIRE(toRgb.code == 0);
+    const QJsonObject rgbInput = QJsonDocument::fromJson(toRgb.out).object()["input"].toObject();
+    CHECK(rgbInput["mean"].toArray()[0].toDouble() == Approx(0.485));
+    CHECK(rgbInput["std"].toArray()[2].toDouble() == Approx(0.225));
     CHECK(logits(cli({"predict", twin, photo, "--json"})) != b);
 
     // Usage errors: an unknown order, and BGR for a one-channel model.

@@ -436,7 +436,8 @@ void SearchPanel::search(QRect region)
     // input (an adapted descriptor of this model) can describe it.
     const InputSpec &a = model->input(), &b = describer->input();
     if (a.width != b.width || a.height != b.height || a.channels != b.channels || a.mean != b.mean ||
-        a.std != b.std || a.range != b.range || a.resize != b.resize || a.resizeTo != b.resizeTo) {
+        a.std != b.std || a.range != b.range || a.resize != b.resize || a.resizeTo != b.resizeTo ||
+        a.order != b.order) {
         status_->setText(tr("The index '%1' was made by another model with other input settings (%2); open that "
                             "model to search it.")
                              .arg(QString::fromStdString(index->name()), QString::fromStdString(index->modelPath())));

@@ -21,6 +21,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace convscope {
 
 namespace {
@@ -209,6 +211,18 @@ InputSpecDialog::InputSpecDialog(std::shared_ptr<const Model> model, const QStri
     });
     for (QSpinBox *s : {width_, height_, resizeTo_})
         connect(s, qOverload<int>(&QSpinBox::valueChanged), this, &InputSpecDialog::updatePreview);
+    // The mean and std name colours: switching the order of the planes reverses them with it.
+    connect(order_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
+        for (QLineEdit *e : {mean_, std_}) {
+            try {
+                std::vector<float> v = numbers(e->text(), "", 3);
+                std::reverse(v.begin(), v.end());
+                const QSignalBlocker block(e);
+                e->setText(joined(v));
+            } catch (const Error &) { // not three numbers yet: left as typed
+            }
+        }
+    });
     for (QComboBox *c : {resize_, range_, order_})
         connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, &InputSpecDialog::updatePreview);
     for (QLineEdit *e : {mean_, std_})

@@ -1,6 +1,7 @@
 #include "widgets/PageArea.h"
 
 #include <QEvent>
+#include <QLayout>
 
 #include <algorithm>
 
@@ -36,7 +37,12 @@ void PageArea::fit()
         return;
     const QSize least = page->minimumSizeHint().expandedTo(page->minimumSize());
     const QSize room = viewport()->size();
-    const QSize size(std::max(room.width(), least.width()), std::max(room.height(), least.height()));
+    const int width = std::max(room.width(), least.width());
+    int height = least.height();
+    // Word-wrapped text needs more lines when narrow: the least height at this width (not the preferred one).
+    if (QLayout *layout = page->layout(); layout && layout->hasHeightForWidth())
+        height = std::max(height, layout->totalMinimumHeightForWidth(width));
+    const QSize size(width, std::max(room.height(), height));
     if (page->size() != size)
         page->resize(size);
 }

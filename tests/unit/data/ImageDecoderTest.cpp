@@ -132,7 +132,8 @@ TEST_CASE("JPEGs decoded through libjpeg directly equal OpenCV's decode: colour,
     CHECK(JpegDecoder::decode(cmyk, 1, "cmyk").empty());
     CHECK(samePixels(ImageDecoder::decode(cmyk, "cmyk"), cv::imdecode(cmyk, cv::IMREAD_ANYCOLOR | cv::IMREAD_ANYDEPTH)));
 
-    // Data libjpeg cannot decode: a DataError naming the file, not a crash or exit().
+    // A header libjpeg cannot read is left to OpenCV, which refuses it: a DataError naming the file, not a crash or
+    // exit().
     std::vector<unsigned char> broken = jpeg(picture());
     for (std::size_t i = 0; i + 1 < broken.size(); ++i)
         if (broken[i] == 0xFF && broken[i + 1] == 0xC4) { // Huffman tables: make them invalid
@@ -140,7 +141,20 @@ TEST_CASE("JPEGs decoded through libjpeg directly equal OpenCV's decode: colour,
                 broken[j] = 0xFF;
             break;
         }
-    CHECK_THROWS_WITH(JpegDecoder::decode(broken, 1, "broken.jpg"), Catch::Contains("broken.jpg"));
+    CHECK(JpegDecoder::decode(broken, 1, "broken.jpg").empty());
+    CHECK_THROWS_WITH(ImageDecoder::decode(broken, "broken.jpg"), Catch::Contains("broken.jpg"));
+
+    // A header that claims 60000×60000 pixels (3.6 billion, OpenCV's limit is 2^30): refused before allocating.
+    std::vector<unsigned char> huge = jpeg(picture());
+    bool patched = false;
+    for (std::size_t i = 0; i + 8 < huge.size() && !patched; ++i)
+        if (huge[i] == 0xFF && huge[i + 1] == 0xC0) { // start of frame: length, precision, height, width
+            huge[i + 5] = huge[i + 7] = 0xEA;
+            huge[i + 6] = huge[i + 8] = 0x60;
+            patched = true;
+        }
+    REQUIRE(patched);
+    CHECK_THROWS_WITH(JpegDecoder::decode(huge, 1, "huge.jpg"), Catch::Contains("more than the limit"));
 
     // Damaged files — random bytes overwritten anywhere, EXIF segment included — decode or give a DataError; never
     // a crash (the sanitizer build runs this too).

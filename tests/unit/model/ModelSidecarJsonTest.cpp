@@ -41,6 +41,12 @@ TEST_CASE("sidecar JSON: the demo sidecar and a labels file", "[model][sidecar]"
     CHECK(parse(R"({"input": {"channel_order": "BGR"}})").input.order == ChannelOrder::Bgr);
     CHECK(parse(R"({"input": {"channel_order": "rgb"}})").input.order == ChannelOrder::Rgb);
     CHECK(parse(R"({"input": {"channel_order": "bgr"}})", 1).input.order == ChannelOrder::Rgb); // one plane: no order
+    // Without its own mean and std, a BGR sidecar takes the default ones in its planes' order (blue first).
+    const InputSpec bgr = parse(R"({"input": {"channel_order": "bgr"}})").input;
+    CHECK(bgr.mean == std::vector<float>{0.406f, 0.456f, 0.485f});
+    CHECK(bgr.std == std::vector<float>{0.225f, 0.224f, 0.229f});
+    CHECK(parse(R"({"input": {"channel_order": "bgr", "mean": [1, 2, 3]}})").input.mean ==
+          std::vector<float>{1, 2, 3}); // given: as written
 }
 
 TEST_CASE("sidecar JSON: wrong types and values give a DataError naming the field (fuzz regressions)",
