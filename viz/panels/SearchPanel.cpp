@@ -105,6 +105,7 @@ SearchPanel::SearchPanel(Workspace *workspace, QWidget *parent)
     query_->installEventFilter(this);
     whyTitle_->setWordWrap(true);
     why_->setToolTip(tr("Click a channel to see its top-9 patches in the Units tab"));
+    why_->setMinimumHeight(40); // two rows: the query column fits without scrolling in a 1920×1080 window
     table_->setHorizontalHeaderLabels({tr("Layer"), tr("Descriptor"), tr("PCA"), tr("Dims"), tr("mAP"), tr("P@10")});
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     table_->verticalHeader()->hide();
