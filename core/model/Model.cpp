@@ -150,8 +150,16 @@ std::shared_ptr<const Model> Model::load(const std::string &path, const Options 
         model->sidecar_ = sidecarPath.empty() ? ModelSidecar::defaults(channels == 1 ? 1 : 3)
                                               : ModelSidecar::load(sidecarPath, channels == 1 ? 1 : 3);
         if (sidecarPath.empty() && shape.size() == 4 && shape[2] > 0 && shape[3] > 0) {
-            model->sidecar_.input.height = static_cast<int>(shape[2]);
-            model->sidecar_.input.width = static_cast<int>(shape[3]);
+            InputSpec &in = model->sidecar_.input;
+            in.height = static_cast<int>(shape[2]);
+            in.width = static_cast<int>(shape[3]);
+            // The centre crop keeps ImageNet's proportion (256 for 224) at the declared size, not a 256 px image
+            // cut down to its middle 64 px for a 64×64 input.
+            in.resizeTo = std::max(in.width, in.height) * 8 / 7;
+            if (in.channels == 3)
+                model->sidecar_.notes = {"no sidecar: assuming ImageNet preprocessing at the ONNX input's " +
+                                         std::to_string(in.width) + "×" + std::to_string(in.height) + " (resize " +
+                                         std::to_string(in.resizeTo) + ", centre crop, ImageNet mean/std)"};
         }
         OnnxImporter::Options importOptions;
         importOptions.height = model->sidecar_.input.height;

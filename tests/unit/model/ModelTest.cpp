@@ -144,4 +144,12 @@ TEST_CASE("without a sidecar, defaults follow the first layer's channels", "[mod
     // Layer names: a suffix shared by several layers, or no name at all, is a usage error naming layers.
     CHECK_THROWS_WITH(model->layer("0.conv1"), Catch::Contains("ambiguous") && Catch::Contains("layer2.0.conv1"));
     CHECK_THROWS_WITH(model->layer(""), Catch::Contains("a layer name is needed") && Catch::Contains("conv1"));
+
+    // An ONNX model declaring a fixed 64×64 input: ImageNet's crop proportion at that size (73 → 64), not the middle
+    // 64 px of a 256 px image, and the note says so.
+    auto onnx = Model::load(testpaths::fixtures() + "/mobilenet_v2.fixed.onnx");
+    REQUIRE(onnx->input().width == 64);
+    CHECK(onnx->input().resizeTo == 73);
+    REQUIRE(onnx->sidecar().notes.size() == 1);
+    CHECK(onnx->sidecar().notes[0].find("64×64 (resize 73") != std::string::npos);
 }
