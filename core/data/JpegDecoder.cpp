@@ -1,6 +1,7 @@
 #include "data/JpegDecoder.h"
 
 #include "common/Error.h"
+#include "data/JpegIntegrity.h"
 
 #include <opencv2/core.hpp>
 
@@ -141,26 +142,10 @@ int orientationIn(const unsigned char *exif, std::size_t n)
 
 int JpegDecoder::exifOrientation(const std::vector<unsigned char> &bytes)
 {
-    const std::size_t n = bytes.size();
-    std::size_t i = 2;
-    while (i + 3 < n && bytes[i] == 0xFF) {
-        const unsigned char marker = bytes[i + 1];
-        if (marker == 0xFF) {
-            ++i;
-            continue;
-        }
-        if (marker == 0xDA || marker == 0xD9) // start of scan, end of image: no EXIF before the data
-            return 1;
-        const std::size_t length = (static_cast<std::size_t>(bytes[i + 2]) << 8) | bytes[i + 3];
-        if (length < 2 || i + 2 + length > n)
-            return 1;
-        if (marker == 0xE1) {
-            const int o = orientationIn(bytes.data() + i + 4, length - 2);
-            if (o != 1)
+    for (const JpegIntegrity::Segment &s : JpegIntegrity::headerSegments(bytes))
+        if (s.marker == 0xE1) // APP1: Exif (or XMP, which orientationIn passes over)
+            if (const int o = orientationIn(bytes.data() + s.payload, s.length); o != 1)
                 return o;
-        }
-        i += 2 + length;
-    }
     return 1;
 }
 

@@ -1,5 +1,6 @@
 #include "data/JpegIntegrity.h"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace convscope {
@@ -71,8 +72,9 @@ std::string JpegIntegrity::problem(const std::vector<unsigned char> &bytes)
     return truncated;
 }
 
-bool JpegIntegrity::frameSize(const std::vector<unsigned char> &bytes, int &width, int &height)
+std::vector<JpegIntegrity::Segment> JpegIntegrity::headerSegments(const std::vector<unsigned char> &bytes)
 {
+    std::vector<Segment> segments;
     const std::size_t n = bytes.size();
     std::size_t i = 2;
     while (i + 3 < n && bytes[i] == kMarker) {
@@ -86,19 +88,28 @@ bool JpegIntegrity::frameSize(const std::vector<unsigned char> &bytes, int &widt
             continue;
         }
         if (marker == kStartOfScan || marker == kEndOfImage)
-            return false;
+            break;
         const std::size_t length = (static_cast<std::size_t>(bytes[i + 2]) << 8) | bytes[i + 3];
+        if (length < 2)
+            break;
+        segments.push_back({marker, i + 4, std::min(length - 2, n - (i + 4))});
+        i += 2 + length;
+    }
+    return segments;
+}
+
+bool JpegIntegrity::frameSize(const std::vector<unsigned char> &bytes, int &width, int &height)
+{
+    for (const Segment &s : headerSegments(bytes)) {
         // SOF0–SOF15 but DHT (C4), JPG (C8) and DAC (CC): precision, height, width.
-        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
-            if (length < 7 || i + 8 >= n)
+        if (s.marker >= 0xC0 && s.marker <= 0xCF && s.marker != 0xC4 && s.marker != 0xC8 && s.marker != 0xCC) {
+            if (s.length < 5)
                 return false;
-            height = (bytes[i + 5] << 8) | bytes[i + 6];
-            width = (bytes[i + 7] << 8) | bytes[i + 8];
+            const unsigned char *p = bytes.data() + s.payload;
+            height = (p[1] << 8) | p[2];
+            width = (p[3] << 8) | p[4];
             return width > 0 && height > 0;
         }
-        if (length < 2)
-            return false;
-        i += 2 + length;
     }
     return false;
 }
